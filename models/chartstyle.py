@@ -1,0 +1,61 @@
+"""Shared look of every Credence chart: palette, fonts, caption.
+
+Every chart builder in ``models/`` ends with :func:`finish`, so all charts share one
+colour-blind-safe palette, readable font sizes and a caption line saying what data the
+chart shows and when it was made (for charts pasted into write-ups).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import altair as alt
+
+#: Okabe & Ito's colour-blind-safe palette, then Paul Tol's "muted" set so that up to
+#: 17 researchers keep distinct colours; beyond that, shapes and dashes tell lines apart.
+PALETTE: list[str] = [
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
+    "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499",
+]  # fmt: skip
+
+FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
+FONT_SIZE = 13
+TITLE_SIZE = 16
+
+#: Publication size in CSS pixels; export at scale 2 for print.
+WIDTH = 720
+HEIGHT = 380
+
+
+def colour_scale(domain: list[str] | None = None) -> alt.Scale:
+    """The categorical colour scale every chart uses for researchers."""
+    if domain is None:
+        return alt.Scale(range=PALETTE)
+    return alt.Scale(domain=domain, range=PALETTE)
+
+
+def caption(what: str, made: datetime | None = None) -> str:
+    """``"<what> · made 2026-11-23 with Credence"``: the line under an exported chart."""
+    when = (made or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%d")
+    return f"{what} · made {when} with Credence"
+
+
+def finish(chart: alt.TopLevelMixin, title: str, subtitle: str | None = None) -> alt.TopLevelMixin:
+    """Give ``chart`` its title, caption line (as the subtitle) and the shared fonts."""
+    title_params = alt.TitleParams(
+        text=title,
+        subtitle=subtitle or "",
+        anchor="start",
+        fontSize=TITLE_SIZE,
+        subtitleFontSize=FONT_SIZE - 2,
+        subtitleColor="#555555",
+        font=FONT,
+        subtitleFont=FONT,
+    )
+    return (
+        chart.properties(title=title_params)
+        .configure(font=FONT)
+        .configure_axis(labelFontSize=FONT_SIZE - 1, titleFontSize=FONT_SIZE, labelFont=FONT, titleFont=FONT)
+        .configure_legend(labelFontSize=FONT_SIZE - 1, titleFontSize=FONT_SIZE, labelLimit=260)
+        .configure_view(stroke=None)
+    )

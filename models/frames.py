@@ -1,0 +1,132 @@
+"""The DataFrames that the data layer hands to the domain layer.
+
+Domain modules (scoring, trajectories, update statistics, charts, reports) take these
+frames and nothing else: no session, no ORM rows.  ``models.store.load_frames`` builds
+them from the database; tests build them by hand with :func:`empty` and plain dicts.
+
+Conventions
+-----------
+* Probabilities are fractions in [0, 1]; percentages exist only at the edges (input, display).
+* Every time column is ``datetime64[ns, UTC]``.
+* Only current revisions of rows that are not soft-deleted appear here.
+* ``FORECASTS`` rows are ordered by ``(as_of, recorded_at, forecast_id)``: at equal ``as_of``
+  the estimate recorded later wins, and within one imported file (one ``recorded_at``)
+  the later row, which has the larger id.
+* A forecast's *target* is ``(researcher, question_id, level)``; ``level`` is ``None``
+  for an unconditional forecast, otherwise the capability level's name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+#: One row per current forecast.
+FORECASTS: dict[str, str] = {
+    "forecast_id": "int64",
+    "researcher": "object",  # handle
+    "question_id": "int64",
+    "question": "object",  # title
+    "level": "object",  # capability level name, or None when unconditional
+    "level_position": "float64",  # position on the ordered scale, NaN when unconditional
+    "probability": "float64",
+    "as_of": "datetime64[ns, UTC]",
+    "recorded_at": "datetime64[ns, UTC]",
+    "reconstructed": "bool",
+    "rationale": "object",  # "" when none was given
+}
+
+#: One row per current question.
+QUESTIONS: dict[str, str] = {
+    "question_id": "int64",
+    "question": "object",  # title
+    "criteria": "object",
+    "tags": "object",  # tuple[str, ...], sorted
+    "created_at": "datetime64[ns, UTC]",
+    "resolve_by": "datetime64[ns, UTC]",  # NaT when none
+    "outcome": "object",  # "yes" | "no" | "annulled" | None while open
+    "resolved_at": "datetime64[ns, UTC]",  # NaT while open
+    "resolution_level": "object",  # capability level name reached at resolution, or None
+    "resolution_note": "object",
+}
+
+#: One row per (forecast, evidence item) link.
+EVIDENCE_LINKS: dict[str, str] = {
+    "forecast_id": "int64",
+    "evidence_id": "int64",
+    "evidence": "object",  # title
+    "url": "object",  # or None
+    "direction": "object",  # "raised" | "lowered" | "no_change" | None when not stated
+    "note": "object",
+}
+
+#: One row per current evidence item.
+EVIDENCE: dict[str, str] = {
+    "evidence_id": "int64",
+    "evidence": "object",  # title
+    "url": "object",
+    "published": "datetime64[ns, UTC]",  # NaT when unknown
+    "summary": "object",
+}
+
+#: The ordered capability scale.
+LEVELS: dict[str, str] = {
+    "level": "object",
+    "position": "float64",
+    "description": "object",
+}
+
+#: "P(source) moved mostly because P(target) moved".
+LINKS: dict[str, str] = {
+    "link_id": "int64",
+    "source_question_id": "int64",
+    "target_question_id": "int64",
+    "note": "object",
+}
+
+
+def empty(schema: dict[str, str]) -> pd.DataFrame:
+    """An empty frame with the columns and dtypes of ``schema``."""
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in schema.items()})
+
+
+def conform(df: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
+    """``df`` with exactly the columns of ``schema``, in order, cast to its dtypes.
+
+    Missing object columns are filled with ``None``; naive datetimes are read as UTC.
+    """
+    out = pd.DataFrame(index=df.index)
+    for name, dtype in schema.items():
+        col = df[name] if name in df.columns else pd.Series(None, index=df.index, dtype="object")
+        if dtype.startswith("datetime64"):
+            col = pd.to_datetime(col, utc=True).astype(dtype)
+        elif dtype == "object":
+            col = col.astype("object").where(col.notna(), None)
+        else:
+            col = col.astype(dtype)
+        out[name] = col
+    return out.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Frames:
+    """Everything the domain layer reads, as of one moment."""
+
+    forecasts: pd.DataFrame
+    questions: pd.DataFrame
+    evidence_links: pd.DataFrame
+    evidence: pd.DataFrame
+    levels: pd.DataFrame
+    links: pd.DataFrame
+
+    @classmethod
+    def empty(cls) -> Frames:
+        return cls(
+            forecasts=empty(FORECASTS),
+            questions=empty(QUESTIONS),
+            evidence_links=empty(EVIDENCE_LINKS),
+            evidence=empty(EVIDENCE),
+            levels=empty(LEVELS),
+            links=empty(LINKS),
+        )
