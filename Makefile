@@ -1,0 +1,47 @@
+# The project's one list of commands.  `make run` and `make test` work on a fresh machine
+# with python3 and make: they create .venv and install everything first (`make install`).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+DB ?=
+
+.PHONY: install lock run test lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv 2>&1 | grep -v "is ignored" || true
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock -e . --no-deps
+	$(BIN)/python -c "import models, streamlit, altair, sqlmodel, playwright"
+	touch $(STAMP)
+
+# Lock the dependency versions again after changing pyproject.toml.
+lock: install
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --python $(BIN)/python -o requirements.lock
+
+run: install
+	$(BIN)/credence migrate
+	$(BIN)/credence demo --if-empty
+	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python bench/import_forecasts.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,207 @@
+"""``credence``: the command-line interface, a thin layer over the functions the pages use.
+
+Errors the user can fix are printed without a traceback and exit with status 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import sqlalchemy as sa
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from models import backup as backup_mod
+from models import interchange
+from models.db import database_url, open_engine
+from models.demo import load_demo
+from models.errors import CredenceError, InputError
+from models.importer import ImportSummary
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Credence: dated forecasts, belief updates and calibration.",
+)
+import_app = typer.Typer(
+    no_args_is_help=True, help="Import CSV files in the interchange format (whole file or nothing)."
+)
+export_app = typer.Typer(no_args_is_help=True, help="Export data for spreadsheets and write-ups.")
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(fn: F) -> F:
+    """Print a :class:`CredenceError` as a message (no traceback) and exit 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CredenceError as err:
+            typer.echo(f"Error: {err}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            metavar="URL",
+            help="Database URL (default: $CREDENCE_DATABASE_URL or sqlite:///data/credence.db).",
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = {"db": db}
+
+
+def engine(ctx: typer.Context) -> sa.Engine:
+    """The database named by ``--db`` (or the configured one), migrated to the newest schema."""
+    obj = ctx.find_root().obj
+    if "engine" not in obj:
+        try:
+            obj["engine"] = open_engine(database_url(obj.get("db")))
+        except (sa.exc.OperationalError, sa.exc.ArgumentError) as err:
+            raise CredenceError(f"cannot open the database: {str(err).splitlines()[0]}") from None
+    return obj["engine"]  # type: ignore[no-any-return]
+
+
+@contextmanager
+def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress callback drawing on standard error (silent when it is not a terminal)."""
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=None, transient=True, disable=not sys.stderr.isatty(),
+    ) as bar:  # fmt: skip
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total or None)
+            bar.update(tasks[stage], completed=done, total=total or None)
+
+        yield update
+
+
+def _report(summary: ImportSummary) -> None:
+    for line in summary.lines():
+        typer.echo(line)
+
+
+def _import(ctx: typer.Context, kind: str, file: Path) -> None:
+    if not file.is_file():
+        raise CredenceError(f"{file}: no such file")
+    with progress_bar() as progress:
+        try:
+            summary = interchange.import_file(engine(ctx), file.read_bytes(), kind, progress=progress)
+        except InputError as err:
+            raise InputError(err.problems, source=str(file)) from None
+    _report(summary)
+
+
+FileArg = Annotated[Path, typer.Argument(help="CSV file (UTF-8, header row).", dir_okay=False)]
+
+
+def _import_command(kind: str, doc: str) -> None:
+    @friendly
+    def command(ctx: typer.Context, file: FileArg) -> None:
+        _import(ctx, kind, file)
+
+    command.__doc__ = doc
+    import_app.command(kind)(command)
+
+
+_import_command(
+    "forecasts",
+    "Forecasts: researcher,question,probability,as_of[,capability,rationale,evidence,reconstructed].",
+)
+_import_command("questions", "Questions: question[,criteria,tags,resolve_by].")
+_import_command(
+    "resolutions", "Resolutions: question,outcome,resolved_at[,capability,note]. The question must exist."
+)
+_import_command("researchers", "Researchers: handle[,name].")
+_import_command("levels", "Capability levels: name[,position,description].")
+_import_command("evidence", "Evidence: title[,url,date,summary,kind].")
+
+
+@export_app.command("csv")
+@friendly
+def export_csv(
+    ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Where to write; - for standard output.")]
+) -> None:
+    """Current forecasts in the interchange format, with id and recorded_at (readable by import forecasts)."""
+    if str(file) == "-":
+        interchange.export_forecasts(engine(ctx), sys.stdout)
+        return
+    with open(file, "w", encoding="utf-8", newline="") as out:
+        n = interchange.export_forecasts(engine(ctx), out)
+    typer.echo(f"wrote {n} forecasts to {file}")
+
+
+@app.command()
+@friendly
+def backup(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="JSON file to write.")]) -> None:
+    """Everything (all tables, revisions, deleted rows) as deterministic JSON."""
+    file.write_text(backup_mod.backup(engine(ctx)), encoding="utf-8")
+    typer.echo(f"wrote {file}")
+
+
+@app.command()
+@friendly
+def restore(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A file written by credence backup.")],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace a database that already has data.")
+    ] = False,
+) -> None:
+    """Load a backup into an empty database (or replace everything with --replace)."""
+    if not file.is_file():
+        raise CredenceError(f"{file}: no such file")
+    counts = backup_mod.restore(engine(ctx), file.read_text(encoding="utf-8"), replace=replace)
+    typer.echo("restored " + ", ".join(f"{n} {t}" for t, n in counts.items() if n))
+
+
+@app.command()
+@friendly
+def demo(
+    ctx: typer.Context,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Only when the database has no data yet.")
+    ] = False,
+) -> None:
+    """Load the demo data (invented researchers, AI-safety questions, 2023-2026)."""
+    eng = engine(ctx)
+    if if_empty and not backup_mod.is_empty(eng):
+        typer.echo("the database already has data; demo not loaded")
+        return
+    with progress_bar() as progress:
+        _report(load_demo(eng, progress))
+
+
+@app.command()
+@friendly
+def migrate(ctx: typer.Context) -> None:
+    """Create the database or bring its schema up to date (the app and CLI also do this on open)."""
+    eng = engine(ctx)
+    typer.echo(f"database {eng.url.render_as_string(hide_password=True)} is at the newest schema")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""Database URL, engines, migrations and sessions.
+
+* The URL comes from :class:`Settings` (``CREDENCE_DATABASE_URL``, default
+  ``sqlite:///data/credence.db``), read when asked for, never at import time.
+* :func:`open_engine` creates the SQLite file if needed, switches it to WAL with a busy
+  timeout so several processes can write, and brings the schema up to date with Alembic
+  (under a lock, so processes opening a new database at once migrate it only once).
+* :func:`write_session` begins SQLite transactions with ``BEGIN IMMEDIATE``: a writer
+  waits for the write lock up front instead of failing when it upgrades a read
+  transaction that another process has overtaken.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlmodel import Session
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_S = 60
+_WRITE = "credence_write"
+_PG_MIGRATION_LOCK = 0x43524544  # "CRED": the advisory lock id held while migrating
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CREDENCE_")
+
+    database_url: str = "sqlite:///data/credence.db"
+
+
+def database_url(override: str | None = None) -> str:
+    """``override`` if given, else ``CREDENCE_DATABASE_URL``, else the default SQLite file."""
+    return override or Settings().database_url
+
+
+def _sqlite_path(url: sa.URL) -> Path | None:
+    db = url.database
+    if url.get_backend_name() != "sqlite" or not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    return Path(db)
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine for ``url`` without touching the schema (see :func:`open_engine`)."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(parsed, pool_pre_ping=True)
+
+    path = _sqlite_path(parsed)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+@contextmanager
+def _migration_lock(engine: sa.Engine) -> Iterator[None]:
+    path = _sqlite_path(engine.url)
+    if path is not None:
+        with open(path.with_name(path.name + ".migrate-lock"), "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+    elif engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
+                conn.commit()
+    else:
+        yield
+
+
+def migrate(engine: sa.Engine, revision: str = "head") -> None:
+    """Upgrade the database to ``revision`` (default: the newest), keeping every row."""
+    with _migration_lock(engine):
+        cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+
+
+def open_engine(url: str | None = None) -> sa.Engine:
+    """An engine for ``url`` (or the configured URL) whose schema is up to date."""
+    engine = create_engine(database_url(url))
+    if current_revision(engine) != head_revision():
+        migrate(engine)
+    return engine
+
+
+def read_session(engine: sa.Engine) -> Session:
+    """A session for reading; use one per action: ``with read_session(engine) as s:``."""
+    return Session(engine, expire_on_commit=False)
+
+
+@contextmanager
+def write_session(engine: sa.Engine) -> Iterator[Session]:
+    """A session whose work commits as one transaction, or not at all if anything raises."""
+    with Session(engine.execution_options(**{_WRITE: True}), expire_on_commit=False) as session:
+        with session.begin():
+            yield session

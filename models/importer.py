@@ -1,0 +1,442 @@
+"""Applying a validated batch of records in one transaction: everything or nothing.
+
+Parsers (``models.interchange``, ``models.fatebook``) turn files into an
+:class:`ImportBatch` of validated inputs; :func:`apply_batch` writes it.  Rules:
+
+* Researchers, capability levels, evidence and questions that a forecast names but the
+  database lacks are created (new levels go to the top of the scale, in order of appearance).
+* A forecast identical in every column to a stored one (or to an earlier row of the same
+  batch) is already present and skipped, so importing a file twice adds nothing.  Rows that
+  carry an ``id`` (an export of Credence) keep it; an ``id`` that is stored with different
+  values is refused, since corrections are edits.
+* A question row that differs from the stored question updates it, keeping a revision; a
+  resolution that differs from the stored one re-resolves the question, keeping a revision.
+* A resolution must name a question that exists (stored, or created by the same batch).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models.db import write_session
+from models.errors import InputError
+from models.schemas import EvidenceIn, ForecastIn, LevelIn, QuestionIn, ResearcherIn, ResolutionIn
+from models.store import _keep_revision, now
+from models.tables import CapabilityLevel, Evidence, Forecast, ForecastEvidence, Question, Researcher
+
+#: ``progress(stage, done, total)``, called as work advances.
+Progress = Callable[[str, int, int], None]
+CHUNK = 5000
+
+
+@dataclass
+class ImportBatch:
+    researchers: list[ResearcherIn] = field(default_factory=list)
+    levels: list[LevelIn] = field(default_factory=list)
+    evidence: list[EvidenceIn] = field(default_factory=list)
+    questions: list[QuestionIn] = field(default_factory=list)
+    forecasts: list[ForecastIn] = field(default_factory=list)
+    resolutions: list[ResolutionIn] = field(default_factory=list)
+
+
+@dataclass
+class ImportSummary:
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    present: Counter[str] = field(default_factory=Counter)
+
+    def lines(self) -> list[str]:
+        """Human-readable lines, e.g. ``created: 3 researchers, 12 forecasts``."""
+        out = []
+        for label, counts in (
+            ("created", self.created),
+            ("updated", self.updated),
+            ("already present", self.present),
+        ):
+            parts = [f"{n} {what}" for what, n in counts.items() if n]
+            if parts:
+                out.append(f"{label}: " + ", ".join(parts))
+        return out or ["nothing to import"]
+
+
+def _where(line: int | None) -> str:
+    return f"line {line}: " if line else ""
+
+
+def _ensure(
+    session: Session,
+    model: type[Researcher] | type[CapabilityLevel] | type[Evidence] | type[Question],
+    key: str,
+    wanted: dict[str, dict[str, object]],
+    summary: ImportSummary,
+    label: str,
+    listed: Iterable[str] = (),
+) -> dict[str, int]:
+    """Ids of every wanted row by ``key``, creating the missing ones from their attributes.
+
+    ``listed`` are the keys the file itself describes (not merely mentions); those already
+    stored are counted as present.
+    """
+    column = getattr(model, key)
+    existing: dict[str, int] = {}
+    names = list(wanted)
+    for start in range(0, len(names), 900):
+        stmt = select(column, model.id).where(column.in_(names[start : start + 900]))
+        existing.update({k: i for k, i in session.execute(stmt).all()})
+    missing = [name for name in names if name not in existing]
+    summary.present[label] += len(set(listed) & existing.keys())
+    if missing:
+        table = model.__table__  # type: ignore[attr-defined]
+        stmt = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids = session.execute(stmt, [{key: n, **wanted[n]} for n in missing]).scalars().all()
+        existing.update(zip(missing, ids, strict=True))
+        summary.created[label] += len(missing)
+    return existing
+
+
+def _levels(session: Session, batch: ImportBatch, summary: ImportSummary) -> dict[str, int]:
+    wanted: dict[str, dict[str, object]] = {}
+    for lv in batch.levels:
+        wanted.setdefault(lv.name, {"position": lv.position, "description": lv.description})
+    for name in [f.capability for f in batch.forecasts] + [r.capability for r in batch.resolutions]:
+        if name:
+            wanted.setdefault(name, {"position": None, "description": ""})
+    if not wanted:
+        return {}
+    top = session.execute(sa.select(sa.func.max(CapabilityLevel.position))).scalar() or 0  # type: ignore[arg-type]
+    stored = set(session.execute(select(CapabilityLevel.name)).scalars())
+    for name, attrs in wanted.items():
+        if name not in stored and attrs["position"] is None:
+            top += 1
+            attrs["position"] = top
+        elif attrs["position"] is not None:
+            top = max(top, float(attrs["position"]))  # type: ignore[arg-type]
+    return _ensure(
+        session,
+        CapabilityLevel,
+        "name",
+        wanted,
+        summary,
+        "capability levels",
+        [lv.name for lv in batch.levels],
+    )
+
+
+def _questions(session: Session, batch: ImportBatch, summary: ImportSummary, by: str) -> dict[str, int]:
+    wanted: dict[str, dict[str, object]] = {}
+    stamp = now()
+    for q in batch.questions:
+        wanted.setdefault(
+            q.title, {"criteria": q.criteria, "tags": ";".join(q.tags), "resolve_by": q.resolve_by}
+        )
+    for title in [f.question for f in batch.forecasts]:
+        wanted.setdefault(title, {})
+    stored = {
+        q.title: q
+        for q in session.exec(
+            select(Question).where(Question.title.in_([q.title for q in batch.questions]))
+        ).all()
+    }  # type: ignore[attr-defined]
+    for q in batch.questions:
+        row = stored.get(q.title)
+        if row is None:
+            continue
+        new = wanted[q.title]
+        if (row.criteria, row.tags, row.resolve_by) == (new["criteria"], new["tags"], new["resolve_by"]):
+            summary.present["questions"] += 1
+            continue
+        _keep_revision(session, row, "question", by)
+        row.criteria, row.tags, row.resolve_by = new["criteria"], new["tags"], new["resolve_by"]  # type: ignore[assignment]
+        session.add(row)
+        summary.updated["questions"] += 1
+    session.flush()
+    for attrs in wanted.values():
+        attrs.update(created_at=stamp, updated_at=stamp, updated_by=by)
+    return _ensure(session, Question, "title", wanted, summary, "questions")
+
+
+def _resolutions(session: Session, batch: ImportBatch, lids: dict[str, int], summary: ImportSummary, by: str) -> None:
+    if not batch.resolutions:
+        return
+    titles = sorted({r.question for r in batch.resolutions})
+    stmt = select(Question).where(Question.title.in_(titles))  # type: ignore[attr-defined]
+    stored = {q.title: q for q in session.exec(stmt).all()}
+    for r in batch.resolutions:
+        q = stored[r.question]
+        level_id = lids[r.capability] if r.capability else None
+        if (q.outcome, q.resolved_at, q.resolution_level_id, q.resolution_note) == (
+            r.outcome,
+            r.resolved_at,
+            level_id,
+            r.note,
+        ):
+            summary.present["resolutions"] += 1
+            continue
+        _keep_revision(session, q, "question", by)
+        q.outcome, q.resolved_at, q.resolution_level_id, q.resolution_note = (
+            r.outcome,
+            r.resolved_at,
+            level_id,
+            r.note,
+        )
+        session.add(q)
+        summary.updated["resolutions"] += 1
+
+
+def _evidence_key(refs: Iterable[tuple[str, str | None]]) -> str:
+    return "\x1e".join(f"{t}\x1f{d or ''}" for t, d in refs)
+
+
+_KEY = [
+    "researcher_id",
+    "question_id",
+    "level_id",
+    "probability",
+    "as_of",
+    "rationale",
+    "reconstructed",
+    "evidence_key",
+]
+
+
+def _stored_forecasts(session: Session, question_ids: list[int]) -> pd.DataFrame:
+    """Current forecasts on these questions, with the key columns used to spot duplicates."""
+    F, FE, E = Forecast.__table__, ForecastEvidence.__table__, Evidence.__table__  # type: ignore[attr-defined]
+    cols = [F.c.id, F.c.researcher_id, F.c.question_id, F.c.level_id, F.c.probability, F.c.as_of,
+            F.c.recorded_at, F.c.rationale, F.c.reconstructed]  # fmt: skip
+    frames, links = [], []
+    for start in range(0, len(question_ids), 900):
+        chunk = question_ids[start : start + 900]
+        rows = session.execute(
+            sa.select(*cols).where(F.c.question_id.in_(chunk), F.c.deleted_at.is_(None))
+        ).all()
+        frames.append(pd.DataFrame(rows, columns=[c.name for c in cols]))
+        link_rows = session.execute(
+            sa.select(FE.c.forecast_id, E.c.title, FE.c.direction)
+            .join(E, E.c.id == FE.c.evidence_id)
+            .join(F, F.c.id == FE.c.forecast_id)
+            .where(F.c.question_id.in_(chunk), F.c.deleted_at.is_(None))
+            .order_by(FE.c.forecast_id, E.c.title)
+        ).all()
+        links.extend(link_rows)
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[c.name for c in cols])
+    keys: dict[int, list[tuple[str, str | None]]] = {}
+    for fid, title, direction in links:
+        keys.setdefault(fid, []).append((title, direction))
+    df["evidence_key"] = df["id"].map(lambda i: _evidence_key(keys.get(i, [])))
+    return df
+
+
+def _forecasts(
+    session: Session,
+    batch: ImportBatch,
+    ids: dict[str, dict[str, int]],
+    summary: ImportSummary,
+    by: str,
+    progress: Progress | None,
+) -> None:
+    if not batch.forecasts:
+        return
+    stamp = now()
+    rids, qids, lids, eids = ids["researchers"], ids["questions"], ids["levels"], ids["evidence"]
+    incoming = pd.DataFrame(
+        {
+            "line": [f.line for f in batch.forecasts],
+            "researcher_id": [rids[f.researcher] for f in batch.forecasts],
+            "question_id": [qids[f.question] for f in batch.forecasts],
+            "level_id": [lids[f.capability] if f.capability else None for f in batch.forecasts],
+            "probability": [f.probability for f in batch.forecasts],
+            "as_of": [f.as_of for f in batch.forecasts],
+            "recorded_at": [f.recorded_at or stamp for f in batch.forecasts],
+            "rationale": [f.rationale for f in batch.forecasts],
+            "reconstructed": [f.reconstructed for f in batch.forecasts],
+            "evidence_key": [
+                _evidence_key(sorted({(e.title, e.direction) for e in f.evidence})) for f in batch.forecasts
+            ],
+            "id": [f.id for f in batch.forecasts],
+        }
+    )
+    incoming["level_id"] = incoming["level_id"].astype("Int64")
+    incoming["row"] = range(len(incoming))
+    stored = _stored_forecasts(session, sorted(set(incoming["question_id"])))
+    stored["level_id"] = stored["level_id"].astype("Int64")
+    for col in ("as_of", "recorded_at"):
+        incoming[col] = pd.to_datetime(incoming[col], utc=True)
+        stored[col] = pd.to_datetime(stored[col], utc=True)
+    has_id = incoming["id"].notna()
+
+    # Rows with an id (from an export): the stored row of that id must be identical.
+    with_id = incoming[has_id].merge(stored, on="id", how="inner", suffixes=("", "_stored"))
+    compare = [*_KEY, "recorded_at"]
+    same = pd.Series(True, index=with_id.index)
+    for col in compare:
+        a, b = with_id[col], with_id[f"{col}_stored"]
+        same &= (a == b).fillna(False) | (a.isna() & b.isna())
+    conflicts = with_id[~same]
+    if len(conflicts):
+        raise InputError(
+            [
+                f"{_where(r.line)}id {int(r.id)} is already stored with different values; edit that forecast instead"
+                for r in conflicts.itertuples()
+            ]
+        )
+    present = set(with_id["row"])
+
+    # Rows without an id: identical to a stored forecast, or to an earlier row, is already present.
+    no_id = incoming[~has_id]
+    key_df = no_id[_KEY].astype({"level_id": "float64"})
+    dup_in_file = key_df.duplicated(keep="first")
+    if len(stored):
+        hits = no_id.astype({"level_id": "float64"}).merge(
+            stored[_KEY].astype({"level_id": "float64"}).drop_duplicates(), on=_KEY, how="inner"
+        )
+        present |= set(hits["row"])
+    present |= set(no_id.loc[dup_in_file, "row"])
+    summary.present["forecasts"] += len(present)
+
+    new = incoming[~incoming["row"].isin(present)]
+    table = Forecast.__table__  # type: ignore[attr-defined]
+    links = []
+    done = 0
+    for keep_id in (True, False):
+        part = new[new["id"].notna() == keep_id]
+        records = [
+            {
+                **({"id": int(r.id)} if keep_id else {}),
+                "researcher_id": int(r.researcher_id),
+                "question_id": int(r.question_id),
+                "level_id": None if pd.isna(r.level_id) else int(r.level_id),
+                "probability": float(r.probability),
+                "as_of": r.as_of.to_pydatetime(),
+                "recorded_at": r.recorded_at.to_pydatetime(),
+                "rationale": r.rationale,
+                "reconstructed": bool(r.reconstructed),
+                "revision": 1,
+                "updated_at": stamp,
+                "updated_by": by,
+            }
+            for r in part.itertuples()
+        ]
+        rows = part["row"].tolist()
+        for start in range(0, len(records), CHUNK):
+            stmt = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+            new_ids = session.execute(stmt, records[start : start + CHUNK]).scalars().all()
+            for fid, row in zip(new_ids, rows[start : start + CHUNK], strict=True):
+                seen: set[str] = set()
+                for ref in batch.forecasts[row].evidence:
+                    if ref.title not in seen:
+                        seen.add(ref.title)
+                        links.append(
+                            {
+                                "forecast_id": fid,
+                                "evidence_id": eids[ref.title],
+                                "direction": ref.direction,
+                                "note": ref.note,
+                            }
+                        )
+            done += len(new_ids)
+            if progress:
+                progress("writing forecasts", done, len(new))
+    for start in range(0, len(links), CHUNK):
+        session.execute(sa.insert(ForecastEvidence.__table__), links[start : start + CHUNK])  # type: ignore[attr-defined]
+    summary.created["forecasts"] += len(new)
+    if has_id.any():
+        sync_sequences(session)
+
+
+def sync_sequences(session: Session) -> None:
+    """After rows were written with explicit ids, move PostgreSQL's id sequences past them."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in (
+        "researcher",
+        "capability_level",
+        "question",
+        "evidence",
+        "forecast",
+        "question_link",
+        "revision",
+    ):
+        session.execute(
+            sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            )
+        )
+
+
+def _check_resolutions(session: Session, batch: ImportBatch) -> None:
+    if not batch.resolutions:
+        return
+    known = {q.title for q in batch.questions} | {f.question for f in batch.forecasts}
+    titles = {r.question for r in batch.resolutions} - known
+    stored = (
+        set(session.execute(select(Question.title).where(Question.title.in_(titles))).scalars())
+        if titles
+        else set()
+    )  # type: ignore[attr-defined]
+    problems = [
+        f"{_where(r.line)}question {r.question!r} does not exist"
+        for r in batch.resolutions
+        if r.question in titles - stored
+    ]
+    if problems:
+        raise InputError(problems)
+
+
+def apply_batch(
+    engine: sa.Engine, batch: ImportBatch, by: str = "", progress: Progress | None = None
+) -> ImportSummary:
+    """Write ``batch`` in one transaction and say what was created, updated or already present.
+
+    Raises :class:`InputError` (and writes nothing) when a row conflicts with stored data.
+    """
+    summary = ImportSummary()
+    with write_session(engine) as session:
+        _check_resolutions(session, batch)
+        researchers: dict[str, dict[str, object]] = {
+            r.handle: {"name": r.name or r.handle} for r in batch.researchers
+        }
+        stamp = now()
+        for f in batch.forecasts:
+            researchers.setdefault(f.researcher, {"name": f.researcher})
+        for attrs in researchers.values():
+            attrs["created_at"] = stamp
+        evidence: dict[str, dict[str, object]] = {
+            e.title: {"url": e.url, "published": e.date, "summary": e.summary, "kind": e.kind}
+            for e in batch.evidence
+        }
+        for f in batch.forecasts:
+            for ref in f.evidence:
+                evidence.setdefault(ref.title, {})
+        ids = {
+            "researchers": _ensure(
+                session,
+                Researcher,
+                "handle",
+                researchers,
+                summary,
+                "researchers",
+                [r.handle for r in batch.researchers],
+            ),
+            "levels": _levels(session, batch, summary),
+            "evidence": _ensure(
+                session,
+                Evidence,
+                "title",
+                evidence,
+                summary,
+                "evidence items",
+                [e.title for e in batch.evidence],
+            ),
+            "questions": _questions(session, batch, summary, by),
+        }
+        _forecasts(session, batch, ids, summary, by, progress)
+        _resolutions(session, batch, ids["levels"], summary, by)
+    return summary

@@ -1,0 +1,284 @@
+"""The interchange CSV formats: reading files into a validated batch, writing exports.
+
+Files are UTF-8 (a BOM and CRLF line ends are accepted) with a header row.  Any bad row,
+a missing required column, an unknown column, a row with too many fields, or bytes that
+are not UTF-8 refuse the whole file with messages that name the line (the header is
+line 1) and the field: ``line 3: probability 140% is above 100%``.
+
+Text cells that a spreadsheet would run as a formula are neutralized on export: a cell
+starting with ``=``, ``+``, ``-``, ``@`` or ``'`` gets a ``'`` in front; import removes exactly
+one leading ``'`` from a cell that starts with ``'`` followed by one of those characters.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ValidationError
+
+from models.errors import InputError
+from models.importer import ImportBatch, ImportSummary, Progress, apply_batch
+from models.schemas import (
+    EvidenceIn,
+    ForecastIn,
+    LevelIn,
+    QuestionIn,
+    ResearcherIn,
+    ResolutionIn,
+    format_evidence_refs,
+    format_time,
+    messages,
+)
+
+FORMULA_START = ("=", "+", "-", "@", "'")
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One CSV format: its columns, which are required, and the schema each row becomes."""
+
+    kind: str
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    model: type[BaseModel]
+    batch_field: str
+    #: CSV column → schema field, where they differ.
+    rename: tuple[tuple[str, str], ...] = ()
+    #: Columns holding free text (formula-neutralized); the others are numbers, times, flags.
+    text: tuple[str, ...] = ()
+
+
+FORECASTS = FileSpec(
+    kind="forecasts",
+    columns=(
+        "researcher",
+        "question",
+        "probability",
+        "as_of",
+        "capability",
+        "rationale",
+        "evidence",
+        "reconstructed",
+        "id",
+        "recorded_at",
+    ),
+    required=("researcher", "question", "probability", "as_of"),
+    model=ForecastIn,
+    batch_field="forecasts",
+    text=("researcher", "question", "capability", "rationale", "evidence"),
+)
+QUESTIONS = FileSpec(
+    kind="questions",
+    columns=("question", "criteria", "tags", "resolve_by"),
+    required=("question",),
+    model=QuestionIn,
+    batch_field="questions",
+    rename=(("question", "title"),),
+    text=("question", "criteria", "tags"),
+)
+RESOLUTIONS = FileSpec(
+    kind="resolutions",
+    columns=("question", "outcome", "resolved_at", "capability", "note"),
+    required=("question", "outcome", "resolved_at"),
+    model=ResolutionIn,
+    batch_field="resolutions",
+    text=("question", "capability", "note"),
+)
+RESEARCHERS = FileSpec(
+    kind="researchers",
+    columns=("handle", "name"),
+    required=("handle",),
+    model=ResearcherIn,
+    batch_field="researchers",
+    text=("handle", "name"),
+)
+LEVELS = FileSpec(
+    kind="levels",
+    columns=("name", "position", "description"),
+    required=("name",),
+    model=LevelIn,
+    batch_field="levels",
+    text=("name", "description"),
+)
+EVIDENCE = FileSpec(
+    kind="evidence",
+    columns=("title", "url", "date", "summary", "kind"),
+    required=("title",),
+    model=EvidenceIn,
+    batch_field="evidence",
+    text=("title", "url", "summary"),
+)
+SPECS: dict[str, FileSpec] = {
+    s.kind: s for s in (FORECASTS, QUESTIONS, RESOLUTIONS, RESEARCHERS, LEVELS, EVIDENCE)
+}
+
+#: The columns ``credence export csv`` writes, in order.
+EXPORT_COLUMNS = (
+    "id",
+    "researcher",
+    "question",
+    "probability",
+    "as_of",
+    "capability",
+    "rationale",
+    "evidence",
+    "reconstructed",
+    "recorded_at",
+)
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 text without a BOM, or an error naming the line of the first bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise InputError(
+            [f"line {line}: byte 0x{data[err.start]:02x} is not UTF-8; save the file as UTF-8"]
+        ) from None
+
+
+def records(text: str, spec: FileSpec) -> Iterator[tuple[int, dict[str, str]]]:
+    """``(line, {column: cell})`` for each data row; structural problems raise :class:`InputError`."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError(["line 1: the file is empty; it needs a header row"]) from None
+    except csv.Error as err:
+        raise InputError([f"line 1: {err}"]) from None
+    header = [h.strip().lower() for h in header]
+    problems = [f"line 1: missing required column {c!r}" for c in spec.required if c not in header]
+    problems += [
+        f"line 1: unknown column {h!r} (expected {', '.join(spec.columns)})"
+        for h in header
+        if h not in spec.columns
+    ]
+    problems += [
+        f"line 1: column {h!r} appears twice" for h in sorted({h for h in header if header.count(h) > 1})
+    ]
+    if problems:
+        raise InputError(problems)
+    end = 1
+    while True:
+        start = end + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise InputError([f"line {start}: {err}"]) from None
+        end = reader.line_num
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if len(row) > len(header):
+            raise InputError([f"line {start}: has {len(row)} fields but the header has {len(header)}"])
+        yield start, dict(zip(header, row, strict=False))
+
+
+def unescape(cell: str) -> str:
+    """Undo export's formula neutralization: ``'=1+1`` → ``=1+1``; other cells unchanged."""
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in FORMULA_START:
+        return cell[1:]
+    return cell
+
+
+def escape(cell: str) -> str:
+    """Neutralize a text cell a spreadsheet would run as a formula: ``=1+1`` → ``'=1+1``."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+def validate_rows(
+    rows: Iterator[tuple[int, dict[str, Any]]],
+    model: type[BaseModel],
+    progress: Progress | None = None,
+    total: int = 0,
+    on_row: Callable[[int, dict[str, Any]], dict[str, Any]] | None = None,
+) -> list[Any]:
+    """Each row validated by ``model``; all problems at once as ``line N: field message``."""
+    items: list[Any] = []
+    problems: list[str] = []
+    for n, (line, row) in enumerate(rows, start=1):
+        try:
+            fields = on_row(line, row) if on_row else row
+            items.append(model.model_validate({**fields, "line": line}))
+        except ValidationError as err:
+            problems.extend(f"line {line}: {field} {msg}" for field, msg in messages(err))
+        except InputError as err:
+            problems.extend(err.problems)
+        if progress and n % 10000 == 0:
+            progress("checking rows", n, total)
+    if problems:
+        raise InputError(problems)
+    return items
+
+
+def parse(data: bytes, kind: str, progress: Progress | None = None) -> ImportBatch:
+    """A validated :class:`ImportBatch` from the bytes of a ``kind`` file (see :data:`SPECS`)."""
+    spec = SPECS[kind]
+    text = decode(data)
+    rename = dict(spec.rename)
+
+    def fields(_line: int, row: dict[str, str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for col, cell in row.items():
+            if col in spec.text:
+                cell = unescape(cell)
+            if cell.strip() or col in spec.required:
+                out[rename.get(col, col)] = cell
+        return out
+
+    total = text.count("\n")
+    items = validate_rows(records(text, spec), spec.model, progress, total, fields)
+    batch = ImportBatch()
+    getattr(batch, spec.batch_field).extend(items)
+    return batch
+
+
+def import_file(
+    engine: sa.Engine, data: bytes, kind: str, by: str = "", progress: Progress | None = None
+) -> ImportSummary:
+    """Validate a whole ``kind`` file, then write it in one transaction (or raise and write nothing)."""
+    return apply_batch(engine, parse(data, kind, progress), by=by, progress=progress)
+
+
+def _forecast_rows(engine: sa.Engine) -> Iterator[list[str]]:
+    from models.queries import current_forecasts
+
+    df, refs = current_forecasts(engine)
+    for r in df.itertuples(index=False):
+        yield [
+            str(r.id),
+            escape(r.researcher),
+            escape(r.question),
+            repr(float(r.probability)),
+            format_time(r.as_of.to_pydatetime()),
+            escape(r.level or ""),
+            escape(r.rationale),
+            escape(format_evidence_refs(refs.get(r.id, []))),
+            "true" if r.reconstructed else "false",
+            format_time(r.recorded_at.to_pydatetime()),
+        ]
+
+
+def export_forecasts(engine: sa.Engine, out: io.TextIOBase | Any) -> int:
+    """Write every current forecast as interchange CSV (plus ``id`` and ``recorded_at``); returns the row count."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    n = 0
+    for row in _forecast_rows(engine):
+        writer.writerow(row)
+        n += 1
+    return n
+
+
+def forecasts_csv(engine: sa.Engine) -> str:
+    """:func:`export_forecasts` as a string (for a download button)."""
+    buf = io.StringIO()
+    export_forecasts(engine, buf)
+    return buf.getvalue()

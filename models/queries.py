@@ -1,0 +1,159 @@
+"""Reading: the frames the domain layer works on, and the lists pages and the CLI show.
+
+Reads go through the DB-API cursor and pandas' vectorized parsing rather than ORM objects,
+so a million forecasts load in a few seconds.  Only current, not soft-deleted rows are
+returned, and a forecast is hidden when its question or researcher is deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from models import frames as fr
+
+_TIME_COLUMNS = ("as_of", "recorded_at", "created_at", "resolve_by", "resolved_at", "published")
+
+
+def _frame(engine: sa.Engine, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    with engine.connect() as conn:
+        result = conn.exec_driver_sql(sql, params or {}) if params else conn.exec_driver_sql(sql)
+        df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    for col in _TIME_COLUMNS:
+        if col in df.columns:
+            df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
+    return df
+
+
+_FORECAST_SQL = """
+SELECT f.id AS forecast_id, r.handle AS researcher, f.question_id, q.title AS question,
+       l.name AS level, l.position AS level_position, f.probability, f.as_of, f.recorded_at,
+       f.reconstructed {rationale}
+FROM forecast f
+JOIN researcher r ON r.id = f.researcher_id
+JOIN question q ON q.id = f.question_id
+LEFT JOIN capability_level l ON l.id = f.level_id
+WHERE f.deleted_at IS NULL AND q.deleted_at IS NULL AND r.deleted_at IS NULL {where}
+ORDER BY f.as_of, f.recorded_at, f.id
+"""
+
+
+def forecasts_frame(engine: sa.Engine, *, rationale: bool = True, where: str = "") -> pd.DataFrame:
+    """Current forecasts as a :data:`models.frames.FORECASTS` frame.
+
+    ``rationale=False`` skips the largest column when only numbers are needed (scoring);
+    ``where`` is an extra SQL condition on the aliases ``f``, ``q``, ``r`` (internal use).
+    """
+    sql = _FORECAST_SQL.format(rationale=", f.rationale" if rationale else "", where=where)
+    df = _frame(engine, sql)
+    df["reconstructed"] = df["reconstructed"].astype(bool)
+    if not rationale:
+        df["rationale"] = ""
+    return fr.conform(df, fr.FORECASTS)
+
+
+def questions_frame(engine: sa.Engine) -> pd.DataFrame:
+    """Current questions as a :data:`models.frames.QUESTIONS` frame (tags as sorted tuples)."""
+    df = _frame(
+        engine,
+        """SELECT q.id AS question_id, q.title AS question, q.criteria, q.tags, q.created_at, q.resolve_by,
+                  q.outcome, q.resolved_at, l.name AS resolution_level, q.resolution_note
+           FROM question q LEFT JOIN capability_level l ON l.id = q.resolution_level_id
+           WHERE q.deleted_at IS NULL ORDER BY q.id""",
+    )
+    df["tags"] = [tuple(t for t in (s or "").split(";") if t) for s in df["tags"]]
+    return fr.conform(df, fr.QUESTIONS)
+
+
+def evidence_links_frame(engine: sa.Engine) -> pd.DataFrame:
+    df = _frame(
+        engine,
+        """SELECT fe.forecast_id, fe.evidence_id, e.title AS evidence, e.url, fe.direction, fe.note
+           FROM forecast_evidence fe JOIN evidence e ON e.id = fe.evidence_id
+           JOIN forecast f ON f.id = fe.forecast_id
+           WHERE f.deleted_at IS NULL AND e.deleted_at IS NULL ORDER BY fe.forecast_id, e.title""",
+    )
+    return fr.conform(df, fr.EVIDENCE_LINKS)
+
+
+def evidence_frame(engine: sa.Engine) -> pd.DataFrame:
+    df = _frame(
+        engine,
+        """SELECT id AS evidence_id, title AS evidence, url, published, summary, kind
+           FROM evidence WHERE deleted_at IS NULL ORDER BY title""",
+    )
+    out = fr.conform(df, fr.EVIDENCE)
+    out["kind"] = df["kind"].to_numpy() if len(df) else pd.Series(dtype="object")
+    return out
+
+
+def levels_frame(engine: sa.Engine) -> pd.DataFrame:
+    df = _frame(
+        engine,
+        """SELECT id AS level_id, name AS level, position, description
+           FROM capability_level WHERE deleted_at IS NULL ORDER BY position, name""",
+    )
+    out = fr.conform(df, fr.LEVELS)
+    out["level_id"] = df["level_id"].to_numpy() if len(df) else pd.Series(dtype="int64")
+    return out
+
+
+def links_frame(engine: sa.Engine) -> pd.DataFrame:
+    df = _frame(
+        engine,
+        """SELECT id AS link_id, source_question_id, target_question_id, note
+           FROM question_link WHERE deleted_at IS NULL ORDER BY id""",
+    )
+    return fr.conform(df, fr.LINKS)
+
+
+def researchers_frame(engine: sa.Engine) -> pd.DataFrame:
+    """Researchers (id, handle, name, created_at), with their forecast counts."""
+    return _frame(
+        engine,
+        """SELECT r.id, r.handle, r.name, r.created_at,
+                  (SELECT COUNT(*) FROM forecast f WHERE f.researcher_id = r.id AND f.deleted_at IS NULL) AS forecasts
+           FROM researcher r WHERE r.deleted_at IS NULL ORDER BY r.handle""",
+    )
+
+
+def load_frames(engine: sa.Engine) -> fr.Frames:
+    """Everything the domain layer reads, as of now."""
+    return fr.Frames(
+        forecasts=forecasts_frame(engine),
+        questions=questions_frame(engine),
+        evidence_links=evidence_links_frame(engine),
+        evidence=evidence_frame(engine),
+        levels=levels_frame(engine),
+        links=links_frame(engine),
+    )
+
+
+def scoring_frames(engine: sa.Engine, include_reconstructed: bool = False) -> fr.Frames:
+    """Just what scoring needs: forecasts (without rationale) on questions resolved yes or no."""
+    where = "AND q.outcome IN ('yes', 'no') AND f.as_of < q.resolved_at"
+    if not include_reconstructed:
+        where += " AND NOT f.reconstructed"
+    empty = fr.Frames.empty()
+    return fr.Frames(
+        forecasts=forecasts_frame(engine, rationale=False, where=where),
+        questions=questions_frame(engine),
+        evidence_links=empty.evidence_links,
+        evidence=empty.evidence,
+        levels=levels_frame(engine),
+        links=empty.links,
+    )
+
+
+def current_forecasts(engine: sa.Engine) -> tuple[pd.DataFrame, dict[int, list[tuple[str, str | None]]]]:
+    """Current forecasts ordered by id, and each one's evidence as ``(title, direction)`` sorted by title."""
+    df = forecasts_frame(engine).rename(columns={"forecast_id": "id"}).sort_values("id", kind="stable")
+    links = evidence_links_frame(engine)
+    refs: dict[int, list[tuple[str, str | None]]] = {}
+    for fid, title, direction in zip(
+        links["forecast_id"], links["evidence"], links["direction"], strict=True
+    ):
+        refs.setdefault(int(fid), []).append((title, direction))
+    return df, refs

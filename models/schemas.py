@@ -1,0 +1,315 @@
+"""Input schemas: the one validation path for pages, the CLI and file imports.
+
+Every value from outside passes through these pydantic models before anything is written.
+They accept both typed values (from a form) and the text of a CSV cell, so a probability
+can arrive as ``0.37``, ``"0.37"`` or ``"37%"``, and a time as a ``datetime``, a ``date`` or
+ISO 8601 text.  Messages name the field and read as a sentence after it:
+``probability 140% is above 100%``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
+
+from models.tables import Direction, EvidenceKind, Outcome
+
+
+def _fail(message: str) -> PydanticCustomError:
+    return PydanticCustomError("credence", message)
+
+
+# --- probabilities ----------------------------------------------------------------------------
+
+
+def format_percent(p: float) -> str:
+    """``0.37`` → ``"37%"``, ``0.005`` → ``"0.5%"``, ``1.4`` → ``"140%"`` (up to 4 significant digits)."""
+    return f"{p * 100:.4g}%"
+
+
+def parse_probability(value: Any) -> float:
+    """A probability in [0, 1] from a fraction (``0.37``) or a percentage with its sign (``"37%"``).
+
+    A bare number above 1 (``"35"``) is refused as ambiguous, with a hint.  Percentages are
+    divided exactly (decimal arithmetic), so ``"0.1%"`` gives the same float as ``"0.001"``.
+    """
+    if isinstance(value, bool):
+        raise _fail("must be a number, not true/false")
+    if isinstance(value, int | float):
+        p = float(value)
+        if math.isnan(p) or math.isinf(p):
+            raise _fail("must be a finite number")
+    else:
+        text = str(value).strip()
+        if not text:
+            raise _fail("is required")
+        percent = text.endswith("%")
+        try:
+            number = Decimal(text[:-1].strip() if percent else text)
+        except InvalidOperation:
+            number = Decimal("NaN")
+        if not number.is_finite():
+            raise _fail(f"{text!r} is not a probability: write a fraction like 0.37 or a percentage like 37%")
+        if not percent and number > 1:
+            raise _fail(f"{text} is ambiguous: write {text}% or {float(number / 100):g}")
+        p = float(number / 100) if percent else float(number)
+    if p > 1:
+        raise _fail(f"{format_percent(p)} is above 100%")
+    if p < 0:
+        raise _fail(f"{format_percent(p)} is below 0%")
+    return p
+
+
+def parse_odds(text: str) -> float:
+    """Odds ``"1:20"`` (for : against) as a probability: 1 / (1 + 20) ≈ 4.76%."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)\s*", text or "")
+    if not m:
+        raise ValueError(f"{text!r} is not odds: write them as for:against, like 1:20")
+    for_, against = float(m.group(1)), float(m.group(2))
+    if for_ + against == 0:
+        raise ValueError("odds 0:0 say nothing: write them as for:against, like 1:20")
+    return for_ / (for_ + against)
+
+
+# --- times ------------------------------------------------------------------------------------
+
+
+def parse_time(value: Any) -> datetime:
+    """A timezone-aware UTC datetime from a ``datetime``, a ``date`` or ISO 8601 text.
+
+    A date means 00:00 UTC that day; a date-time without an offset is read as UTC.
+    """
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime.combine(value, time(0), tzinfo=UTC)
+    else:
+        text = str(value).strip()
+        if not text:
+            raise _fail("is required")
+        try:
+            dt = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+        except ValueError:
+            raise _fail(
+                f"{text!r} is not a date: write 2025-03-04, or a time like 2025-03-04T10:00:00Z"
+            ) from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def _optional_time(value: Any) -> datetime | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return parse_time(value)
+
+
+def _not_future(dt: datetime | None) -> datetime | None:
+    if dt is not None and dt > datetime.now(UTC):
+        raise _fail(f"{format_time(dt)} is in the future")
+    return dt
+
+
+def format_time(dt: datetime) -> str:
+    """ISO 8601 in UTC: ``2025-03-04`` at midnight, else ``2025-03-04T10:00:00Z`` (microseconds if any)."""
+    dt = dt.astimezone(UTC)
+    if dt.time() == time(0):
+        return dt.date().isoformat()
+    return dt.replace(tzinfo=None).isoformat() + "Z"
+
+
+# --- small field types ------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _text(value).lower()
+    if text in ("", "false"):
+        return False
+    if text == "true":
+        return True
+    raise _fail(f"{value!r} is not true or false")
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    items = value.split(";") if isinstance(value, str) else list(value or [])
+    return tuple(sorted({t.strip() for t in items if t and t.strip()}))
+
+
+def _choice(enum: type[Outcome] | type[Direction] | type[EvidenceKind], label: str) -> Any:
+    def check(value: Any) -> str:
+        text = _text(value).lower().replace(" ", "_")
+        if text not in enum.__members__:
+            options = ", ".join(m.replace("_", " ") for m in enum.__members__)
+            raise _fail(f"{_text(value)!r} is not {label}: use one of {options}")
+        return text
+
+    return check
+
+
+Name = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=500)]
+OptionalName = Annotated[str | None, BeforeValidator(lambda v: _text(v) or None)]
+Text = Annotated[str, BeforeValidator(_text)]
+Probability = Annotated[float, BeforeValidator(parse_probability)]
+PastTime = Annotated[datetime, BeforeValidator(parse_time), AfterValidator(_not_future)]
+OptionalPastTime = Annotated[datetime | None, BeforeValidator(_optional_time), AfterValidator(_not_future)]
+OptionalTime = Annotated[datetime | None, BeforeValidator(_optional_time)]
+Flag = Annotated[bool, BeforeValidator(_bool)]
+Tags = Annotated[tuple[str, ...], BeforeValidator(_tags)]
+
+
+class Input(BaseModel):
+    """Base of every input: strict about unknown fields, remembers the file line it came from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: The line of the source file (header = line 1), for messages; None for form input.
+    line: int | None = Field(default=None, exclude=True)
+
+
+class ResearcherIn(Input):
+    handle: Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=80)]
+    name: Text = ""
+
+
+class LevelIn(Input):
+    name: Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=200)]
+    position: float | None = None
+    description: Text = ""
+
+
+class EvidenceIn(Input):
+    title: Name
+    url: OptionalName = None
+    date: OptionalTime = None
+    summary: Text = ""
+    kind: Annotated[
+        str, BeforeValidator(lambda v: _choice(EvidenceKind, "a kind of evidence")(v or "other"))
+    ] = "other"
+
+
+class EvidenceRef(Input):
+    """An evidence item named by a forecast, and how it moved the forecast (None: not stated)."""
+
+    title: Name
+    direction: Annotated[
+        str | None, BeforeValidator(lambda v: _choice(Direction, "a direction")(v) if _text(v) else None)
+    ] = None
+    note: Text = ""
+
+
+_REF = re.compile(r"^(?P<title>.*?)\s*\[(?P<direction>[^\[\]]*)\]\s*$")
+
+
+def parse_evidence_refs(value: Any) -> list[Any]:
+    """``"Paper A [lowered]; Result B"`` → refs; a list (of refs or dicts) passes through."""
+    if not isinstance(value, str):
+        return list(value or [])
+    refs: list[dict[str, str]] = []
+    for part in value.split(";"):
+        if not part.strip():
+            continue
+        m = _REF.match(part.strip())
+        refs.append({"title": m["title"], "direction": m["direction"]} if m else {"title": part})
+    return refs
+
+
+def format_evidence_refs(refs: list[tuple[str, str | None]]) -> str:
+    """The inverse of :func:`parse_evidence_refs`: ``"Paper A [lowered];Result B"``."""
+    return ";".join(f"{t} [{d.replace('_', ' ')}]" if d else t for t, d in refs)
+
+
+class QuestionIn(Input):
+    title: Name
+    criteria: Text = ""
+    tags: Tags = ()
+    resolve_by: OptionalTime = None
+
+
+class ResolutionIn(Input):
+    question: Name
+    outcome: Annotated[str, BeforeValidator(_choice(Outcome, "an outcome"))]
+    resolved_at: PastTime
+    capability: OptionalName = None
+    note: Text = ""
+
+
+class ForecastIn(Input):
+    researcher: Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=80)]
+    question: Name
+    probability: Probability
+    as_of: PastTime
+    capability: OptionalName = None
+    rationale: Text = ""
+    evidence: Annotated[list[EvidenceRef], BeforeValidator(parse_evidence_refs)] = []
+    reconstructed: Flag = False
+    #: Kept when importing an export of Credence, so a round trip changes nothing.
+    id: int | None = None
+    recorded_at: OptionalPastTime = None
+
+
+class ForecastEdit(Input):
+    """A correction of a stored forecast; fields left None keep their value."""
+
+    probability: Annotated[
+        float | None, BeforeValidator(lambda v: None if v is None else parse_probability(v))
+    ] = None
+    as_of: OptionalPastTime = None
+    capability: OptionalName = None
+    clear_capability: bool = False
+    rationale: Annotated[str | None, BeforeValidator(lambda v: None if v is None else _text(v))] = None
+    reconstructed: bool | None = None
+    evidence: Annotated[
+        list[EvidenceRef] | None, BeforeValidator(lambda v: None if v is None else parse_evidence_refs(v))
+    ] = None
+
+
+class QuestionEdit(Input):
+    title: OptionalName = None
+    criteria: Annotated[str | None, BeforeValidator(lambda v: None if v is None else _text(v))] = None
+    tags: Annotated[tuple[str, ...] | None, BeforeValidator(lambda v: None if v is None else _tags(v))] = None
+    resolve_by: OptionalTime = None
+    clear_resolve_by: bool = False
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+_BUILTIN = {
+    "missing": "is required",
+    "string_too_short": "must not be empty",
+    "too_short": "must not be empty",
+    "string_too_long": "is too long",
+    "extra_forbidden": "is not a known field",
+    "float_parsing": "must be a number",
+    "int_parsing": "must be a whole number",
+    "bool_parsing": "must be true or false",
+}
+
+
+def messages(error: ValidationError) -> list[tuple[str, str]]:
+    """``(field, message)`` pairs for a validation error, e.g. ``("probability", "140% is above 100%")``."""
+    out = []
+    for err in error.errors():
+        loc = [str(p) for p in err["loc"]]
+        field = loc[0] if loc else ""
+        if field == "evidence" and len(loc) > 1:
+            field = "evidence"
+        msg = err["msg"] if err["type"] == "credence" else _BUILTIN.get(err["type"], err["msg"])
+        out.append((field, msg))
+    return out
+
+
+def describe(error: ValidationError) -> str:
+    """One line per problem: ``probability 140% is above 100%``."""
+    return "; ".join(f"{field} {msg}".strip() for field, msg in messages(error))

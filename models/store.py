@@ -1,0 +1,306 @@
+"""Writing single records: forecasts, questions, resolutions, and their revisions.
+
+Every function takes an open :func:`models.db.write_session` session and validated input
+(``models.schemas``).  Nothing is destroyed: an edit first copies the row into
+:class:`~models.tables.Revision`; a delete sets ``deleted_at`` and :func:`restore` clears it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, select
+
+from models.errors import InputError, NotFound
+from models.schemas import EvidenceRef, ForecastEdit, ForecastIn, QuestionEdit, QuestionIn, ResolutionIn
+from models.tables import (
+    CapabilityLevel,
+    Evidence,
+    Forecast,
+    ForecastEvidence,
+    Question,
+    QuestionLink,
+    Researcher,
+    Revision,
+)
+
+T = TypeVar("T", bound=SQLModel)
+
+#: Tables whose rows can be soft-deleted and restored, by the name users see.
+DELETABLE: dict[str, type[Any]] = {
+    "forecast": Forecast,
+    "question": Question,
+    "researcher": Researcher,
+    "evidence": Evidence,
+    "capability_level": CapabilityLevel,
+    "question_link": QuestionLink,
+}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def row_data(row: SQLModel) -> dict[str, Any]:
+    """A row as JSON-ready values (times in ISO 8601)."""
+    out = {}
+    for key, value in row.model_dump().items():
+        out[key] = value.isoformat() if isinstance(value, datetime) else value
+    return out
+
+
+def _keep_revision(session: Session, row: Question | Forecast, entity: str, by: str) -> None:
+    """Copy ``row`` as it is now into the revision history, then bump its revision number."""
+    assert row.id is not None
+    data = row_data(row)
+    if isinstance(row, Forecast):
+        links = session.exec(select(ForecastEvidence).where(ForecastEvidence.forecast_id == row.id)).all()
+        data["evidence"] = [
+            {"evidence_id": link.evidence_id, "direction": link.direction, "note": link.note}
+            for link in links
+        ]
+    session.add(
+        Revision(
+            entity=entity,
+            entity_id=row.id,
+            number=row.revision,
+            data=json.dumps(data, sort_keys=True),
+            changed_by=by,
+            changed_at=now(),
+        )
+    )
+    row.revision += 1
+    row.updated_at = now()
+    row.updated_by = by
+
+
+def revisions(session: Session, entity: str, entity_id: int) -> list[Revision]:
+    """Earlier versions of a question or forecast, oldest first."""
+    stmt = (
+        select(Revision)
+        .where(Revision.entity == entity, Revision.entity_id == entity_id)
+        .order_by(Revision.number)  # type: ignore[arg-type]
+    )
+    return list(session.exec(stmt).all())
+
+
+# --- lookups ----------------------------------------------------------------------------------
+
+
+def _by(session: Session, model: type[T], column: str, value: str, what: str) -> T:
+    row = session.exec(select(model).where(getattr(model, column) == value)).first()
+    if row is None or getattr(row, "deleted_at", None) is not None:
+        raise InputError([f"{what} {value!r} does not exist"])
+    return row
+
+
+def researcher_by_handle(session: Session, handle: str) -> Researcher:
+    return _by(session, Researcher, "handle", handle, "researcher")
+
+
+def question_by_title(session: Session, title: str) -> Question:
+    return _by(session, Question, "title", title, "question")
+
+
+def level_by_name(session: Session, name: str) -> CapabilityLevel:
+    return _by(session, CapabilityLevel, "name", name, "capability")
+
+
+def get(session: Session, model: type[T], row_id: int) -> T:
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"{model.__name__.lower()} {row_id} does not exist")
+    return row
+
+
+# --- forecasts --------------------------------------------------------------------------------
+
+
+def _link_evidence(session: Session, forecast_id: int, refs: list[EvidenceRef]) -> None:
+    seen: set[str] = set()
+    for ref in refs:
+        if ref.title in seen:
+            continue
+        seen.add(ref.title)
+        ev = session.exec(select(Evidence).where(Evidence.title == ref.title)).first()
+        if ev is None:
+            ev = Evidence(title=ref.title)
+            session.add(ev)
+            session.flush()
+        assert ev.id is not None
+        session.add(
+            ForecastEvidence(
+                forecast_id=forecast_id, evidence_id=ev.id, direction=ref.direction, note=ref.note
+            )
+        )
+
+
+def create_forecast(session: Session, data: ForecastIn, by: str = "") -> Forecast:
+    """Record one forecast from a form or the CLI.
+
+    The researcher, question and capability level must exist (a typo should not create a
+    new researcher); evidence items named by title are created if new.
+    """
+    researcher = researcher_by_handle(session, data.researcher)
+    question = question_by_title(session, data.question)
+    level = level_by_name(session, data.capability) if data.capability else None
+    stamp = now()
+    forecast = Forecast(
+        researcher_id=researcher.id,  # type: ignore[arg-type]
+        question_id=question.id,  # type: ignore[arg-type]
+        level_id=level.id if level else None,
+        probability=data.probability,
+        as_of=data.as_of,
+        recorded_at=data.recorded_at or stamp,
+        reconstructed=data.reconstructed,
+        rationale=data.rationale,
+        updated_at=stamp,
+        updated_by=by or data.researcher,
+    )
+    session.add(forecast)
+    session.flush()
+    assert forecast.id is not None
+    _link_evidence(session, forecast.id, data.evidence)
+    return forecast
+
+
+def edit_forecast(session: Session, forecast_id: int, edit: ForecastEdit, by: str = "") -> Forecast:
+    """Correct a stored forecast; its earlier version stays in the revision history."""
+    forecast = get(session, Forecast, forecast_id)
+    _keep_revision(session, forecast, "forecast", by)
+    if edit.probability is not None:
+        forecast.probability = edit.probability
+    if edit.as_of is not None:
+        forecast.as_of = edit.as_of
+    if edit.clear_capability:
+        forecast.level_id = None
+    elif edit.capability is not None:
+        forecast.level_id = level_by_name(session, edit.capability).id
+    if edit.rationale is not None:
+        forecast.rationale = edit.rationale
+    if edit.reconstructed is not None:
+        forecast.reconstructed = edit.reconstructed
+    if edit.evidence is not None:
+        session.execute(sa.delete(ForecastEvidence).where(ForecastEvidence.forecast_id == forecast_id))  # type: ignore[arg-type]
+        _link_evidence(session, forecast_id, edit.evidence)
+    session.add(forecast)
+    return forecast
+
+
+def previous_forecast(session: Session, forecast: Forecast) -> Forecast | None:
+    """The same researcher's standing forecast on the same question and level just before ``forecast``."""
+    F = Forecast
+    stmt = (
+        select(F)
+        .where(
+            F.researcher_id == forecast.researcher_id,
+            F.question_id == forecast.question_id,
+            F.level_id == forecast.level_id if forecast.level_id is not None else F.level_id.is_(None),  # type: ignore[union-attr]
+            F.deleted_at.is_(None),  # type: ignore[union-attr]
+            F.id != forecast.id,
+            sa.or_(
+                F.as_of < forecast.as_of,
+                sa.and_(F.as_of == forecast.as_of, F.recorded_at < forecast.recorded_at),
+                sa.and_(F.as_of == forecast.as_of, F.recorded_at == forecast.recorded_at, F.id < forecast.id),  # type: ignore[operator]
+            ),
+        )
+        .order_by(F.as_of.desc(), F.recorded_at.desc(), F.id.desc())  # type: ignore[attr-defined, union-attr]
+    )
+    return session.exec(stmt).first()
+
+
+# --- soft delete ------------------------------------------------------------------------------
+
+
+def soft_delete(session: Session, kind: str, row_id: int) -> None:
+    """Hide a row from every view, export and score; :func:`restore` brings it back."""
+    row = get(session, DELETABLE[kind], row_id)
+    if row.deleted_at is None:
+        row.deleted_at = now()
+        session.add(row)
+
+
+def restore(session: Session, kind: str, row_id: int) -> None:
+    """Undo :func:`soft_delete`."""
+    row = get(session, DELETABLE[kind], row_id)
+    row.deleted_at = None
+    session.add(row)
+
+
+# --- questions --------------------------------------------------------------------------------
+
+
+def create_question(session: Session, data: QuestionIn, by: str = "") -> Question:
+    if session.exec(select(Question).where(Question.title == data.title)).first() is not None:
+        raise InputError([f"title {data.title!r} is already a question"])
+    question = Question(
+        title=data.title,
+        criteria=data.criteria,
+        tags=";".join(data.tags),
+        resolve_by=data.resolve_by,
+        updated_by=by,
+    )
+    session.add(question)
+    session.flush()
+    return question
+
+
+def edit_question(session: Session, question_id: int, edit: QuestionEdit, by: str = "") -> Question:
+    """Change a question's wording, tags or deadline; the earlier version stays in its history."""
+    q = get(session, Question, question_id)
+    if edit.title is not None and edit.title != q.title:
+        if session.exec(select(Question).where(Question.title == edit.title)).first() is not None:
+            raise InputError([f"title {edit.title!r} is already a question"])
+    _keep_revision(session, q, "question", by)
+    if edit.title is not None:
+        q.title = edit.title
+    if edit.criteria is not None:
+        q.criteria = edit.criteria
+    if edit.tags is not None:
+        q.tags = ";".join(edit.tags)
+    if edit.clear_resolve_by:
+        q.resolve_by = None
+    elif edit.resolve_by is not None:
+        q.resolve_by = edit.resolve_by
+    session.add(q)
+    return q
+
+
+def resolve_question(session: Session, data: ResolutionIn, by: str = "") -> Question:
+    """Record a question's outcome (yes, no or annulled); a change of resolution keeps the old one."""
+    q = question_by_title(session, data.question)
+    level_id = level_by_name(session, data.capability).id if data.capability else None
+    _keep_revision(session, q, "question", by)
+    q.outcome = data.outcome
+    q.resolved_at = data.resolved_at
+    q.resolution_level_id = level_id
+    q.resolution_note = data.note
+    session.add(q)
+    return q
+
+
+def reopen_question(session: Session, question_id: int, by: str = "", note: str = "") -> Question:
+    """Clear a resolution; the resolved version stays in the history."""
+    q = get(session, Question, question_id)
+    _keep_revision(session, q, "question", by)
+    q.outcome = None
+    q.resolved_at = None
+    q.resolution_level_id = None
+    q.resolution_note = note
+    session.add(q)
+    return q
+
+
+def link_questions(session: Session, source_id: int, target_id: int, note: str = "") -> QuestionLink:
+    """Record that P(source) moved mostly because P(target) moved."""
+    if source_id == target_id:
+        raise InputError(["target must be another question"])
+    get(session, Question, source_id)
+    get(session, Question, target_id)
+    link = QuestionLink(source_question_id=source_id, target_question_id=target_id, note=note.strip())
+    session.add(link)
+    session.flush()
+    return link

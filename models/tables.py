@@ -1,0 +1,199 @@
+"""SQLModel tables: what Credence stores.
+
+Rows are built from validated input (``models.schemas``); table models do not validate
+on construction.  Conventions:
+
+* Times are stored in UTC and read back timezone-aware (:class:`UTCDateTime`).
+* Nothing is destroyed.  Editing a question or forecast first copies its current state
+  into :class:`Revision`; deleting sets ``deleted_at`` and can be undone.
+* Current state lives in the main tables, so export and scoring never see old revisions.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    PostgreSQL stores ``timestamptz``; SQLite has no time zones, so the value is stored
+    as naive UTC and given back its zone on the way out.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: Credence stores timezone-aware times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _time(nullable: bool = True, index: bool = False) -> sa.Column[datetime]:
+    return sa.Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Outcome(StrEnum):
+    yes = "yes"
+    no = "no"
+    annulled = "annulled"
+
+
+class Direction(StrEnum):
+    """How an evidence item moved a forecast."""
+
+    raised = "raised"
+    lowered = "lowered"
+    no_change = "no_change"
+
+
+class Researcher(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    handle: str = Field(sa_column=sa.Column(sa.String(80), unique=True, nullable=False))
+    name: str = Field(default="", sa_column=sa.Column(sa.String(200), nullable=False, server_default=""))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    deleted_at: datetime | None = Field(default=None, sa_column=_time())
+
+
+class CapabilityLevel(SQLModel, table=True):
+    __tablename__ = "capability_level"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=sa.Column(sa.String(200), unique=True, nullable=False))
+    description: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    position: float = Field(sa_column=sa.Column(sa.Float, nullable=False))
+    deleted_at: datetime | None = Field(default=None, sa_column=_time())
+
+
+class Question(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_column=sa.Column(sa.String(500), unique=True, nullable=False))
+    criteria: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    #: Tags joined by ";" in sorted order, e.g. "alignment;scheming".
+    tags: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    resolve_by: datetime | None = Field(default=None, sa_column=_time())
+    outcome: str | None = Field(default=None, sa_column=sa.Column(sa.String(10), nullable=True))
+    resolved_at: datetime | None = Field(default=None, sa_column=_time())
+    resolution_level_id: int | None = Field(default=None, foreign_key="capability_level.id")
+    resolution_note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    revision: int = Field(default=1, sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    updated_by: str = Field(default="", sa_column=sa.Column(sa.String(80), nullable=False, server_default=""))
+    deleted_at: datetime | None = Field(default=None, sa_column=_time())
+
+
+class Forecast(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    researcher_id: int = Field(foreign_key="researcher.id", index=True)
+    question_id: int = Field(foreign_key="question.id", index=True)
+    level_id: int | None = Field(default=None, foreign_key="capability_level.id")
+    probability: float = Field(sa_column=sa.Column(sa.Float, nullable=False))
+    #: When the belief held.
+    as_of: datetime = Field(sa_column=_time(nullable=False, index=True))
+    #: When it was written into Credence (set by the system; kept on import of an export).
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    #: Written down after the fact ("my view as of mid-2024 was ~2%").
+    reconstructed: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    rationale: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    revision: int = Field(default=1, sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    updated_by: str = Field(default="", sa_column=sa.Column(sa.String(80), nullable=False, server_default=""))
+    deleted_at: datetime | None = Field(default=None, sa_column=_time())
+
+    #: Reading a target's history (researcher, question, level in time order) is the common query.
+    __table_args__ = (sa.Index("ix_forecast_target", "researcher_id", "question_id", "level_id", "as_of"),)
+
+
+class EvidenceKind(StrEnum):
+    paper = "paper"
+    result = "result"
+    observation = "observation"
+    other = "other"
+
+
+class Evidence(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_column=sa.Column(sa.String(500), unique=True, nullable=False))
+    kind: str = Field(
+        default="other", sa_column=sa.Column(sa.String(20), nullable=False, server_default="other")
+    )
+    url: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    published: datetime | None = Field(default=None, sa_column=_time())
+    summary: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    deleted_at: datetime | None = Field(default=None, sa_column=_time())
+
+
+class ForecastEvidence(SQLModel, table=True):
+    __tablename__ = "forecast_evidence"
+
+    forecast_id: int = Field(foreign_key="forecast.id", primary_key=True)
+    evidence_id: int = Field(foreign_key="evidence.id", primary_key=True, index=True)
+    #: A :class:`Direction` value, or None when the source did not say.
+    direction: str | None = Field(default=None, sa_column=sa.Column(sa.String(10), nullable=True))
+    note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+
+
+class QuestionLink(SQLModel, table=True):
+    """ "P(source) moved mostly because P(target) moved"."""
+
+    __tablename__ = "question_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_question_id: int = Field(foreign_key="question.id", index=True)
+    target_question_id: int = Field(foreign_key="question.id", index=True)
+    note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    deleted_at: datetime | None = Field(default=None, sa_column=_time())
+
+
+class Revision(SQLModel, table=True):
+    """An earlier version of a question or forecast, kept when it was edited.
+
+    ``data`` is the row as it was (JSON, times in ISO 8601), ``number`` its revision number;
+    ``changed_by``/``changed_at`` say who replaced it and when.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    entity_id: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    number: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    data: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    changed_by: str = Field(default="", sa_column=sa.Column(sa.String(80), nullable=False, server_default=""))
+    changed_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+
+    __table_args__ = (sa.UniqueConstraint("entity", "entity_id", "number"),)
+
+
+#: Every table, parents before children (the order backups are written and restored in).
+ALL_TABLES: list[type[SQLModel]] = [
+    Researcher,
+    CapabilityLevel,
+    Question,
+    Evidence,
+    Forecast,
+    ForecastEvidence,
+    QuestionLink,
+    Revision,
+]

@@ -1,0 +1,94 @@
+"""Shared fixtures: real temporary databases (SQLite, and PostgreSQL when reachable).
+
+Storage tests take ``db_url``/``engine``, which run each test twice: on a SQLite file in
+``tmp_path`` and on a fresh schema of the PostgreSQL server at 127.0.0.1:5432 (database
+``test``).  When that server does not answer, the PostgreSQL runs are skipped with a
+message saying how to start it; under CI (``CI=true``) they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from models.db import open_engine
+
+PG_SERVER = os.environ.get("CREDENCE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_HINT = (
+    "PostgreSQL is unreachable at 127.0.0.1:5432 (database 'test'), so the PostgreSQL runs of the "
+    "storage tests did not run. Start it with: "
+    "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+)
+_pg_state: dict[str, str | None] = {}
+
+
+def _pg_error() -> str | None:
+    if "error" not in _pg_state:
+        try:
+            eng = sa.create_engine(PG_SERVER, connect_args={"connect_timeout": 3})
+            with eng.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            eng.dispose()
+            _pg_state["error"] = None
+        except Exception as err:  # any failure to connect means: unreachable
+            _pg_state["error"] = str(err).splitlines()[0]
+    return _pg_state["error"]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    err = _pg_error()
+    return "postgresql: reachable at 127.0.0.1:5432" if err is None else f"postgresql: UNREACHABLE ({err})\n{PG_HINT}"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
+    if _pg_state.get("error"):
+        terminalreporter.write_sep("!", "PostgreSQL unreachable", red=True)
+        terminalreporter.write_line(PG_HINT)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A URL whose search_path is a new, empty schema on the PostgreSQL server (dropped afterwards)."""
+    err = _pg_error()
+    if err is not None:
+        if os.environ.get("CI"):
+            pytest.fail(PG_HINT)
+        pytest.skip(PG_HINT)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    return f"sqlite:///{tmp_path / 'credence.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """The URL of an empty database: a SQLite file, then a PostgreSQL schema."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    """An engine on an empty, migrated database (both backends)."""
+    eng = open_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_url: str) -> Iterator[sa.Engine]:
+    eng = open_engine(sqlite_url)
+    yield eng
+    eng.dispose()
