@@ -1,0 +1,28 @@
+"""Several processes writing to one SQLite file at once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from models.db import open_engine
+from models.queries import forecasts_frame
+from tests.factories import forecasts_csv
+
+
+def test_four_processes_importing_into_one_new_sqlite_file_all_succeed(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'shared.db'}"  # not created yet: the four also race to migrate it
+    files = []
+    for p in range(4):
+        rows = [f"proc{p},Question {i % 7},{(i % 99 + 1) / 100},2024-01-{i % 28 + 1:02d},,row {i} of {p},Shared paper [raised]," for i in range(2000)]
+        path = tmp_path / f"f{p}.csv"
+        path.write_bytes(forecasts_csv(*rows))
+        files.append(path)
+    exe = str(Path(sys.executable).with_name("credence"))
+    procs = [subprocess.Popen([exe, "--db", url, "import", "forecasts", str(f)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for f in files]
+    results = [(p.wait(timeout=300), p.stdout.read(), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
+    assert [r[0] for r in results] == [0, 0, 0, 0], results
+    df = forecasts_frame(open_engine(url))
+    assert len(df) == 8000
+    assert df.groupby("researcher").size().to_dict() == {f"proc{p}": 2000 for p in range(4)}
