@@ -1,0 +1,359 @@
+"""Belief trajectories: a question's dated estimates as step functions of time.
+
+All functions are pure and vectorized over the frames of :mod:`models.frames`; they filter
+first (question, researchers, levels) and compute on what is left.
+
+Conventions
+-----------
+* A *target* is ``(researcher, question_id, level)``; ``level`` is ``None`` when unconditional.
+* Forecasts of a target are ordered by ``(as_of, recorded_at, forecast_id)``.  A belief holds
+  from its ``as_of`` until the next forecast of the same target: the *standing estimate* at
+  time ``t`` is the last forecast with ``as_of <= t``, so at equal ``as_of`` the one recorded
+  later wins, and before a target's first forecast there is none (NaN).
+* Log-odds are natural: ``logit(p) = ln(p / (1 − p))``, with ``p`` clipped to [0.001, 0.999]
+  first so that 0 % and 100 % give ±6.907 instead of infinities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models.frames import Frames
+
+#: Probabilities are clipped to [PROB_CLIP, 1 − PROB_CLIP] before taking log-odds.
+PROB_CLIP = 0.001
+TARGET = ["researcher", "question_id", "level"]
+ORDER = ["as_of", "recorded_at", "forecast_id"]
+#: Separator of "researcher · level" series labels.
+SERIES_SEP = " · "
+DIRECTION_TEXT = {"raised": " (raised)", "lowered": " (lowered)", "no_change": " (no change)"}
+
+TRAJECTORY_COLUMNS = [
+    "forecast_id", "question_id", "question", "researcher", "level", "level_position", "series",
+    "probability", "log_odds", "as_of", "recorded_at", "segment_end", "reconstructed", "rationale",
+    "evidence", "evidence_ids", "n_evidence",
+]  # fmt: skip
+
+Times = datetime | pd.Timestamp | str | Iterable[datetime | pd.Timestamp | str] | pd.DataFrame
+
+
+def logit(probability: Any) -> np.ndarray:
+    """Natural log-odds ``ln(p / (1 − p))`` with ``p`` clipped to [0.001, 0.999] (NaN stays NaN)."""
+    p = np.clip(np.asarray(probability, dtype="float64"), PROB_CLIP, 1.0 - PROB_CLIP)
+    return np.log(p / (1.0 - p))
+
+
+def expit(log_odds: Any) -> np.ndarray:
+    """Inverse of :func:`logit`: ``1 / (1 + e^−x)``."""
+    return 1.0 / (1.0 + np.exp(-np.asarray(log_odds, dtype="float64")))
+
+
+def utc(when: datetime | pd.Timestamp | str | None) -> pd.Timestamp:
+    """``when`` as a UTC timestamp (naive read as UTC); ``None`` is the current time."""
+    return pd.Timestamp.now(tz="UTC") if when is None else pd.Timestamp(pd.to_datetime(when, utc=True))
+
+
+def series_label(researcher: pd.Series, level: pd.Series) -> pd.Series:
+    """``researcher`` for unconditional forecasts, ``"researcher · level"`` for conditional ones."""
+    conditional = level.notna()
+    return researcher.where(~conditional, researcher + SERIES_SEP + level.where(conditional, ""))
+
+
+def sort_forecasts(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` in forecast order ``(as_of, recorded_at, forecast_id)`` (those columns present)."""
+    return df.sort_values([c for c in ORDER if c in df.columns], kind="stable")
+
+
+def target_ids(df: pd.DataFrame) -> pd.Series:
+    """An integer per target ``(researcher, question_id, level)`` of ``df``'s rows."""
+    return df.groupby(TARGET, dropna=False, sort=False).ngroup()
+
+
+def select_forecasts(
+    frames: Frames,
+    question_ids: Iterable[int] | None = None,
+    researchers: Iterable[str] | None = None,
+    levels: Iterable[str | None] | None = None,
+) -> pd.DataFrame:
+    """The forecasts of ``question_ids`` by ``researchers`` at ``levels``, in forecast order.
+
+    ``None`` means no filter; put ``None`` in ``levels`` to keep unconditional forecasts.
+    """
+    f = frames.forecasts
+    mask = np.ones(len(f), dtype=bool)
+    if question_ids is not None:
+        mask &= f["question_id"].isin(list(question_ids)).to_numpy()
+    if researchers is not None:
+        mask &= f["researcher"].isin(list(researchers)).to_numpy()
+    if levels is not None:
+        mask &= f["level"].isin(list(levels)).to_numpy()
+    return sort_forecasts(f[mask])
+
+
+def evidence_for(frames: Frames, forecast_ids: Iterable[int]) -> pd.DataFrame:
+    """Per forecast id: ``evidence`` text, ``evidence_ids`` (tuple) and ``n_evidence``.
+
+    The text lists the linked items with their stated direction, in link order, e.g.
+    ``"Paper X (lowered); Result Y (raised)"``; a forecast without links gets ``""``, ``()``, 0.
+    """
+    ids = pd.Index(pd.unique(np.asarray(list(forecast_ids), dtype="int64")), name="forecast_id")
+    links = frames.evidence_links
+    links = links[links["forecast_id"].isin(ids)].sort_values("forecast_id", kind="stable")
+    fid = links["forecast_id"].to_numpy()
+    title = links["evidence"].where(
+        links["evidence"].notna(), "evidence #" + links["evidence_id"].astype(str)
+    )
+    label = (title + links["direction"].map(DIRECTION_TEXT).fillna("")).to_numpy(dtype="object")
+    # Join each forecast's labels with np.add.reduceat over object arrays (str and tuple
+    # concatenation in C) rather than a Python-level groupby().agg per forecast.
+    starts = np.flatnonzero(np.r_[True, fid[1:] != fid[:-1]]) if len(fid) else np.array([], dtype="int64")
+    last = np.r_[fid[1:] != fid[:-1], True] if len(fid) else np.array([], dtype=bool)
+    pieces = np.where(last, label, label + "; ")
+    singles = np.empty(len(fid), dtype="object")
+    singles[:] = list(zip(links["evidence_id"].tolist(), strict=True))
+    owners = pd.Index(fid[starts], name="forecast_id")
+    text = pd.Series(np.add.reduceat(pieces, starts) if len(fid) else [], index=owners, dtype="object")
+    tuples = pd.Series(np.add.reduceat(singles, starts) if len(fid) else [], index=owners, dtype="object")
+    count = pd.Series(np.diff(np.r_[starts, len(fid)]), index=owners, dtype="int64")
+    tuples = tuples.reindex(ids)
+    empty_tuples = pd.Series([()] * len(ids), index=ids, dtype="object")
+    return pd.DataFrame(
+        {
+            "evidence": text.reindex(ids).fillna("").astype("object"),
+            "evidence_ids": tuples.where(tuples.notna(), empty_tuples),
+            "n_evidence": count.reindex(ids, fill_value=0),
+        }
+    )
+
+
+def trajectories(
+    frames: Frames,
+    question_ids: Iterable[int],
+    researchers: Iterable[str] | None = None,
+    levels: Iterable[str | None] | None = None,
+    now: datetime | pd.Timestamp | str | None = None,
+) -> pd.DataFrame:
+    """The points of several questions' trajectories (see :func:`trajectory`), one row per forecast."""
+    df = select_forecasts(frames, question_ids, researchers, levels)
+    now_ts = utc(now)
+    questions = frames.questions.drop_duplicates("question_id").set_index("question_id")
+    end = questions["resolved_at"].astype("datetime64[ns, UTC]").reindex(df["question_id"]).set_axis(df.index)
+    end = end.where(end.notna() & (end < now_ts), now_ts).astype("datetime64[ns, UTC]")
+    following = df.groupby(target_ids(df), sort=False)["as_of"].shift(-1)
+    segment_end = following.fillna(end)
+    ev = evidence_for(frames, df["forecast_id"])
+    out = df.assign(
+        series=series_label(df["researcher"], df["level"]),
+        log_odds=logit(df["probability"]),
+        segment_end=segment_end.where(segment_end >= df["as_of"], df["as_of"]),
+        evidence=ev["evidence"].reindex(df["forecast_id"]).to_numpy(),
+        evidence_ids=ev["evidence_ids"].reindex(df["forecast_id"]).to_numpy(),
+        n_evidence=ev["n_evidence"].reindex(df["forecast_id"]).to_numpy(),
+    )
+    return out[TRAJECTORY_COLUMNS].reset_index(drop=True)
+
+
+def trajectory(
+    frames: Frames,
+    question_id: int,
+    researchers: Iterable[str] | None = None,
+    levels: Iterable[str | None] | None = None,
+    now: datetime | pd.Timestamp | str | None = None,
+) -> pd.DataFrame:
+    """The points of one question's trajectory, one row per forecast in forecast order.
+
+    Columns: ``forecast_id, question_id, question, researcher, level, level_position, series``
+    (``researcher``, or ``"researcher · level"`` when conditional), ``probability``,
+    ``log_odds`` (natural, ``p`` clipped to [0.001, 0.999]), ``as_of, recorded_at``,
+    ``segment_end``, ``reconstructed, rationale``, ``evidence`` (tooltip text such as
+    ``"Paper X (lowered); Result Y (raised)"``), ``evidence_ids`` (tuple), ``n_evidence``.
+
+    ``segment_end`` is where the step drawn from this point stops: the next forecast's
+    ``as_of`` in the same target, else ``now`` (default: the current time), or the question's
+    ``resolved_at`` if it resolved before ``now``; never earlier than the point's own ``as_of``.
+    """
+    return trajectories(frames, [question_id], researchers, levels, now)
+
+
+def _times_frame(times: Times) -> pd.DataFrame:
+    if isinstance(times, pd.DataFrame):
+        out = times[["question_id", "time"]].copy()
+    else:
+        seq = list(times) if pd.api.types.is_list_like(times) else [times]
+        out = pd.DataFrame({"time": pd.to_datetime(pd.Series(seq, dtype="object"), utc=True)})
+    out["time"] = pd.to_datetime(out["time"], utc=True).astype("datetime64[ns, UTC]")
+    return out.drop_duplicates().reset_index(drop=True)
+
+
+def value_at(traj_or_forecasts: pd.DataFrame, times: Times) -> pd.DataFrame:
+    """The standing estimate of every target of the input at each of ``times``.
+
+    The input needs ``researcher, question_id, level, probability, as_of`` (a trajectory or a
+    forecasts frame).  ``times`` is one time, a list of times, or a frame of
+    ``(question_id, time)`` giving each question its own times.  The value of a target at ``t``
+    is its last forecast with ``as_of <= t`` (a backward ``merge_asof``; at equal ``as_of`` the
+    later recorded wins), so a forecast counts from its own ``as_of`` on; before the first
+    forecast the value is NaN.
+
+    Returns one row per (target, time): the target's columns (and ``question``,
+    ``level_position``, ``series`` when present), ``time``, ``probability``, ``log_odds``,
+    ``as_of``, ``forecast_id`` and ``reconstructed`` of the standing forecast.
+    """
+    t = _times_frame(times)
+    d = sort_forecasts(traj_or_forecasts).reset_index(drop=True)
+    if "series" not in d.columns:
+        d["series"] = series_label(d["researcher"], d["level"])
+    d["_target"] = target_ids(d)
+    static = [c for c in ("question", "level_position", "series") if c in d.columns]
+    carried = [c for c in ("forecast_id", "reconstructed") if c in d.columns]
+    targets = d.drop_duplicates("_target")[["_target", *TARGET, *static]]
+    if "question_id" in t.columns:
+        grid = targets.merge(t, on="question_id")
+    else:
+        grid = targets.merge(t, how="cross")
+    grid = grid.sort_values("time", kind="stable")
+    values = d[["_target", "as_of", "probability", *carried]].astype({"as_of": "datetime64[ns, UTC]"})
+    out = pd.merge_asof(grid, values, left_on="time", right_on="as_of", by="_target", direction="backward")
+    out = out.sort_values(["_target", "time"], kind="stable").drop(columns="_target")
+    out["log_odds"] = logit(out["probability"])
+    if "forecast_id" in out.columns:
+        out["forecast_id"] = out["forecast_id"].astype("Int64")
+    if "reconstructed" in out.columns:
+        out["reconstructed"] = out["reconstructed"].astype("boolean")
+    columns = [*TARGET, *static, "time", "probability", "log_odds", "as_of", *carried]
+    return out[columns].reset_index(drop=True)
+
+
+def standing_at_changes(traj: pd.DataFrame) -> pd.DataFrame:
+    """:func:`value_at` of a trajectory at each of its questions' own change times.
+
+    The times of a question are every ``as_of`` of its forecasts plus the latest
+    ``segment_end``, so the result spans the whole drawn trajectory.
+    """
+    times = pd.concat(
+        [
+            traj[["question_id", "as_of"]].rename(columns={"as_of": "time"}),
+            traj.groupby("question_id", as_index=False)["segment_end"]
+            .max()
+            .rename(columns={"segment_end": "time"}),
+        ]
+    )
+    return value_at(traj, times)
+
+
+def _levels_position(frames: Frames, df: pd.DataFrame) -> pd.Series:
+    scale = frames.levels.drop_duplicates("level").set_index("level")["position"]
+    return df["level"].map(scale).fillna(df["level_position"]).astype("float64")
+
+
+def capability_curve_over_time(
+    frames: Frames,
+    question_id: int,
+    dates: Times,
+    researchers: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """:func:`capability_curve` at each of ``dates``, stacked for a slider or an animation.
+
+    Adds ``date_index`` (0 for the earliest date) and ``date_label`` (``YYYY-MM-DD``).
+    """
+    f = select_forecasts(frames, [question_id], researchers)
+    f = f[f["level"].notna()]
+    v = value_at(f, dates).dropna(subset=["probability"]).rename(columns={"time": "at"})
+    v["level_position"] = _levels_position(frames, v)
+    order = pd.Index(_times_frame(dates)["time"].sort_values().unique())
+    v["date_index"] = order.get_indexer(v["at"]).astype("int64")
+    v["date_label"] = v["at"].dt.strftime("%Y-%m-%d")
+    v = v.sort_values(["date_index", "researcher", "level_position"], kind="stable")
+    columns = ["question_id", "question", "researcher", "level", "level_position", "at", "date_index",
+               "date_label", "probability", "log_odds", "as_of", "forecast_id", "reconstructed"]  # fmt: skip
+    return v[columns].reset_index(drop=True)
+
+
+def capability_curve(
+    frames: Frames,
+    question_id: int,
+    at: datetime | pd.Timestamp | str | None = None,
+    researchers: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Each researcher's standing ``P(question | level)`` at ``at`` (default: now), per level.
+
+    Only conditional forecasts count; a (researcher, level) without a forecast by ``at`` has no
+    row.  ``level_position`` comes from the capability scale (``frames.levels``), so sorting
+    by it orders the x axis.  Columns as :func:`capability_curve_over_time`.
+    """
+    return capability_curve_over_time(frames, question_id, [utc(at)], researchers)
+
+
+def group_line(
+    standing: pd.DataFrame,
+    researchers: Iterable[str] | None = None,
+    by: Sequence[str] = ("question_id", "question", "level", "time"),
+) -> pd.DataFrame:
+    """Per time (and question, level): the group's median and geometric mean of odds.
+
+    ``standing`` is a :func:`value_at` / :func:`standing_at_changes` frame; targets without an
+    estimate yet (NaN) are left out, and ``researchers`` narrows the group.
+    ``median_probability`` is the median of the probabilities (the mean of the middle two
+    for an even count).  ``geo_mean_odds_probability`` converts each probability (clipped to
+    [0.001, 0.999]) to odds ``p / (1 − p)``, takes their geometric mean and converts back:
+    ``o / (1 + o)``, which equals ``expit(mean(logit(p)))``.  ``n_researchers`` counts the
+    estimates behind each row.
+    """
+    s = standing[standing["probability"].notna()]
+    if researchers is not None:
+        s = s[s["researcher"].isin(list(researchers))]
+    keys = [c for c in by if c in s.columns]
+    g = s.assign(_lo=logit(s["probability"])).groupby(keys, dropna=False, sort=True)
+    out = pd.DataFrame(
+        {
+            "n_researchers": g.size().astype("int64"),
+            "median_probability": g["probability"].median(),
+            "geo_mean_odds_probability": expit(g["_lo"].mean()),
+        }
+    ).reset_index()
+    if "level" in out.columns:
+        out["level"] = out["level"].astype("object").where(out["level"].notna(), None)
+    return out
+
+
+def evidence_events(frames: Frames, traj: pd.DataFrame) -> pd.DataFrame:
+    """The evidence items cited by a trajectory's forecasts, as events on its time axis.
+
+    Columns: ``evidence_id, evidence, url, date`` (published date, or the first citing
+    forecast's ``as_of`` when unknown), ``date_known``, ``n_citing``, ``cited_by`` (text such as
+    ``"alice (raised); bob (lowered)"``).
+    """
+    links = frames.evidence_links
+    links = links[links["forecast_id"].isin(traj["forecast_id"])]
+    cites = links.merge(traj[["forecast_id", "series", "as_of"]], on="forecast_id")
+    cites = cites.sort_values(["evidence_id", "as_of"], kind="stable")
+    cites["_label"] = cites["series"] + cites["direction"].map(DIRECTION_TEXT).fillna("")
+    g = cites.groupby("evidence_id", sort=True)
+    out = pd.DataFrame(
+        {
+            "evidence": g["evidence"].first(),
+            "first_cited": g["as_of"].min(),
+            "n_citing": g.size().astype("int64"),
+            "cited_by": g["_label"].agg("; ".join),
+        }
+    )
+    catalogue = frames.evidence.drop_duplicates("evidence_id")[["evidence_id", "url", "published"]]
+    out = out.reset_index().merge(catalogue, on="evidence_id", how="left")
+    out["date_known"] = out["published"].notna()
+    out["date"] = out["published"].fillna(out["first_cited"]).astype("datetime64[ns, UTC]")
+    out["url"] = out["url"].astype("object").where(out["url"].notna(), None)
+    return out[["evidence_id", "evidence", "url", "date", "date_known", "n_citing", "cited_by"]]
+
+
+def resolution_of(frames: Frames, question_id: int) -> dict[str, Any] | None:
+    """``{"resolved_at", "outcome", "resolution_level"}`` of a resolved question, else ``None``."""
+    q = frames.questions[frames.questions["question_id"] == question_id]
+    if q.empty or q["outcome"].iloc[0] is None or pd.isna(q["resolved_at"].iloc[0]):
+        return None
+    row = q.iloc[0]
+    return {k: row[k] for k in ("resolved_at", "outcome", "resolution_level")}
