@@ -1,0 +1,234 @@
+"""Update histories: how each researcher's estimates moved, why, and how far apart they are.
+
+Pure, vectorized functions of :class:`models.frames.Frames`; filter first, then compute.
+
+Conventions
+-----------
+* An *update* is a forecast that has a previous forecast of the same target
+  ``(researcher, question_id, level)`` in forecast order ``(as_of, recorded_at, forecast_id)``;
+  a target's first forecast is not an update (its changes are NaN).
+* Changes are ``to − from``: in percentage points ``100 · (p₁ − p₀)`` and in natural log-odds
+  ``logit(p₁) − logit(p₀)``, with probabilities clipped to [0.001, 0.999] before the logit, so
+  a move from 0 % to 100 % is +13.8 log-odds, never infinite.
+* An update *has a reason* when its rationale is not blank or it links evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from models.frames import Frames
+from models.trajectory import (
+    TARGET,
+    Times,
+    evidence_for,
+    logit,
+    select_forecasts,
+    target_ids,
+    utc,
+    value_at,
+)
+
+UPDATE_COLUMNS = [
+    "forecast_id", "researcher", "question_id", "question", "level", "as_of", "recorded_at",
+    "reconstructed", "rationale", "previous_forecast_id", "previous_as_of", "from_probability",
+    "to_probability", "change_points", "change_log_odds", "has_reason", "evidence", "evidence_ids",
+    "n_evidence",
+]  # fmt: skip
+DIRECTIONS = ["raised", "lowered", "no_change", "unstated"]
+
+
+def updates(
+    frames: Frames,
+    question_ids: Iterable[int] | None = None,
+    researchers: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Every forecast next to the previous forecast of its target, in forecast order.
+
+    Columns: ``forecast_id, researcher, question_id, question, level, as_of, recorded_at,
+    reconstructed, rationale``; ``previous_forecast_id`` (nullable) and ``previous_as_of``;
+    ``from_probability`` (NaN for a target's first forecast), ``to_probability``;
+    ``change_points = 100 · (to − from)``; ``change_log_odds = logit(to) − logit(from)``
+    (natural log, both clipped to [0.001, 0.999]); ``has_reason`` (rationale not blank or
+    evidence linked); ``evidence`` text (``"Paper X (lowered); Result Y (raised)"``),
+    ``evidence_ids`` and ``n_evidence``.
+    """
+    d = select_forecasts(frames, question_ids, researchers)
+    g = d.groupby(target_ids(d), sort=False)
+    previous = g[["forecast_id", "as_of", "probability"]].shift(1)
+    ev = evidence_for(frames, d["forecast_id"]).reindex(d["forecast_id"]).set_axis(d.index)
+    rationale = d["rationale"].fillna("").astype(str).str.strip()
+    out = d.assign(
+        previous_forecast_id=previous["forecast_id"].astype("Int64"),
+        previous_as_of=previous["as_of"],
+        from_probability=previous["probability"],
+        to_probability=d["probability"],
+        change_points=100.0 * (d["probability"] - previous["probability"]),
+        change_log_odds=logit(d["probability"]) - logit(previous["probability"]),
+        has_reason=(rationale != "").to_numpy() | (ev["n_evidence"] > 0).to_numpy(),
+        evidence=ev["evidence"],
+        evidence_ids=ev["evidence_ids"],
+        n_evidence=ev["n_evidence"],
+    )
+    return out[UPDATE_COLUMNS].reset_index(drop=True)
+
+
+def update_statistics(
+    frames: Frames,
+    researchers: Iterable[str] | None = None,
+    question_ids: Iterable[int] | None = None,
+    now: datetime | pd.Timestamp | str | None = None,
+) -> pd.DataFrame:
+    """One row per researcher who made a forecast in the selection: how they update.
+
+    * ``n_forecasts``; ``n_updates`` (forecasts with a previous one in the same target).
+    * ``mean_abs_change_points``, ``mean_abs_change_log_odds``: mean ``|change|`` over updates
+      (NaN with no updates; log-odds finite even for moves to or from 0 % and 100 %).
+    * ``largest_update_points``: the signed change of largest ``|change_points|`` (earliest on
+      ties), with its ``largest_update_question_id``, ``largest_update_question``,
+      ``largest_update_level``, ``largest_update_as_of``, ``largest_update_evidence`` (text) and
+      ``largest_update_rationale``.
+    * ``total_movement_points`` = Σ ``|change_points|`` over updates; ``net_movement_points`` =
+      Σ over targets of ``100 · (last − first)``.  A zig-zag has a large total and a small net.
+    * ``share_with_reason``: share of updates that have a reason (NaN with no updates).
+    * ``days_since_last_update``: days from the latest ``as_of`` of any of their forecasts
+      to ``now`` (default: the current time).
+    """
+    u = updates(frames, question_ids, researchers)
+    now_ts = utc(now)
+    by_researcher = u.groupby("researcher", sort=True)
+    out = pd.DataFrame({"n_forecasts": by_researcher.size().astype("int64")})
+    idx = out.index
+    rev = u[u["from_probability"].notna()].assign(
+        _abs_points=lambda x: x["change_points"].abs(), _abs_log_odds=lambda x: x["change_log_odds"].abs()
+    )
+    g = rev.groupby("researcher", sort=True)
+    out["n_updates"] = g.size().reindex(idx, fill_value=0).astype("int64")
+    out["mean_abs_change_points"] = g["_abs_points"].mean().reindex(idx)
+    out["mean_abs_change_log_odds"] = g["_abs_log_odds"].mean().reindex(idx)
+
+    largest = rev.sort_values(["_abs_points", "as_of"], ascending=[False, True], kind="stable")
+    largest = largest.drop_duplicates("researcher").set_index("researcher").reindex(idx)
+    for column, source in [
+        ("largest_update_points", "change_points"),
+        ("largest_update_question_id", "question_id"),
+        ("largest_update_question", "question"),
+        ("largest_update_level", "level"),
+        ("largest_update_as_of", "as_of"),
+        ("largest_update_evidence", "evidence"),
+        ("largest_update_rationale", "rationale"),
+    ]:
+        out[column] = largest[source]
+    out["largest_update_question_id"] = out["largest_update_question_id"].astype("Int64")
+
+    out["total_movement_points"] = g["_abs_points"].sum().reindex(idx, fill_value=0.0)
+    ends = u.groupby(TARGET, dropna=False, sort=False).agg(
+        first=("to_probability", "first"), last=("to_probability", "last")
+    )
+    net = (100.0 * (ends["last"] - ends["first"])).groupby(level="researcher").sum()
+    out["net_movement_points"] = net.reindex(idx, fill_value=0.0)
+    out["share_with_reason"] = g["has_reason"].mean().reindex(idx)
+    out["days_since_last_update"] = (now_ts - by_researcher["as_of"].max()).dt.total_seconds() / 86400.0
+    return out.reset_index()
+
+
+def _spread(standing: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    s = standing[standing["probability"].notna()]
+    g = s.assign(_lo=logit(s["probability"])).groupby(keys, dropna=False, sort=True)
+    out = pd.DataFrame(
+        {
+            "n_researchers": g["researcher"].nunique().astype("int64"),
+            "min_probability": g["probability"].min(),
+            "max_probability": g["probability"].max(),
+            "median_probability": g["probability"].median(),
+            "std_log_odds": g["_lo"].std(ddof=0),
+        }
+    )
+    out.insert(3, "spread_points", 100.0 * (out["max_probability"] - out["min_probability"]))
+    out = out.reset_index()
+    out["level"] = out["level"].astype("object").where(out["level"].notna(), None)
+    return out
+
+
+def disagreement(
+    frames: Frames,
+    question_ids: Iterable[int] | None = None,
+    researchers: Iterable[str] | None = None,
+    at: datetime | pd.Timestamp | str | None = None,
+) -> pd.DataFrame:
+    """How far apart the researchers' standing estimates are, per question and level, at ``at``.
+
+    The standing estimate of a target is its last forecast with ``as_of <= at`` (default: all
+    forecasts).  Columns: ``question_id, question, level, level_position, n_researchers,
+    min_probability, max_probability, spread_points = 100 · (max − min), median_probability,
+    std_log_odds`` (population standard deviation, ddof 0, of natural log-odds with
+    probabilities clipped to [0.001, 0.999]; 0 for a single researcher), ``at``.
+    Sorted by ``spread_points``, widest first.
+    """
+    d = select_forecasts(frames, question_ids, researchers)
+    at_ts = utc(at) if at is not None else None
+    if at_ts is not None:
+        d = d[d["as_of"] <= at_ts]
+    standing = d.drop_duplicates(TARGET, keep="last")
+    out = _spread(standing, ["question_id", "question", "level", "level_position"])
+    out["at"] = pd.Series(at_ts, index=out.index, dtype="datetime64[ns, UTC]")
+    return out.sort_values(
+        ["spread_points", "question_id"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
+
+
+def spread_over_time(
+    frames: Frames,
+    question_id: int,
+    dates: Times,
+    researchers: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """:func:`disagreement` of one question at each of ``dates``: convergence or divergence.
+
+    One row per (level, date) with at least one standing estimate; ``time`` holds the date.
+    """
+    d = select_forecasts(frames, [question_id], researchers)
+    standing = value_at(d, dates)
+    return _spread(standing, ["question_id", "question", "level", "level_position", "time"])
+
+
+def evidence_impact(
+    frames: Frames,
+    question_ids: Iterable[int] | None = None,
+    researchers: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """For each evidence item × researcher: how the forecasts citing it moved.
+
+    Columns: ``evidence_id, evidence, researcher, n_citing`` (forecasts linking the item),
+    ``n_updates`` (those that are updates), ``n_raised, n_lowered, n_no_change, n_unstated``
+    (stated directions of the links), ``sum_change_points`` and ``sum_change_log_odds`` (sums of
+    the citing updates' changes; a target's first forecast adds nothing).
+    """
+    u = updates(frames, question_ids, researchers)
+    links = frames.evidence_links
+    m = links[links["forecast_id"].isin(u["forecast_id"])].merge(
+        u[["forecast_id", "researcher", "from_probability", "change_points", "change_log_odds"]],
+        on="forecast_id",
+    )
+    direction = m["direction"].fillna("unstated")
+    counts = pd.get_dummies(direction).reindex(columns=DIRECTIONS, fill_value=False).astype("int64")
+    m = pd.concat([m, counts.add_prefix("n_")], axis=1).assign(_is_update=m["from_probability"].notna())
+    g = m.groupby(["evidence_id", "researcher"], sort=True)
+    out = pd.DataFrame(
+        {
+            "evidence": g["evidence"].first(),
+            "n_citing": g.size().astype("int64"),
+            "n_updates": g["_is_update"].sum().astype("int64"),
+            **{f"n_{d}": g[f"n_{d}"].sum().astype("int64") for d in DIRECTIONS},
+            "sum_change_points": g["change_points"].sum(),
+            "sum_change_log_odds": g["change_log_odds"].sum(),
+        }
+    ).reset_index()
+    titles = frames.evidence.drop_duplicates("evidence_id").set_index("evidence_id")["evidence"]
+    known = titles.reindex(out["evidence_id"]).to_numpy()
+    out["evidence"] = np.where(pd.notna(known), known, out["evidence"])
+    return out[["evidence_id", "evidence", *[c for c in out.columns if c not in ("evidence_id", "evidence")]]]
