@@ -144,7 +144,17 @@ def read_session(engine: sa.Engine) -> Session:
 
 @contextmanager
 def write_session(engine: sa.Engine) -> Iterator[Session]:
-    """A session whose work commits as one transaction, or not at all if anything raises."""
+    """A session whose work commits as one transaction, or not at all if anything raises.
+
+    Each commit bumps the ``data_version`` counter, which readers use to invalidate caches.
+    """
     with Session(engine.execution_options(**{_WRITE: True}), expire_on_commit=False) as session:
         with session.begin():
             yield session
+            session.execute(sa.text("UPDATE data_version SET version = version + 1 WHERE id = 1"))
+
+
+def data_version(engine: sa.Engine) -> int:
+    """A number that changes whenever a write transaction commits (in any process)."""
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT version FROM data_version WHERE id = 1")).scalar() or 0)

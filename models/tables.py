@@ -186,6 +186,15 @@ class Revision(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("entity", "entity_id", "number"),)
 
 
+class DataVersion(SQLModel, table=True):
+    """One row counting committed write transactions, so readers can cache until it moves."""
+
+    __tablename__ = "data_version"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
+
+
 #: Every table, parents before children (the order backups are written and restored in).
 ALL_TABLES: list[type[SQLModel]] = [
     Researcher,

@@ -111,3 +111,12 @@ def test_question_edit_and_resolution_history(stocked):
 def test_a_question_title_is_unique(stocked):
     with pytest.raises(InputError, match="already a question"), write_session(stocked) as s:
         create_question(s, QuestionIn(title="Schemers at 3x"))
+
+
+def test_every_write_moves_the_data_version_so_caches_refresh(stocked):
+    from models.db import data_version
+
+    before = data_version(stocked)
+    with write_session(stocked) as s:
+        soft_delete(s, "forecast", 1)
+    assert data_version(stocked) == before + 1

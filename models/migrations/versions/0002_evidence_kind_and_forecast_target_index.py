@@ -1,4 +1,4 @@
-"""evidence kind and forecast target index
+"""evidence kind, forecast target index, data version counter
 
 Revision ID: 0002
 Revises: 0001
@@ -19,6 +19,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    data_version = op.create_table(
+        'data_version',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('version', sa.Integer(), server_default='0', nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.bulk_insert(data_version, [{'id': 1, 'version': 0}])
     with op.batch_alter_table('evidence', schema=None) as batch_op:
         batch_op.add_column(sa.Column('kind', sa.String(length=20), server_default='other', nullable=False))
 
@@ -33,4 +40,6 @@ def downgrade() -> None:
 
     with op.batch_alter_table('evidence', schema=None) as batch_op:
         batch_op.drop_column('kind')
+
+    op.drop_table('data_version')
 
