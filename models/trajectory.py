@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,7 @@ TRAJECTORY_COLUMNS = [
     "evidence", "evidence_ids", "n_evidence",
 ]  # fmt: skip
 
-Times = datetime | pd.Timestamp | str | Iterable[datetime | pd.Timestamp | str] | pd.DataFrame
+Times: TypeAlias = datetime | pd.Timestamp | str | Iterable[datetime | pd.Timestamp | str] | pd.DataFrame
 
 
 def logit(probability: Any) -> np.ndarray:
@@ -183,9 +183,10 @@ def trajectory(
 def _times_frame(times: Times) -> pd.DataFrame:
     if isinstance(times, pd.DataFrame):
         out = times[["question_id", "time"]].copy()
+    elif isinstance(times, str | datetime) or not pd.api.types.is_list_like(times):
+        out = pd.DataFrame({"time": [pd.Timestamp(times)]})
     else:
-        seq = list(times) if pd.api.types.is_list_like(times) else [times]
-        out = pd.DataFrame({"time": pd.to_datetime(pd.Series(seq, dtype="object"), utc=True)})
+        out = pd.DataFrame({"time": pd.Series(list(times), dtype="object")})
     out["time"] = pd.to_datetime(out["time"], utc=True).astype("datetime64[ns, UTC]")
     return out.drop_duplicates().reset_index(drop=True)
 
