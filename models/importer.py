@@ -394,13 +394,27 @@ def _check_resolutions(session: Session, batch: ImportBatch) -> None:
 
 
 def apply_batch(
-    engine: sa.Engine, batch: ImportBatch, by: str = "", progress: Progress | None = None
+    engine: sa.Engine, batch: ImportBatch, by: str = "", progress: Progress | None = None, dry_run: bool = False
 ) -> ImportSummary:
     """Write ``batch`` in one transaction and say what was created, updated or already present.
 
     Raises :class:`InputError` (and writes nothing) when a row conflicts with stored data.
+    ``dry_run`` does all the work and rolls it back: a preview of what an import would do.
     """
     summary = ImportSummary()
+    try:
+        return _apply(engine, batch, by, progress, dry_run, summary)
+    except _Preview:
+        return summary
+
+
+class _Preview(Exception):
+    """Raised at the end of a dry run so the transaction rolls back."""
+
+
+def _apply(
+    engine: sa.Engine, batch: ImportBatch, by: str, progress: Progress | None, dry_run: bool, summary: ImportSummary
+) -> ImportSummary:
     with write_session(engine) as session:
         _check_resolutions(session, batch)
         researchers: dict[str, dict[str, object]] = {
@@ -442,4 +456,6 @@ def apply_batch(
         }
         _forecasts(session, batch, ids, summary, by, progress)
         _resolutions(session, batch, ids["levels"], summary, by)
+        if dry_run:
+            raise _Preview
     return summary

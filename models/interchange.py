@@ -241,10 +241,13 @@ def parse(data: bytes, kind: str, progress: Progress | None = None) -> ImportBat
 
 
 def import_file(
-    engine: sa.Engine, data: bytes, kind: str, by: str = "", progress: Progress | None = None
+    engine: sa.Engine, data: bytes, kind: str, by: str = "", progress: Progress | None = None, dry_run: bool = False
 ) -> ImportSummary:
-    """Validate a whole ``kind`` file, then write it in one transaction (or raise and write nothing)."""
-    return apply_batch(engine, parse(data, kind, progress), by=by, progress=progress)
+    """Validate a whole ``kind`` file, then write it in one transaction (or raise and write nothing).
+
+    ``dry_run`` says what the import would create without writing anything (a preview).
+    """
+    return apply_batch(engine, parse(data, kind, progress), by=by, progress=progress, dry_run=dry_run)
 
 
 def _forecast_rows(engine: sa.Engine) -> Iterator[list[str]]:

@@ -199,3 +199,10 @@ def test_header_is_case_and_space_insensitive_and_optional_columns_may_be_absent
 
 def test_header_constant_matches_documented_columns():
     assert HEADER.split(",") == list(interchange.FORECASTS.columns[:8])
+
+
+def test_dry_run_previews_what_would_be_created_and_writes_nothing(engine):
+    before = backup(engine)
+    summary = interchange.import_file(engine, good_csv(), "forecasts", dry_run=True)
+    assert summary.created["forecasts"] == 4 and summary.created["researchers"] == 2
+    assert backup(engine) == before
