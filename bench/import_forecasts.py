@@ -36,7 +36,9 @@ def run(args: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--db", default=None, help="database URL (default: a new SQLite file under bench/out/)")
+    parser.add_argument(
+        "--db", default=None, help="database URL (default: a new SQLite file under bench/out/)"
+    )
     opts = parser.parse_args()
 
     out = ROOT / "bench" / "out" / f"import-{opts.rows}"

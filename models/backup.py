@@ -24,7 +24,7 @@ VERSION = 1
 
 
 def _table(model: type[SQLModel]) -> sa.Table:
-    return model.__table__  # type: ignore[attr-defined,no-any-return]
+    return model.__table__  # type: ignore[attr-defined]
 
 
 def _dump_value(value: Any) -> Any:

@@ -17,7 +17,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from models import backup as backup_mod
-from models import interchange
+from models import fatebook, interchange
 from models.db import database_url, open_engine
 from models.demo import load_demo
 from models.errors import CredenceError, InputError
@@ -75,7 +75,8 @@ def engine(ctx: typer.Context) -> sa.Engine:
             obj["engine"] = open_engine(database_url(obj.get("db")))
         except (sa.exc.OperationalError, sa.exc.ArgumentError) as err:
             raise CredenceError(f"cannot open the database: {str(err).splitlines()[0]}") from None
-    return obj["engine"]  # type: ignore[no-any-return]
+    engine_: sa.Engine = obj["engine"]
+    return engine_
 
 
 @contextmanager
@@ -134,6 +135,34 @@ _import_command(
 _import_command("researchers", "Researchers: handle[,name].")
 _import_command("levels", "Capability levels: name[,position,description].")
 _import_command("evidence", "Evidence: title[,url,date,summary,kind].")
+
+
+@import_app.command("fatebook")
+@friendly
+def import_fatebook(
+    ctx: typer.Context,
+    file: FileArg,
+    researcher: Annotated[
+        str | None,
+        typer.Option(
+            "--researcher",
+            metavar="HANDLE",
+            help="Whose forecasts a spreadsheet-layout file holds (required there; an export names them).",
+        ),
+    ] = None,
+) -> None:
+    """Fatebook: its forecast export, or its spreadsheet layout (questionTitle,forecast,...; --researcher)."""
+    if not file.is_file():
+        raise CredenceError(f"{file}: no such file")
+    data = file.read_bytes()
+    with progress_bar() as progress:
+        try:
+            if not researcher and fatebook.layout(data) == fatebook.SPREADSHEET:
+                raise CredenceError(f"{file}: {fatebook.NO_RESEARCHER} with --researcher HANDLE")
+            summary = fatebook.import_fatebook(engine(ctx), data, researcher, progress=progress)
+        except InputError as err:
+            raise InputError(err.problems, source=str(file)) from None
+    _report(summary)
 
 
 @export_app.command("csv")

@@ -22,11 +22,19 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.db import write_session
 from models.errors import InputError
-from models.schemas import EvidenceIn, EvidenceRef, ForecastIn, LevelIn, QuestionIn, ResearcherIn, ResolutionIn
+from models.schemas import (
+    EvidenceIn,
+    EvidenceRef,
+    ForecastIn,
+    LevelIn,
+    QuestionIn,
+    ResearcherIn,
+    ResolutionIn,
+)
 from models.store import _keep_revision, now
 from models.tables import CapabilityLevel, Evidence, Forecast, ForecastEvidence, Question, Researcher
 
@@ -88,13 +96,13 @@ def _ensure(
     names = list(wanted)
     for start in range(0, len(names), 900):
         stmt = select(column, model.id).where(column.in_(names[start : start + 900]))
-        existing.update({k: i for k, i in session.execute(stmt).all()})
+        existing.update((str(k), int(i)) for k, i in session.execute(stmt).all())
     missing = [name for name in names if name not in existing]
     summary.present[label] += len(set(listed) & existing.keys())
     if missing:
-        table = model.__table__  # type: ignore[attr-defined]
-        stmt = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        ids = session.execute(stmt, [{key: n, **wanted[n]} for n in missing]).scalars().all()
+        table: sa.Table = model.__table__  # type: ignore[union-attr]
+        insert = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids = session.execute(insert, [{key: n, **wanted[n]} for n in missing]).scalars().all()
         existing.update(zip(missing, ids, strict=True))
         summary.created[label] += len(missing)
     return existing
@@ -109,7 +117,7 @@ def _levels(session: Session, batch: ImportBatch, summary: ImportSummary) -> dic
             wanted.setdefault(name, {"position": None, "description": ""})
     if not wanted:
         return {}
-    top = session.execute(sa.select(sa.func.max(CapabilityLevel.position))).scalar() or 0  # type: ignore[arg-type]
+    top = session.execute(sa.select(sa.func.max(col(CapabilityLevel.position)))).scalar() or 0
     stored = set(session.execute(select(CapabilityLevel.name)).scalars())
     for name, attrs in wanted.items():
         if name not in stored and attrs["position"] is None:
@@ -140,9 +148,9 @@ def _questions(session: Session, batch: ImportBatch, summary: ImportSummary, by:
     stored = {
         q.title: q
         for q in session.exec(
-            select(Question).where(Question.title.in_([q.title for q in batch.questions]))
+            select(Question).where(col(Question.title).in_([q.title for q in batch.questions]))
         ).all()
-    }  # type: ignore[attr-defined]
+    }
     for q in batch.questions:
         row = stored.get(q.title)
         if row is None:
@@ -161,11 +169,13 @@ def _questions(session: Session, batch: ImportBatch, summary: ImportSummary, by:
     return _ensure(session, Question, "title", wanted, summary, "questions")
 
 
-def _resolutions(session: Session, batch: ImportBatch, lids: dict[str, int], summary: ImportSummary, by: str) -> None:
+def _resolutions(
+    session: Session, batch: ImportBatch, lids: dict[str, int], summary: ImportSummary, by: str
+) -> None:
     if not batch.resolutions:
         return
     titles = sorted({r.question for r in batch.resolutions})
-    stmt = select(Question).where(Question.title.in_(titles))  # type: ignore[attr-defined]
+    stmt = select(Question).where(col(Question.title).in_(titles))
     stored = {q.title: q for q in session.exec(stmt).all()}
     for r in batch.resolutions:
         q = stored[r.question]
@@ -210,7 +220,8 @@ def _stored_forecasts(session: Session, question_ids: list[int]) -> pd.DataFrame
     F, FE, E = Forecast.__table__, ForecastEvidence.__table__, Evidence.__table__  # type: ignore[attr-defined]
     cols = [F.c.id, F.c.researcher_id, F.c.question_id, F.c.level_id, F.c.probability, F.c.as_of,
             F.c.recorded_at, F.c.rationale, F.c.reconstructed]  # fmt: skip
-    frames, links = [], []
+    frames: list[pd.DataFrame] = []
+    links: list[tuple[int, str, str | None]] = []
     for start in range(0, len(question_ids), 900):
         chunk = question_ids[start : start + 900]
         rows = session.execute(
@@ -224,7 +235,7 @@ def _stored_forecasts(session: Session, question_ids: list[int]) -> pd.DataFrame
             .where(F.c.question_id.in_(chunk), F.c.deleted_at.is_(None))
             .order_by(FE.c.forecast_id, E.c.title)
         ).all()
-        links.extend(link_rows)
+        links.extend((int(r[0]), r[1], r[2]) for r in link_rows)
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[c.name for c in cols])
     keys: dict[int, list[tuple[str, str | None]]] = {}
     for fid, title, direction in links:
@@ -266,17 +277,17 @@ def _forecasts(
     incoming["row"] = range(len(incoming))
     stored = _stored_forecasts(session, sorted(set(incoming["question_id"])))
     stored["level_id"] = stored["level_id"].astype("Int64")
-    for col in ("as_of", "recorded_at"):
-        incoming[col] = pd.to_datetime(incoming[col], utc=True)
-        stored[col] = pd.to_datetime(stored[col], utc=True)
+    for name in ("as_of", "recorded_at"):
+        incoming[name] = pd.to_datetime(incoming[name], utc=True)
+        stored[name] = pd.to_datetime(stored[name], utc=True)
     has_id = incoming["id"].notna()
 
     # Rows with an id (from an export): the stored row of that id must be identical.
     with_id = incoming[has_id].merge(stored, on="id", how="inner", suffixes=("", "_stored"))
     compare = [*_KEY, "recorded_at"]
     same = pd.Series(True, index=with_id.index)
-    for col in compare:
-        a, b = with_id[col], with_id[f"{col}_stored"]
+    for name in compare:
+        a, b = with_id[name], with_id[f"{name}_stored"]
         same &= (a == b).fillna(False) | (a.isna() & b.isna())
     conflicts = with_id[~same]
     if len(conflicts):
@@ -302,11 +313,23 @@ def _forecasts(
 
     new = incoming[~incoming["row"].isin(present)].copy()
     # Ids are allocated up front so rows go in with plain executemany (no RETURNING round trips).
-    ids = new["id"].astype("Int64")
-    ids[ids.isna()] = allocate_ids(session, "forecast", int(ids.isna().sum()))
-    new["id"] = ids.astype("int64")
+    forecast_ids = new["id"].astype("Int64")
+    forecast_ids[forecast_ids.isna()] = allocate_ids(session, "forecast", int(forecast_ids.isna().sum()))
+    new["id"] = forecast_ids.astype("int64")
     new["level_id"] = new["level_id"].astype("object").where(new["level_id"].notna(), None)
-    records = new[["id", "researcher_id", "question_id", "level_id", "probability", "as_of", "recorded_at", "rationale", "reconstructed"]]
+    records = new[
+        [
+            "id",
+            "researcher_id",
+            "question_id",
+            "level_id",
+            "probability",
+            "as_of",
+            "recorded_at",
+            "rationale",
+            "reconstructed",
+        ]
+    ]
     records = records.assign(
         # Plain datetimes bind several times faster than pandas Timestamps.
         as_of=pd.Series(new["as_of"].dt.to_pydatetime(), index=new.index, dtype="object"),
@@ -334,8 +357,10 @@ def _forecasts(
 
 def _unique_refs(refs: list[EvidenceRef]) -> list[EvidenceRef]:
     """The first mention of each evidence title (a forecast links an item once)."""
-    seen: set[str] = set()
-    return [r for r in refs if not (r.title in seen or seen.add(r.title))]
+    first: dict[str, EvidenceRef] = {}
+    for ref in refs:
+        first.setdefault(ref.title, ref)
+    return list(first.values())
 
 
 def allocate_ids(session: Session, table: str, n: int) -> list[int]:
@@ -380,10 +405,10 @@ def _check_resolutions(session: Session, batch: ImportBatch) -> None:
     known = {q.title for q in batch.questions} | {f.question for f in batch.forecasts}
     titles = {r.question for r in batch.resolutions} - known
     stored = (
-        set(session.execute(select(Question.title).where(Question.title.in_(titles))).scalars())
+        set(session.execute(select(Question.title).where(col(Question.title).in_(titles))).scalars())
         if titles
         else set()
-    )  # type: ignore[attr-defined]
+    )
     problems = [
         f"{_where(r.line)}question {r.question!r} does not exist"
         for r in batch.resolutions
@@ -394,7 +419,11 @@ def _check_resolutions(session: Session, batch: ImportBatch) -> None:
 
 
 def apply_batch(
-    engine: sa.Engine, batch: ImportBatch, by: str = "", progress: Progress | None = None, dry_run: bool = False
+    engine: sa.Engine,
+    batch: ImportBatch,
+    by: str = "",
+    progress: Progress | None = None,
+    dry_run: bool = False,
 ) -> ImportSummary:
     """Write ``batch`` in one transaction and say what was created, updated or already present.
 
@@ -413,7 +442,12 @@ class _Preview(Exception):
 
 
 def _apply(
-    engine: sa.Engine, batch: ImportBatch, by: str, progress: Progress | None, dry_run: bool, summary: ImportSummary
+    engine: sa.Engine,
+    batch: ImportBatch,
+    by: str,
+    progress: Progress | None,
+    dry_run: bool,
+    summary: ImportSummary,
 ) -> ImportSummary:
     with write_session(engine) as session:
         _check_resolutions(session, batch)

@@ -241,7 +241,12 @@ def parse(data: bytes, kind: str, progress: Progress | None = None) -> ImportBat
 
 
 def import_file(
-    engine: sa.Engine, data: bytes, kind: str, by: str = "", progress: Progress | None = None, dry_run: bool = False
+    engine: sa.Engine,
+    data: bytes,
+    kind: str,
+    by: str = "",
+    progress: Progress | None = None,
+    dry_run: bool = False,
 ) -> ImportSummary:
     """Validate a whole ``kind`` file, then write it in one transaction (or raise and write nothing).
 

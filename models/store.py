@@ -192,22 +192,24 @@ def edit_forecast(session: Session, forecast_id: int, edit: ForecastEdit, by: st
 
 def previous_forecast(session: Session, forecast: Forecast) -> Forecast | None:
     """The same researcher's standing forecast on the same question and level just before ``forecast``."""
-    F = Forecast
+    f = Forecast.__table__.c  # type: ignore[attr-defined]
+    same_level = f.level_id == forecast.level_id if forecast.level_id is not None else f.level_id.is_(None)
+    earlier = sa.or_(
+        f.as_of < forecast.as_of,
+        sa.and_(f.as_of == forecast.as_of, f.recorded_at < forecast.recorded_at),
+        sa.and_(f.as_of == forecast.as_of, f.recorded_at == forecast.recorded_at, f.id < forecast.id),
+    )
     stmt = (
-        select(F)
+        select(Forecast)
         .where(
-            F.researcher_id == forecast.researcher_id,
-            F.question_id == forecast.question_id,
-            F.level_id == forecast.level_id if forecast.level_id is not None else F.level_id.is_(None),  # type: ignore[union-attr]
-            F.deleted_at.is_(None),  # type: ignore[union-attr]
-            F.id != forecast.id,
-            sa.or_(
-                F.as_of < forecast.as_of,
-                sa.and_(F.as_of == forecast.as_of, F.recorded_at < forecast.recorded_at),
-                sa.and_(F.as_of == forecast.as_of, F.recorded_at == forecast.recorded_at, F.id < forecast.id),  # type: ignore[operator]
-            ),
+            f.researcher_id == forecast.researcher_id,
+            f.question_id == forecast.question_id,
+            same_level,
+            f.deleted_at.is_(None),
+            f.id != forecast.id,
+            earlier,
         )
-        .order_by(F.as_of.desc(), F.recorded_at.desc(), F.id.desc())  # type: ignore[attr-defined, union-attr]
+        .order_by(f.as_of.desc(), f.recorded_at.desc(), f.id.desc())
     )
     return session.exec(stmt).first()
 

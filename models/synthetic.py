@@ -71,11 +71,15 @@ def synthetic_frames(
     return forecasts, questions, resolutions
 
 
-def write_synthetic(directory: Path, n_forecasts: int, n_researchers: int = 50, n_questions: int = 2000, seed: int = 7) -> SyntheticFiles:
+def write_synthetic(
+    directory: Path, n_forecasts: int, n_researchers: int = 50, n_questions: int = 2000, seed: int = 7
+) -> SyntheticFiles:
     """Write the three interchange files into ``directory`` and return their paths."""
     directory.mkdir(parents=True, exist_ok=True)
     f, q, r = synthetic_frames(n_forecasts, n_researchers, n_questions, seed)
-    files = SyntheticFiles(directory / "forecasts.csv", directory / "questions.csv", directory / "resolutions.csv")
+    files = SyntheticFiles(
+        directory / "forecasts.csv", directory / "questions.csv", directory / "resolutions.csv"
+    )
     f.to_csv(files.forecasts, index=False)
     q.to_csv(files.questions, index=False)
     r.to_csv(files.resolutions, index=False)

@@ -68,6 +68,8 @@ def remember(key: str, value: str | None) -> None:
 def researcher_picker(label: str = "Researcher", key: str = "researcher") -> str | None:
     """The researcher who is logging, remembered for the session and kept in the URL."""
     handles = researchers()["handle"].tolist()
-    choice = st.selectbox(label, handles, index=remembered("researcher", handles), key=key, placeholder="Pick a researcher")
+    choice = st.selectbox(
+        label, handles, index=remembered("researcher", handles), key=key, placeholder="Pick a researcher"
+    )
     remember("researcher", choice)
     return choice

@@ -41,7 +41,11 @@ def _pg_error() -> str | None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     err = _pg_error()
-    return "postgresql: reachable at 127.0.0.1:5432" if err is None else f"postgresql: UNREACHABLE ({err})\n{PG_HINT}"
+    return (
+        "postgresql: reachable at 127.0.0.1:5432"
+        if err is None
+        else f"postgresql: UNREACHABLE ({err})\n{PG_HINT}"
+    )
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]

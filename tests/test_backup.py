@@ -52,11 +52,15 @@ def test_restore_refuses_a_database_with_data(engine):
 def test_restore_with_replace_overwrites_and_new_rows_get_fresh_ids(engine):
     fill(engine)
     text = backup(engine)
-    interchange.import_file(engine, b"researcher,question,probability,as_of\nx,Later,0.5,2024-01-01\n", "forecasts")
+    interchange.import_file(
+        engine, b"researcher,question,probability,as_of\nx,Later,0.5,2024-01-01\n", "forecasts"
+    )
     restore(engine, text, replace=True)
     assert backup(engine) == text
     # Sequences were moved past restored ids, so new rows do not collide (PostgreSQL).
-    interchange.import_file(engine, b"researcher,question,probability,as_of\nx,Later,0.5,2024-01-01\n", "forecasts")
+    interchange.import_file(
+        engine, b"researcher,question,probability,as_of\nx,Later,0.5,2024-01-01\n", "forecasts"
+    )
 
 
 @pytest.mark.parametrize(

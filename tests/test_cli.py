@@ -70,12 +70,19 @@ def test_unopenable_database_is_a_message(tmp_path):
 def test_questions_and_resolutions_commands(sqlite_url, good_file, tmp_path):
     cli(sqlite_url, "import", "forecasts", str(good_file))
     q = tmp_path / "q.csv"
-    q.write_text("question,criteria,tags,resolve_by\nEval published by 2025,Any lab publishes,evals,2025-12-31\n")
+    q.write_text(
+        "question,criteria,tags,resolve_by\nEval published by 2025,Any lab publishes,evals,2025-12-31\n"
+    )
     r = tmp_path / "r.csv"
     r.write_text("question,outcome,resolved_at,capability,note\nEval published by 2025,no,2025-12-31,,\n")
     assert cli(sqlite_url, "import", "questions", str(q)).stdout == "updated: 1 questions\n"
     assert cli(sqlite_url, "import", "resolutions", str(r)).stdout == "updated: 1 resolutions\n"
-    assert questions_frame(open_engine(sqlite_url)).set_index("question").loc["Eval published by 2025", "outcome"] == "no"
+    assert (
+        questions_frame(open_engine(sqlite_url))
+        .set_index("question")
+        .loc["Eval published by 2025", "outcome"]
+        == "no"
+    )
 
 
 def test_export_csv_writes_the_file_and_says_where(db_url, good_file, tmp_path):
@@ -83,7 +90,10 @@ def test_export_csv_writes_the_file_and_says_where(db_url, good_file, tmp_path):
     out = tmp_path / "out.csv"
     result = cli(db_url, "export", "csv", str(out))
     assert result.stdout == f"wrote 4 forecasts to {out}\n"
-    assert out.read_text().splitlines()[0] == "id,researcher,question,probability,as_of,capability,rationale,evidence,reconstructed,recorded_at"
+    assert (
+        out.read_text().splitlines()[0]
+        == "id,researcher,question,probability,as_of,capability,rationale,evidence,reconstructed,recorded_at"
+    )
 
 
 def test_backup_then_restore_into_empty_database(db_url, good_file, tmp_path):
@@ -110,9 +120,17 @@ def test_demo_loads_once_and_if_empty_skips_a_database_with_data(sqlite_url):
 def test_installed_entry_point_uses_the_environment_database(tmp_path, good_file):
     exe = Path(sys.executable).with_name("credence")
     env = {**os.environ, "CREDENCE_DATABASE_URL": f"sqlite:///{tmp_path / 'env.db'}"}
-    done = subprocess.run([str(exe), "import", "forecasts", str(good_file)], env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [str(exe), "import", "forecasts", str(good_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "env.db").exists()
-    listing = subprocess.run([str(exe), "export", "csv", "-"], env=env, capture_output=True, text=True, check=True)
+    listing = subprocess.run(
+        [str(exe), "export", "csv", "-"], env=env, capture_output=True, text=True, check=True
+    )
     assert len(listing.stdout.splitlines()) == 5
     assert json.dumps(listing.stdout)  # plain text, no progress bar noise when not a terminal

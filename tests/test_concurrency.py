@@ -15,12 +15,23 @@ def test_four_processes_importing_into_one_new_sqlite_file_all_succeed(tmp_path:
     url = f"sqlite:///{tmp_path / 'shared.db'}"  # not created yet: the four also race to migrate it
     files = []
     for p in range(4):
-        rows = [f"proc{p},Question {i % 7},{(i % 99 + 1) / 100},2024-01-{i % 28 + 1:02d},,row {i} of {p},Shared paper [raised]," for i in range(2000)]
+        rows = [
+            f"proc{p},Question {i % 7},{(i % 99 + 1) / 100},2024-01-{i % 28 + 1:02d},,row {i} of {p},Shared paper [raised],"
+            for i in range(2000)
+        ]
         path = tmp_path / f"f{p}.csv"
         path.write_bytes(forecasts_csv(*rows))
         files.append(path)
     exe = str(Path(sys.executable).with_name("credence"))
-    procs = [subprocess.Popen([exe, "--db", url, "import", "forecasts", str(f)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for f in files]
+    procs = [
+        subprocess.Popen(
+            [exe, "--db", url, "import", "forecasts", str(f)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for f in files
+    ]
     results = [(p.wait(timeout=300), p.stdout.read(), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
     assert [r[0] for r in results] == [0, 0, 0, 0], results
     df = forecasts_frame(open_engine(url))

@@ -102,8 +102,13 @@ def test_bad_file_is_refused_with_line_and_field_and_nothing_is_written(engine, 
 
 def test_every_bad_row_is_reported_not_just_the_first(engine):
     with pytest.raises(InputError) as err:
-        import_forecasts(engine, forecasts_csv("a,Q,140%,2024-01-01", "a,Q,0.5,2024-01-01", "a,Q,0.5,2999-01-01"))
-    assert err.value.problems == ["line 2: probability 140% is above 100%", "line 4: as_of 2999-01-01 is in the future"]
+        import_forecasts(
+            engine, forecasts_csv("a,Q,140%,2024-01-01", "a,Q,0.5,2024-01-01", "a,Q,0.5,2999-01-01")
+        )
+    assert err.value.problems == [
+        "line 2: probability 140% is above 100%",
+        "line 4: as_of 2999-01-01 is in the future",
+    ]
 
 
 def test_line_numbers_count_physical_lines_of_quoted_newlines(engine):
@@ -114,7 +119,12 @@ def test_line_numbers_count_physical_lines_of_quoted_newlines(engine):
 
 def test_export_then_import_into_empty_database_then_export_is_identical(engine, tmp_path):
     import_forecasts(engine, good_csv())
-    import_forecasts(engine, forecasts_csv('a,Q,0.123456789,2024-01-01T10:11:12.5+02:00,,"=cmd()",\'quoted [no change];Other,true'))
+    import_forecasts(
+        engine,
+        forecasts_csv(
+            'a,Q,0.123456789,2024-01-01T10:11:12.5+02:00,,"=cmd()",\'quoted [no change];Other,true'
+        ),
+    )
     first = interchange.forecasts_csv(engine)
     from models.db import open_engine
 
@@ -124,7 +134,12 @@ def test_export_then_import_into_empty_database_then_export_is_identical(engine,
 
 
 def test_export_neutralizes_formula_cells_and_import_restores_them(engine):
-    import_forecasts(engine, forecasts_csv("a,Q,0.5,2024-01-01,,=1+1,,", "a,Q,0.6,2024-01-02,,'=kept,,", "a,Q,0.7,2024-01-03,,-dash,,"))
+    import_forecasts(
+        engine,
+        forecasts_csv(
+            "a,Q,0.5,2024-01-01,,=1+1,,", "a,Q,0.6,2024-01-02,,'=kept,,", "a,Q,0.7,2024-01-03,,-dash,,"
+        ),
+    )
     text = interchange.forecasts_csv(engine)
     assert ",'=1+1," in text and ",''=kept," not in text and ",'-dash," in text
     assert forecasts_frame(engine)["rationale"].tolist() == ["=1+1", "=kept", "-dash"]
@@ -148,7 +163,9 @@ def test_an_exported_id_stored_with_other_values_is_refused(engine):
     before = backup(engine)
     with pytest.raises(InputError) as err:
         import_forecasts(engine, text.encode())
-    assert err.value.problems == ["line 2: id 1 is already stored with different values; edit that forecast instead"]
+    assert err.value.problems == [
+        "line 2: id 1 is already stored with different values; edit that forecast instead"
+    ]
     assert backup(engine) == before
 
 
@@ -179,7 +196,10 @@ def test_resolution_file_resolves_existing_questions(engine):
     ("row", "message"),
     [
         ("Nope,yes,2025-01-05,,", "line 2: question 'Nope' does not exist"),
-        ("Eval published by 2025,maybe,2025-01-05,,", "line 2: outcome 'maybe' is not an outcome: use one of yes, no, annulled"),
+        (
+            "Eval published by 2025,maybe,2025-01-05,,",
+            "line 2: outcome 'maybe' is not an outcome: use one of yes, no, annulled",
+        ),
         ("Eval published by 2025,yes,2999-01-05,,", "line 2: resolved_at 2999-01-05 is in the future"),
     ],
 )
@@ -187,7 +207,9 @@ def test_bad_resolution_is_refused_and_nothing_is_written(engine, row, message):
     import_forecasts(engine, good_csv())
     before = backup(engine)
     with pytest.raises(InputError) as err:
-        interchange.import_file(engine, f"question,outcome,resolved_at,capability,note\n{row}\n".encode(), "resolutions")
+        interchange.import_file(
+            engine, f"question,outcome,resolved_at,capability,note\n{row}\n".encode(), "resolutions"
+        )
     assert err.value.problems == [message]
     assert backup(engine) == before
 

@@ -13,8 +13,16 @@ def test_database_at_first_revision_with_data_upgrades_and_keeps_every_row(db_ur
     migrate(eng, "0001")
     assert current_revision(eng) == "0001"
     with eng.begin() as conn:
-        conn.execute(sa.text("INSERT INTO researcher (id, handle, name, created_at) VALUES (1, 'teal_heron', 'Teal', '2024-01-01 00:00:00')"))
-        conn.execute(sa.text("INSERT INTO question (id, title, criteria, tags, created_at, revision, updated_at, updated_by, resolution_note) VALUES (1, 'Q', 'c', 'a;b', '2024-01-01 00:00:00', 1, '2024-01-01 00:00:00', '', '')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO researcher (id, handle, name, created_at) VALUES (1, 'teal_heron', 'Teal', '2024-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO question (id, title, criteria, tags, created_at, revision, updated_at, updated_by, resolution_note) VALUES (1, 'Q', 'c', 'a;b', '2024-01-01 00:00:00', 1, '2024-01-01 00:00:00', '', '')"
+            )
+        )
         conn.execute(sa.text("INSERT INTO evidence (id, title, summary) VALUES (1, 'Paper', 's')"))
         for i in range(1, 51):
             conn.execute(
@@ -24,7 +32,11 @@ def test_database_at_first_revision_with_data_upgrades_and_keeps_every_row(db_ur
                 ),
                 {"i": i, "p": i / 100},
             )
-        conn.execute(sa.text("INSERT INTO forecast_evidence (forecast_id, evidence_id, direction, note) VALUES (1, 1, 'raised', '')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO forecast_evidence (forecast_id, evidence_id, direction, note) VALUES (1, 1, 'raised', '')"
+            )
+        )
     eng.dispose()
 
     upgraded = open_engine(db_url)  # opening a database that is behind migrates it

@@ -65,7 +65,11 @@ def test_editing_a_forecast_keeps_the_old_version_as_a_revision(stocked):
         revs = revisions(s, "forecast", 1)
     assert len(revs) == 1
     old = json.loads(revs[0].data)
-    assert (old["probability"], old["rationale"], revs[0].changed_by) == (0.04, "Mostly priors, some evals", "teal_heron")
+    assert (old["probability"], old["rationale"], revs[0].changed_by) == (
+        0.04,
+        "Mostly priors, some evals",
+        "teal_heron",
+    )
     assert old["evidence"][0]["direction"] == "raised"
     row = forecasts_frame(stocked).set_index("forecast_id").loc[1]
     assert (row["probability"], row["rationale"]) == (0.05, "typo fixed")
@@ -90,7 +94,12 @@ def test_deleting_a_question_hides_its_forecasts(stocked):
 
 def test_previous_forecast_is_the_same_targets_standing_estimate(stocked):
     with write_session(stocked) as s:
-        new = create_forecast(s, forecast_in(question="Schemers at 3x", capability="3x AI R&D", probability=0.02, as_of="2025-06-01"))
+        new = create_forecast(
+            s,
+            forecast_in(
+                question="Schemers at 3x", capability="3x AI R&D", probability=0.02, as_of="2025-06-01"
+            ),
+        )
         prev = previous_forecast(s, new)
     assert prev is not None and prev.probability == 0.03
 
@@ -99,7 +108,12 @@ def test_question_edit_and_resolution_history(stocked):
     with write_session(stocked) as s:
         q = create_question(s, QuestionIn(title="Will X happen?", tags="a;b"))
         edit_question(s, q.id, QuestionEdit(criteria="Resolves YES if X."), by="orrery")
-        resolve_question(s, ResolutionIn(question="Will X happen?", outcome="annulled", resolved_at="2025-01-01", note="ill-posed"))
+        resolve_question(
+            s,
+            ResolutionIn(
+                question="Will X happen?", outcome="annulled", resolved_at="2025-01-01", note="ill-posed"
+            ),
+        )
         reopen_question(s, q.id, note="reopened")
     with read_session(stocked) as s:
         revs = revisions(s, "question", q.id)
