@@ -6,6 +6,7 @@ Errors the user can fix are printed without a traceback and exit with status 1.
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -218,6 +219,43 @@ def demo(
         return
     with progress_bar() as progress:
         _report(load_demo(eng, progress))
+
+
+@app.command()
+@friendly
+def scores(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (the documented contract).")] = False,
+    include_reconstructed: Annotated[
+        bool, typer.Option("--include-reconstructed", help="Also score estimates written after the fact.")
+    ] = False,
+) -> None:
+    """Calibration and scores against resolved outcomes (one-sided Brier: 0 best, 1 worst)."""
+    from models.queries import scoring_frames
+    from models.scoring import score_report
+
+    frames = scoring_frames(engine(ctx), include_reconstructed=include_reconstructed)
+    report = score_report(frames, include_reconstructed=include_reconstructed)
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    typer.echo(format_scores(report))
+
+
+def format_scores(report: dict[str, Any]) -> str:
+    """The score report as a plain-text table, one line per researcher and one for everyone."""
+    if report["overall"] is None:
+        return "nothing to score yet: no forecast made before a yes/no resolution"
+    head = f"{'researcher':<20} {'targets':>7} {'forecasts':>9} {'Brier':>7} {'log':>7} {'Brier all':>9} {'Brier time-avg':>14}"
+    lines = [head, "-" * len(head)]
+    rows = [(r["researcher"], r) for r in report["researchers"]] + [("(everyone)", report["overall"])]
+    for name, r in rows:
+        lines.append(
+            f"{name:<20} {r['n_targets']:>7} {r['n_forecasts']:>9} {r['brier']:>7.3f} {r['log_score']:>7.3f} "
+            f"{r['brier_all']:>9.3f} {r['brier_time_averaged']:>14.3f}"
+        )
+    lines.append("Brier is one-sided: 0 is best, 1 worst (Fatebook shows the two-sided 0-2 form). Log score: 0 is best.")
+    return "\n".join(lines)
 
 
 @app.command()
