@@ -1,0 +1,447 @@
+"""Importing from Fatebook: its forecast export, or its spreadsheet-import layout.
+
+Two layouts, told apart by the header (columns are matched by name, case-insensitively;
+unknown columns, Fatebook's own score columns among them, are ignored since Credence
+computes scores itself):
+
+* **Export** (Fatebook's "Export all your forecasts"): one row per forecast, with
+  ``Question title``, ``Multiple choice option``, ``Forecast created by``,
+  ``Forecast (scale = 0-1)``, ``Forecast created at``, ``Question created at``,
+  ``Question resolve by``, ``Resolution`` (YES, NO, AMBIGUOUS or empty), ``Resolved at``,
+  ``Question notes`` and ``Question tags`` (joined by ``;``).  ``Forecast created by`` is
+  the researcher's handle and display name, as written.  ``Question created by`` is not used.
+* **Spreadsheet** (what Fatebook's "import from a spreadsheet" reads): ``questionTitle``,
+  ``forecast`` in percent (``70`` or ``70%``), ``qCreatedAt``, ``resolution``,
+  ``resolvedAt``, ``resolveBy``, ``fCreatedAt`` (else ``qCreatedAt``), ``tags`` (comma- or
+  semicolon-separated), ``notes``, ``notesExtra``.  The file does not say whose forecasts
+  they are: the caller names the researcher.
+
+Times look like ``2025-03-04 09:05:7`` (Fatebook does not pad seconds) and carry no zone:
+they are read as UTC.  ISO 8601 with an offset is accepted too.
+
+Mapping: a multiple-choice option becomes its own binary question titled
+``QUESTION — OPTION``, resolved by that option's own YES/NO.  AMBIGUOUS becomes annulled.
+Notes become the resolution criteria.  Fatebook titles need not be unique: when one title
+was asked more than once (different ``Question created at``), the earliest keeps the title
+and each later one becomes ``TITLE (asked 2025-03-11)``, so importing a newer export
+later maps to the same questions.  A question's criteria, tags, resolve-by and resolution
+come from its rows; two rows of one question that disagree refuse the file.
+
+As with the interchange files, the whole file is validated first and any problem refuses
+all of it, with ``line N: column message`` (the header is line 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ValidationError
+
+from models.errors import InputError
+from models.importer import ImportBatch, ImportSummary, Progress, apply_batch
+from models.interchange import FileSpec, decode, records
+from models.schemas import ForecastIn, QuestionIn, ResearcherIn, ResolutionIn, messages, parse_time
+
+EXPORT = "export"
+SPREADSHEET = "spreadsheet"
+
+#: Separator between a multiple-choice question's title and the option's text.
+OPTION_SEPARATOR = " — "
+
+OUTCOMES = {"yes": "yes", "no": "no", "ambiguous": "annulled"}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One of Fatebook's CSV layouts: our name for each column → its header as Fatebook writes it."""
+
+    name: str
+    columns: dict[str, str]
+    required: tuple[str, ...]
+    #: ``forecast`` is in percent (70 means 70%) rather than on a 0-1 scale.
+    percent: bool
+    tag_separators: str
+
+
+LAYOUTS = {
+    EXPORT: Layout(
+        name=EXPORT,
+        columns={
+            "title": "Question title",
+            "option": "Multiple choice option",
+            "researcher": "Forecast created by",
+            "forecast": "Forecast (scale = 0-1)",
+            "forecast_at": "Forecast created at",
+            "question_at": "Question created at",
+            "resolve_by": "Question resolve by",
+            "resolution": "Resolution",
+            "resolved_at": "Resolved at",
+            "notes": "Question notes",
+            "tags": "Question tags",
+        },
+        required=("title", "researcher", "forecast", "forecast_at"),
+        percent=False,
+        tag_separators=";",
+    ),
+    SPREADSHEET: Layout(
+        name=SPREADSHEET,
+        columns={
+            "title": "questionTitle",
+            "forecast": "forecast",
+            "question_at": "qCreatedAt",
+            "resolution": "resolution",
+            "resolved_at": "resolvedAt",
+            "resolve_by": "resolveBy",
+            "forecast_at": "fCreatedAt",
+            "tags": "tags",
+            "notes": "notes",
+            "notes_extra": "notesExtra",
+        },
+        required=("title", "forecast"),
+        percent=True,
+        tag_separators=",;",
+    ),
+}
+
+#: Schema field → our column name, for messages that name the file's column.
+_FIELDS = {
+    "researcher": "researcher",
+    "question": "title",
+    "title": "title",
+    "probability": "forecast",
+    "as_of": "forecast_at",
+    "criteria": "notes",
+    "tags": "tags",
+    "resolve_by": "resolve_by",
+    "outcome": "resolution",
+    "resolved_at": "resolved_at",
+}
+
+NO_RESEARCHER = "Fatebook's spreadsheet layout does not say whose forecasts these are: name the researcher"
+
+
+def _header(text: str) -> list[str]:
+    try:
+        return [h.strip().lower() for h in next(csv.reader(io.StringIO(text, newline="")))]
+    except StopIteration:
+        raise InputError(["line 1: the file is empty; it needs a header row"]) from None
+    except csv.Error as err:
+        raise InputError([f"line 1: {err}"]) from None
+
+
+def _detect(header: list[str]) -> Layout:
+    if "question title" in header:
+        return LAYOUTS[EXPORT]
+    if "questiontitle" in header:
+        return LAYOUTS[SPREADSHEET]
+    raise InputError(
+        [
+            "line 1: not a Fatebook file: expected its forecast export (Question title, Forecast created by, "
+            "Forecast (scale = 0-1), Forecast created at, ...) or its spreadsheet layout "
+            "(questionTitle, forecast, qCreatedAt, ...)"
+        ]
+    )
+
+
+def layout(data: bytes) -> str:
+    """Which Fatebook layout a file is in: :data:`EXPORT` or :data:`SPREADSHEET` (from its header)."""
+    return _detect(_header(decode(data))).name
+
+
+# --- cells --------------------------------------------------------------------------------------
+
+_TIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,6}))?)?)?")
+
+
+class _Bad(Exception):
+    """A cell that cannot be read; ``str`` is the message that follows the column name."""
+
+
+def parse_fatebook_time(text: str) -> datetime:
+    """A UTC datetime from Fatebook's ``2025-03-04 9:05:7`` (parts unpadded, no zone) or ISO 8601."""
+    text = text.strip()
+    m = _TIME.fullmatch(text)
+    try:
+        if m:
+            year, month, day, hour, minute, second, frac = m.groups()
+            return datetime(
+                int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+                int((frac or "0").ljust(6, "0")), tzinfo=UTC,
+            )  # fmt: skip
+        return parse_time(text)
+    except (ValueError, TypeError):
+        raise _Bad(f"{text!r} is not a date: write 2025-03-04 or 2025-03-04 09:05:07") from None
+
+
+def _probability(text: str, percent: bool) -> Any:
+    """The forecast cell as the schema's probability input (range problems worded for the layout)."""
+    text = text.strip()
+    if not text:
+        return text  # the schema says "is required"
+    number_text = text[:-1].strip() if percent and text.endswith("%") else text
+    try:
+        number = Decimal(number_text)
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite():
+        raise _Bad(
+            f"{text!r} is not a percentage: write 70 for 70%"
+            if percent
+            else f"{text!r} is not a number from 0 to 1"
+        )
+    if percent:
+        return f"{number_text}%"
+    if number > 1:
+        raise _Bad(f"{text} is above 1 (this column is on a 0-1 scale)")
+    if number < 0:
+        raise _Bad(f"{text} is below 0")
+    return float(number)
+
+
+def _tags(text: str, separators: str) -> list[str]:
+    return [t.strip() for t in re.split(f"[{re.escape(separators)}]", text) if t.strip()]
+
+
+# --- rows ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    line: int
+    title: str
+    option: str
+    asked: datetime | None
+    forecast: dict[str, Any]
+    question: dict[str, Any]
+    resolution: dict[str, Any] | None
+
+
+@dataclass
+class _Parse:
+    layout: Layout
+    researcher: str | None
+    problems: list[str] = field(default_factory=list)
+
+    def say(self, line: int, column: str, message: str) -> None:
+        self.problems.append(f"line {line}: {self.layout.columns.get(column, column)} {message}")
+
+    def row(self, line: int, cells: dict[str, str]) -> _Row | None:
+        cols = self.layout.columns
+        get = {key: cells.get(header.lower(), "").strip() for key, header in cols.items()}
+        before = len(self.problems)
+
+        def time(key: str) -> datetime | None:
+            if not get.get(key):
+                return None
+            try:
+                return parse_fatebook_time(get[key])
+            except _Bad as err:
+                self.say(line, key, str(err))
+                return None
+
+        probability: Any = None
+        try:
+            probability = _probability(get["forecast"], self.layout.percent)
+        except _Bad as err:
+            self.say(line, "forecast", str(err))
+        asked = time("question_at")
+        as_of = time("forecast_at")
+        if not get.get("forecast_at"):
+            # Fatebook's spreadsheet import dates a forecast by its question when fCreatedAt is empty.
+            if self.layout.name == SPREADSHEET and get.get("question_at"):
+                as_of = asked
+            else:
+                self.say(line, "forecast_at", "is required")
+        resolve_by = time("resolve_by")
+        resolved_at = time("resolved_at")
+        resolution: dict[str, Any] | None = None
+        if get.get("resolution"):
+            outcome = OUTCOMES.get(get["resolution"].lower())
+            if outcome is None:
+                self.say(
+                    line, "resolution", f"{get['resolution']!r} is not a resolution: use YES, NO or AMBIGUOUS"
+                )
+            elif resolved_at is None and not get.get("resolved_at"):
+                self.say(
+                    line,
+                    "resolved_at",
+                    f"is empty but {cols['resolution']} is {get['resolution']}: give the time it resolved",
+                )
+            resolution = {"outcome": outcome, "resolved_at": resolved_at}
+        if len(self.problems) > before:
+            return None
+        notes = "\n\n".join(n for n in (get.get("notes", ""), get.get("notes_extra", "")) if n)
+        return _Row(
+            line=line,
+            title=get["title"],
+            option=get.get("option", ""),
+            asked=asked,
+            forecast={
+                "researcher": get["researcher"] if "researcher" in cols else self.researcher,
+                "probability": probability,
+                "as_of": as_of,
+            },
+            question={
+                "criteria": notes,
+                "tags": _tags(get.get("tags", ""), self.layout.tag_separators),
+                "resolve_by": resolve_by,
+            },
+            resolution=resolution,
+        )
+
+    def validate(self, model: type[BaseModel], line: int, values: dict[str, Any]) -> Any:
+        try:
+            return model.model_validate({**values, "line": line})
+        except ValidationError as err:
+            for name, msg in messages(err):
+                self.say(line, _FIELDS.get(name, name), msg)
+            return None
+
+
+def _titles(rows: list[_Row]) -> dict[int, str]:
+    """Each row's question title: repeated Fatebook titles told apart by when they were asked."""
+    asked: dict[str, set[datetime | None]] = {}
+    for r in rows:
+        asked.setdefault(r.title, set()).add(r.asked)
+    names: dict[tuple[str, datetime | None], str] = {}
+    for title, times in asked.items():
+        ordered = sorted(times, key=lambda t: (t is not None, t or datetime.min.replace(tzinfo=UTC)))
+        days = [t.date() for t in ordered if t is not None]
+        for i, t in enumerate(ordered):
+            if i == 0 or t is None:
+                names[title, t] = title
+            else:
+                when = t.date().isoformat() if days.count(t.date()) == 1 else t.strftime("%Y-%m-%d %H:%M:%S")
+                names[title, t] = f"{title} (asked {when})"
+    out: dict[int, str] = {}
+    for r in rows:
+        base = names[r.title, r.asked]
+        out[r.line] = f"{base}{OPTION_SEPARATOR}{r.option}" if r.option else base
+    return out
+
+
+_LABELS = {
+    "criteria": "notes",
+    "tags": "tags",
+    "resolve_by": "resolve_by",
+    "outcome": "resolution",
+    "resolved_at": "resolved_at",
+}
+
+
+def _merge(p: _Parse, title: str, rows: list[_Row]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """One question's attributes and resolution from its rows; disagreeing rows are problems."""
+    seen: dict[str, tuple[Any, int]] = {}
+    for r in rows:
+        values = {**r.question, **(r.resolution or {})}
+        for key, value in values.items():
+            if value in ("", [], None):
+                continue
+            if key == "tags":
+                value = sorted(set(value))
+            if key not in seen:
+                seen[key] = (value, r.line)
+            elif seen[key][0] != value:
+                p.say(
+                    r.line, _LABELS[key], f"differs from line {seen[key][1]} for the same question {title!r}"
+                )
+    question: dict[str, Any] = {
+        "title": title,
+        **{k: seen[k][0] for k in ("criteria", "tags", "resolve_by") if k in seen},
+    }
+    resolution = None
+    if "outcome" in seen:
+        resolution = {"question": title, "outcome": seen["outcome"][0], "resolved_at": seen["resolved_at"][0]}
+    return question, resolution
+
+
+def parse_fatebook(
+    data: bytes, researcher: str | None = None, progress: Progress | None = None
+) -> ImportBatch:
+    """A validated :class:`ImportBatch` from a Fatebook CSV (either layout; see the module docstring).
+
+    ``researcher`` is the handle the forecasts of a spreadsheet-layout file belong to
+    (required for that layout); an export names each forecast's researcher itself, and
+    ``researcher`` is then not used.  Raises :class:`InputError` listing every problem.
+    """
+    text = decode(data)
+    header = _header(text)
+    lay = _detect(header)
+    if "researcher" not in lay.columns:
+        if not (researcher or "").strip():
+            raise InputError([NO_RESEARCHER])
+        try:
+            ResearcherIn.model_validate({"handle": researcher})
+        except ValidationError as err:
+            raise InputError([f"researcher {msg}" for _, msg in messages(err)]) from None
+    spec = FileSpec(
+        kind=f"fatebook {lay.name}",
+        columns=tuple(header),
+        required=tuple(lay.columns[c].lower() for c in lay.required),
+        model=ForecastIn,
+        batch_field="forecasts",
+    )
+    p = _Parse(lay, (researcher or "").strip() or None)
+    rows: list[_Row] = []
+    total = text.count("\n")
+    for n, (line, cells) in enumerate(records(text, spec), start=1):
+        row = p.row(line, cells)
+        if row is not None:
+            rows.append(row)
+        if progress and n % 10000 == 0:
+            progress("checking rows", n, total)
+
+    titles = _titles(rows)
+    batch = ImportBatch()
+    by_title: dict[str, list[_Row]] = {}
+    for r in rows:
+        by_title.setdefault(titles[r.line], []).append(r)
+    for title, group in by_title.items():
+        question, resolution = _merge(p, title, group)
+        line = group[0].line
+        if (q := p.validate(QuestionIn, line, question)) is not None:
+            batch.questions.append(q)
+        if resolution and (res := p.validate(ResolutionIn, line, resolution)) is not None:
+            batch.resolutions.append(res)
+    handles: dict[str, int] = {}
+    for r in rows:
+        f = p.validate(ForecastIn, r.line, {**r.forecast, "question": titles[r.line]})
+        if f is not None:
+            batch.forecasts.append(f)
+            handles.setdefault(f.researcher, r.line)
+    for handle, line in handles.items():
+        name = handle if "researcher" in lay.columns else ""
+        if (who := p.validate(ResearcherIn, line, {"handle": handle, "name": name})) is not None:
+            batch.researchers.append(who)
+    if p.problems:
+        raise InputError(sorted(dict.fromkeys(p.problems), key=_line_number))
+    return batch
+
+
+def _line_number(problem: str) -> int:
+    m = re.match(r"line (\d+):", problem)
+    return int(m.group(1)) if m else 0
+
+
+def import_fatebook(
+    engine: sa.Engine,
+    data: bytes,
+    researcher: str | None = None,
+    by: str = "",
+    progress: Progress | None = None,
+    dry_run: bool = False,
+) -> ImportSummary:
+    """Validate a whole Fatebook file, then write it in one transaction (or raise and write nothing).
+
+    Importing the same file again adds nothing; the summary counts what was already present.
+    ``dry_run`` says what the import would create without writing anything (a preview).
+    """
+    batch = parse_fatebook(data, researcher, progress)
+    return apply_batch(engine, batch, by=by, progress=progress, dry_run=dry_run)
