@@ -188,6 +188,8 @@ def _resolutions(
         ):
             summary.present["resolutions"] += 1
             continue
+        # Resolving an open question is new information; changing a resolution is an update.
+        (summary.created if q.outcome is None else summary.updated)["resolutions"] += 1
         _keep_revision(session, q, "question", by)
         q.outcome, q.resolved_at, q.resolution_level_id, q.resolution_note = (
             r.outcome,
@@ -196,7 +198,6 @@ def _resolutions(
             r.note,
         )
         session.add(q)
-        summary.updated["resolutions"] += 1
 
 
 def _evidence_key(refs: Iterable[tuple[str, str | None]]) -> str:

@@ -76,7 +76,7 @@ def test_questions_and_resolutions_commands(sqlite_url, good_file, tmp_path):
     r = tmp_path / "r.csv"
     r.write_text("question,outcome,resolved_at,capability,note\nEval published by 2025,no,2025-12-31,,\n")
     assert cli(sqlite_url, "import", "questions", str(q)).stdout == "updated: 1 questions\n"
-    assert cli(sqlite_url, "import", "resolutions", str(r)).stdout == "updated: 1 resolutions\n"
+    assert cli(sqlite_url, "import", "resolutions", str(r)).stdout == "created: 1 resolutions\n"
     assert (
         questions_frame(open_engine(sqlite_url))
         .set_index("question")

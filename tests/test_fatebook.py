@@ -62,8 +62,8 @@ def utc(text: str) -> pd.Timestamp:
 
 def test_export_creates_researchers_questions_forecasts_and_resolutions(engine):
     summary = fatebook.import_fatebook(engine, good_export())
-    assert summary.created == {"researchers": 3, "questions": 5, "forecasts": 8}
-    assert summary.updated == {"resolutions": 4}
+    assert summary.created == {"researchers": 3, "questions": 5, "forecasts": 8, "resolutions": 4}
+    assert summary.updated == {}
     assert sorted(researchers_frame(engine)["handle"]) == ["Ada Quill", "Bo Lindqvist", "Cy Okafor"]
 
 
@@ -233,7 +233,7 @@ SHEET = (
 
 def test_spreadsheet_layout_reads_percent_forecasts_for_the_named_researcher(engine):
     summary = fatebook.import_fatebook(engine, SHEET, researcher="dove_tail")
-    assert summary.created == {"researchers": 1, "questions": 2, "forecasts": 3}
+    assert summary.created == {"researchers": 1, "questions": 2, "forecasts": 3, "resolutions": 1}
     df = forecasts_frame(engine)
     assert df["researcher"].unique().tolist() == ["dove_tail"]
     assert df["probability"].tolist() == [0.45, 0.7, 0.005]  # "0.5" is 0.5%, as in Fatebook
@@ -302,10 +302,7 @@ def export_file(tmp_path: Path) -> Path:
 def test_cli_import_fatebook_reports_created_then_already_present(sqlite_url, export_file):
     first = cli(sqlite_url, "import", "fatebook", str(export_file))
     assert first.exit_code == 0, first.output
-    assert first.stdout.splitlines() == [
-        "created: 3 researchers, 5 questions, 8 forecasts",
-        "updated: 4 resolutions",
-    ]
+    assert first.stdout.splitlines() == ["created: 3 researchers, 5 questions, 8 forecasts, 4 resolutions"]
     second = cli(sqlite_url, "import", "fatebook", str(export_file))
     assert second.stdout.splitlines() == [
         "already present: 3 researchers, 5 questions, 8 forecasts, 4 resolutions"
@@ -335,7 +332,7 @@ def test_cli_spreadsheet_layout_without_researcher_is_a_clear_error(sqlite_url, 
     )
     ok = cli(sqlite_url, "import", "fatebook", str(sheet), "--researcher", "dove_tail")
     assert ok.exit_code == 0, ok.output
-    assert ok.stdout.splitlines()[0] == "created: 1 researchers, 2 questions, 3 forecasts"
+    assert ok.stdout.splitlines()[0] == "created: 1 researchers, 2 questions, 3 forecasts, 1 resolutions"
 
 
 def test_cli_missing_file_is_a_message(sqlite_url):

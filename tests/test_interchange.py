@@ -186,7 +186,7 @@ def test_question_file_describes_questions_and_a_change_keeps_a_revision(engine)
 def test_resolution_file_resolves_existing_questions(engine):
     import_forecasts(engine, good_csv())
     r = b"question,outcome,resolved_at,capability,note\nEval published by 2025,yes,2025-01-05,,published\n"
-    assert interchange.import_file(engine, r, "resolutions").updated["resolutions"] == 1
+    assert interchange.import_file(engine, r, "resolutions").created["resolutions"] == 1
     q = questions_frame(engine).set_index("question").loc["Eval published by 2025"]
     assert (q["outcome"], q["resolution_note"]) == ("yes", "published")
     assert interchange.import_file(engine, r, "resolutions").present["resolutions"] == 1

@@ -1,0 +1,81 @@
+"""`credence scores --json` against pandas reading the same forecasts from CSV.
+
+    .venv/bin/python bench/scores.py [--rows N] [--repeat K]
+
+Issue 5's yardstick: on 1,000,000 forecasts (50 researchers, 2,000 questions, half of them
+resolved) `credence scores --json` should take no longer than pandas takes to read the same
+forecasts from CSV and compute a final-forecast Brier.  Both are timed the same way, as
+fresh processes (interpreter start and imports included), side by side, K times each;
+the medians are printed.  The database is built once under bench/out/ and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from models.synthetic import write_synthetic  # noqa: E402
+
+#: The baseline: read the CSVs, keep forecasts before resolution, take each target's last, Brier.
+BASELINE = """
+import sys, pandas as pd
+d = sys.argv[1]
+f = pd.read_csv(f"{d}/forecasts.csv", usecols=["researcher", "question", "probability", "as_of"])
+r = pd.read_csv(f"{d}/resolutions.csv", usecols=["question", "outcome", "resolved_at"])
+f["as_of"] = pd.to_datetime(f["as_of"], utc=True, format="ISO8601")
+r["resolved_at"] = pd.to_datetime(r["resolved_at"], utc=True, format="ISO8601")
+m = f.merge(r[r["outcome"].isin(["yes", "no"])], on="question")
+m = m[m["as_of"] < m["resolved_at"]].sort_values("as_of", kind="stable")
+final = m.groupby(["researcher", "question"], sort=False).tail(1)
+y = (final["outcome"] == "yes").astype(float)
+print(((final["probability"] - y) ** 2).groupby(final["researcher"]).mean().mean())
+"""
+
+
+def timed(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(cmd[:4])} failed:\n{done.stderr}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    opts = parser.parse_args()
+
+    out = ROOT / "bench" / "out" / f"scores-{opts.rows}"
+    db_path = out / "scores.db"
+    db = f"sqlite:///{db_path}"
+    exe = str(Path(sys.executable).with_name("credence"))
+    if not db_path.exists():
+        print(f"generating and importing {opts.rows:,} forecasts (once; reused on later runs)…", flush=True)
+        files = write_synthetic(out, opts.rows)
+        start = time.perf_counter()
+        for kind, path in (("questions", files.questions), ("forecasts", files.forecasts), ("resolutions", files.resolutions)):
+            subprocess.run([exe, "--db", db, "import", kind, str(path)], check=True, capture_output=True)
+        print(f"  built {db_path} in {time.perf_counter() - start:.0f} s")
+
+    ours, theirs = [], []
+    for _ in range(opts.repeat):
+        ours.append(timed([exe, "--db", db, "scores", "--json"]))
+        theirs.append(timed([sys.executable, "-c", BASELINE, str(out)]))
+    a, b = statistics.median(ours), statistics.median(theirs)
+    print(f"{opts.rows:,} forecasts, 50 researchers, 2,000 questions; median of {opts.repeat} fresh processes each:")
+    print(f"  credence scores --json                       {a:6.2f} s   (runs: {', '.join(f'{t:.2f}' for t in ours)})")
+    print(f"  pandas read_csv + final-forecast Brier       {b:6.2f} s   (runs: {', '.join(f'{t:.2f}' for t in theirs)})")
+    print(f"  ratio credence / pandas                      {a / b:6.2f}   ({'within' if a <= b else 'OVER'} the yardstick)")
+
+
+if __name__ == "__main__":
+    main()
