@@ -36,7 +36,6 @@ JOIN researcher r ON r.id = f.researcher_id
 JOIN question q ON q.id = f.question_id
 LEFT JOIN capability_level l ON l.id = f.level_id
 WHERE f.deleted_at IS NULL AND q.deleted_at IS NULL AND r.deleted_at IS NULL {where}
-ORDER BY f.as_of, f.recorded_at, f.id
 """
 
 
@@ -51,6 +50,8 @@ def forecasts_frame(engine: sa.Engine, *, rationale: bool = True, where: str = "
     df["reconstructed"] = df["reconstructed"].astype(bool)
     if not rationale:
         df["rationale"] = ""
+    # Sorting here is several times faster than ORDER BY in SQLite for large tables.
+    df = df.sort_values(["as_of", "recorded_at", "forecast_id"], kind="stable")
     return fr.conform(df, fr.FORECASTS)
 
 
