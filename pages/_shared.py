@@ -9,12 +9,17 @@ is seen on the next rerun without recomputing anything otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
+from pydantic import ValidationError
 
-from models import queries
-from models.db import data_version, database_url, open_engine
+from models import queries, store
+from models.catalog import form_problems
+from models.db import data_version, database_url, open_engine, write_session
+from models.errors import CredenceError
 from models.frames import Frames
 
 
@@ -73,3 +78,101 @@ def researcher_picker(label: str = "Researcher", key: str = "researcher") -> str
     )
     remember("researcher", choice)
     return choice
+
+
+# --- forms: problems under their inputs, deletes that can be undone ---------------------------
+
+
+def submit(form: str, action: Callable[[], str | None]) -> None:
+    """Run ``action`` (one write) as a button's ``on_click``, so before the page is drawn.
+
+    A refusal (``ValidationError`` or ``CredenceError``: nothing was written) is kept as
+    ``{field: message}`` for :func:`problem`; on success ``action``'s message is kept for
+    :func:`other_problems`, which shows it once.
+    """
+    try:
+        message = action()
+    except (ValidationError, CredenceError) as err:
+        st.session_state[f"_problems:{form}"] = form_problems(err)
+        return
+    st.session_state[f"_problems:{form}"] = {}
+    if message:
+        st.session_state[f"_done:{form}"] = message
+
+
+def problem(form: str, field: str) -> None:
+    """The problem the last submit of ``form`` found with ``field``; call right below its input."""
+    msg = st.session_state.get(f"_problems:{form}", {}).get(field)
+    if msg:
+        st.error(f"{field} {msg}".strip())
+
+
+def other_problems(form: str, shown: tuple[str, ...]) -> None:
+    """The problems of ``form`` not shown under an input (``shown``), then its success message."""
+    for field, msg in st.session_state.get(f"_problems:{form}", {}).items():
+        if field not in shown:
+            st.error(f"{field} {msg}".strip())
+    done = st.session_state.pop(f"_done:{form}", None)
+    if done:
+        st.success(done)
+
+
+def forget_problems(form: str) -> None:
+    st.session_state.pop(f"_problems:{form}", None)
+
+
+def _delete(kind: str, row_id: int, what: str) -> None:
+    with write_session(engine()) as s:
+        store.soft_delete(s, kind, row_id)
+    st.session_state[f"_deleted:{kind}"] = (row_id, what)
+    st.session_state.pop(f"_restored:{kind}", None)
+
+
+def restore_row(kind: str, row_id: int, what: str) -> None:
+    """Undo the soft delete of a row (a button's ``on_click``)."""
+    with write_session(engine()) as s:
+        store.restore(s, kind, row_id)
+    st.session_state.pop(f"_deleted:{kind}", None)
+    st.session_state[f"_restored:{kind}"] = what
+
+
+def delete_button(label: str, kind: str, row_id: int, what: str, key: str) -> None:
+    """A button that soft-deletes a row of ``kind`` (see ``models.store.DELETABLE``)."""
+    st.button(label, key=key, on_click=_delete, args=(kind, row_id, what))
+
+
+def undo_notice(kind: str) -> None:
+    """After a delete of ``kind``: "Deleted …" and an ``Undo`` button (key ``undo_<kind>``)."""
+    restored = st.session_state.pop(f"_restored:{kind}", None)
+    if restored:
+        st.success(f"Restored {restored}.")
+    pending = st.session_state.get(f"_deleted:{kind}")
+    if pending:
+        st.success(f"Deleted {pending[1]}.")
+        st.button("Undo", key=f"undo_{kind}", on_click=restore_row, args=(kind, *pending))
+
+
+# --- lists in the URL (comma-separated) ---------------------------------------------------------
+
+
+def _escape(item: str) -> str:
+    return item.replace("%", "%25").replace(",", "%2C")
+
+
+def _unescape(item: str) -> str:
+    return item.replace("%2C", ",").replace("%25", "%")
+
+
+def remembered_list(key: str, options: list[str]) -> list[str]:
+    """The options named in the URL's ``?key=a,b`` (a comma inside a name is written ``%2C``),
+    in the URL's order; unknown names are dropped, and ``[]`` when there is none."""
+    wanted = [_unescape(item) for item in st.query_params.get(key, "").split(",") if item]
+    return [item for item in dict.fromkeys(wanted) if item in options]
+
+
+def remember_list(key: str, values: list[str], everything: list[str] | None = None) -> None:
+    """Keep ``values`` in the URL as ``?key=a,b``; an empty list, or one holding all of
+    ``everything`` (the default view), removes the parameter."""
+    if everything is not None and set(values) >= set(everything):
+        values = []
+    remember(key, ",".join(_escape(v) for v in values))

@@ -1,0 +1,162 @@
+"""Capability levels: the ordered scale conditional forecasts refer to ("3x AI R&D labor", …).
+
+Levels are ordered by their position number, lowest first.  Reorder with the arrows or by
+typing positions and saving them; add a level (at the top unless a position is given);
+delete one (with Undo) or restore it.  Forecasts keep pointing at a deleted level.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from models import catalog, queries
+from models.db import database_url, write_session
+from models.schemas import LevelIn
+from pages import _shared as shared
+
+state = st.session_state
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _levels(url: str, version: int) -> pd.DataFrame:
+    return queries.levels_frame(shared.engine())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _deleted(url: str, version: int) -> pd.DataFrame:
+    return catalog.deleted_rows(shared.engine(), "capability_level")
+
+
+def _forget_positions() -> None:
+    """Let the position inputs show the stored positions again on the next run."""
+    for key in [k for k in state if isinstance(k, str) and k.startswith("position_")]:
+        del state[key]
+
+
+def _move(level_id: int, offset: int) -> None:
+    def action() -> None:
+        with write_session(shared.engine()) as s:
+            catalog.move_level(s, level_id, offset)
+        _forget_positions()
+
+    shared.submit("order", action)
+
+
+def _save_positions(level_ids: list[int]) -> None:
+    def action() -> str:
+        positions = {i: state[f"position_{i}"] for i in level_ids if f"position_{i}" in state}
+        with write_session(shared.engine()) as s:
+            catalog.set_level_positions(s, positions)
+        _forget_positions()
+        return "Saved the order."
+
+    shared.submit("order", action)
+
+
+def _add() -> None:
+    def action() -> str:
+        data = LevelIn(
+            name=state.get("new_level_name") or "",
+            position=state.get("new_level_position"),
+            description=state.get("new_level_description") or "",
+        )
+        with write_session(shared.engine()) as s:
+            catalog.create_level(s, data)
+        state["new_level_name"] = ""
+        state["new_level_description"] = ""
+        state["new_level_position"] = None
+        _forget_positions()
+        return f"Added “{data.name}”."
+
+    shared.submit("add", action)
+
+
+def _restore(level_id: int, name: str) -> None:
+    shared.restore_row("capability_level", level_id, name)
+    _forget_positions()
+
+
+def main() -> None:
+    st.title("Capability levels")
+    st.caption("The ordered scale that conditional forecasts refer to, lowest level first.")
+    url, version = database_url(), shared.version()
+    levels = _levels(url, version)
+    if levels.empty:
+        st.info("No capability levels yet: add the first one below.")
+    ids = [int(i) for i in levels["level_id"]]
+    for n, level in enumerate(levels.itertuples()):
+        lid = int(level.level_id)
+        pos, name, up, down, delete = st.columns([1.2, 6, 0.6, 0.6, 1.2], vertical_alignment="center")
+        pos.number_input(
+            "Position",
+            value=float(level.position),
+            key=f"position_{lid}",
+            step=1.0,
+            format="%g",
+            label_visibility="collapsed",
+        )
+        name.markdown(f"**{level.level}**" + (f"  \n{level.description}" if level.description else ""))
+        up.button(
+            "↑",
+            key=f"level_up_{lid}",
+            on_click=_move,
+            args=(lid, -1),
+            disabled=n == 0,
+            help="Move one place lower on the scale",
+        )
+        down.button(
+            "↓",
+            key=f"level_down_{lid}",
+            on_click=_move,
+            args=(lid, 1),
+            disabled=n == len(ids) - 1,
+            help="Move one place higher on the scale",
+        )
+        with delete:
+            shared.delete_button(
+                "Delete", "capability_level", lid, f"“{level.level}”", key=f"delete_level_{lid}"
+            )
+    if ids:
+        st.button(
+            "Save positions",
+            key="save_positions",
+            on_click=_save_positions,
+            args=(ids,),
+            help="Reorder by the numbers typed above; lower numbers come first",
+        )
+    shared.problem("order", "position")
+    shared.other_problems("order", ("position",))
+    shared.undo_notice("capability_level")
+
+    st.subheader("Add a level")
+    with st.form("add_level", border=True):
+        st.text_input("Name", key="new_level_name", placeholder="10x AI R&D labor")
+        shared.problem("add", "name")
+        st.text_area("Description", key="new_level_description", height=68)
+        st.number_input(
+            "Position",
+            value=None,
+            key="new_level_position",
+            format="%g",
+            placeholder="empty: top of the scale",
+        )
+        shared.problem("add", "position")
+        st.form_submit_button("Add level", key="add_level", on_click=_add)
+    shared.other_problems("add", ("name", "position"))
+
+    deleted = _deleted(url, version)
+    if not deleted.empty:
+        with st.expander(f"Deleted levels ({len(deleted)})"):
+            for item in deleted.itertuples():
+                left, right = st.columns([5, 1])
+                left.write(f"{item.label} — deleted {item.deleted_at:%Y-%m-%d %H:%M} UTC")
+                right.button(
+                    "Restore",
+                    key=f"restore_level_{item.id}",
+                    on_click=_restore,
+                    args=(int(item.id), item.label),
+                )
+
+
+main()

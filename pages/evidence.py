@@ -1,0 +1,193 @@
+"""Evidence: the library of papers, results and observations that forecasts cite.
+
+For each item: which forecasts it moved and by how much (researcher, question, stated
+direction, change in points and log-odds, from ``models.updates``).  Add an item, edit one,
+or delete it (with Undo); deleted items disappear from every forecast's evidence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from models import catalog
+from models.db import database_url, write_session
+from models.frames import Frames
+from models.schemas import EvidenceIn, format_time
+from models.tables import EvidenceKind
+from models.updates import evidence_impact
+from pages import _shared as shared
+
+state = st.session_state
+KINDS = [k.value for k in EvidenceKind]
+FIELDS = ("title", "kind", "url", "date", "summary")
+POINTS = st.column_config.NumberColumn("change (points)", format="%+.1f")
+LOG_ODDS = st.column_config.NumberColumn("change (log-odds)", format="%+.2f")
+#: How the tables' columns are labelled and formatted.
+COLUMNS: dict[str, Any] = {
+    "evidence": st.column_config.TextColumn("title", width="medium"),
+    "url": st.column_config.LinkColumn("URL"),
+    "published": st.column_config.DatetimeColumn("date", format="YYYY-MM-DD"),
+    "n_citing": "citing forecasts",
+    "n_updates": "of them updates",
+    "n_researchers": "researchers",
+    "n_raised": "raised",
+    "n_lowered": "lowered",
+    "n_no_change": "no change",
+    "n_unstated": "direction not stated",
+    "sum_change_points": POINTS,
+    "sum_change_log_odds": LOG_ODDS,
+    "change_points": POINTS,
+    "change_log_odds": LOG_ODDS,
+    "from_probability": st.column_config.NumberColumn("from", format="percent"),
+    "to_probability": st.column_config.NumberColumn("to", format="percent"),
+    "as_of": st.column_config.DatetimeColumn("as of", format="YYYY-MM-DD"),
+    "level": "capability level",
+    "forecast_id": st.column_config.NumberColumn("forecast", format="#%d"),
+}
+LIBRARY_ORDER = ["evidence", "kind", "published", "n_citing", "n_researchers", "n_raised", "n_lowered",
+                 "sum_change_points", "sum_change_log_odds", "url", "summary"]  # fmt: skip
+USAGE_ORDER = ["researcher", "question", "level", "as_of", "direction", "from_probability", "to_probability",
+               "change_points", "change_log_odds", "note", "forecast_id"]  # fmt: skip
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _library(_frames: Frames, url: str, version: int) -> pd.DataFrame:
+    return catalog.evidence_library(_frames)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _usage(_frames: Frames, url: str, version: int, evidence_id: int) -> pd.DataFrame:
+    return catalog.evidence_usage(_frames, [evidence_id])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _impact(_frames: Frames, url: str, version: int, evidence_id: int) -> pd.DataFrame:
+    usage = catalog.evidence_usage(_frames, [evidence_id])
+    impact = evidence_impact(_frames, usage["question_id"].unique())
+    return impact[impact["evidence_id"] == evidence_id].drop(columns=["evidence_id", "evidence"])
+
+
+def _typed(prefix: str) -> EvidenceIn:
+    return EvidenceIn(**{f: state.get(f"{prefix}{f}") or ("other" if f == "kind" else "") for f in FIELDS})
+
+
+def _add() -> None:
+    def action() -> str:
+        data = _typed("new_ev_")
+        with write_session(shared.engine()) as s:
+            item = catalog.create_evidence(s, data)
+        for f in FIELDS:
+            state[f"new_ev_{f}"] = "other" if f == "kind" else ""
+        state["evidence_pick"] = item.id
+        return f"Added “{data.title}”."
+
+    shared.submit("add", action)
+
+
+def _save(evidence_id: int) -> None:
+    def action() -> str:
+        data = _typed("ev_")
+        with write_session(shared.engine()) as s:
+            catalog.edit_evidence(s, evidence_id, data)
+        state["evidence_pick"] = evidence_id  # keep it selected under its new title
+        return "Saved."
+
+    shared.submit("edit", action)
+
+
+def _fields(prefix: str, form: str) -> None:
+    st.text_input("Title", key=f"{prefix}title")
+    shared.problem(form, "title")
+    st.selectbox("Kind", KINDS, key=f"{prefix}kind")
+    shared.problem(form, "kind")
+    st.text_input("URL", key=f"{prefix}url", placeholder="https://")
+    shared.problem(form, "url")
+    st.text_input(
+        "Date", key=f"{prefix}date", placeholder="2025-03-04", help="When it was published or observed"
+    )
+    shared.problem(form, "date")
+    st.text_area("Summary", key=f"{prefix}summary", height=80)
+    shared.problem(form, "summary")
+
+
+def _item(frames: Frames, url: str, version: int, row: pd.Series, eid: int) -> None:
+    st.header(row["evidence"])
+    meta = [row["kind"]]
+    if pd.notna(row["published"]):
+        meta.append(format_time(row["published"]))
+    if row["url"]:
+        meta.append(row["url"])
+    st.caption(" · ".join(meta))
+    if row["summary"]:
+        st.markdown(row["summary"])
+
+    st.subheader("How it moved forecasts")
+    usage = _usage(frames, url, version, eid)
+    if usage.empty:
+        st.caption("No forecast cites this item yet.")
+    else:
+        st.markdown("**By researcher** (sums over the citing updates; a first forecast adds nothing)")
+        st.dataframe(_impact(frames, url, version, eid), hide_index=True, column_config=COLUMNS)
+        st.markdown("**Each citing forecast**")
+        st.dataframe(usage, hide_index=True, column_config=COLUMNS, column_order=USAGE_ORDER)
+
+    st.subheader("Edit")
+    if state.get("_edit_for") != eid or "ev_title" not in state:
+        state.update(
+            {
+                "ev_title": row["evidence"],
+                "ev_kind": row["kind"] if row["kind"] in KINDS else "other",
+                "ev_url": row["url"] or "",
+                "ev_summary": row["summary"] or "",
+                "ev_date": "" if pd.isna(row["published"]) else format_time(row["published"]),
+                "_edit_for": eid,
+            }
+        )
+        shared.forget_problems("edit")
+    with st.form("edit_evidence", border=True):
+        _fields("ev_", "edit")
+        st.form_submit_button("Save changes", key="save_evidence", on_click=_save, args=(eid,))
+    shared.other_problems("edit", FIELDS)
+    shared.delete_button("Delete this item", "evidence", eid, f"“{row['evidence']}”", key="delete_evidence")
+
+
+def main() -> None:
+    st.title("Evidence")
+    frames = shared.frames()
+    url, version = database_url(), shared.version()
+    library = _library(frames, url, version)
+    st.caption(f"{len(library)} items. Changes are summed over the citing forecasts' updates.")
+    if not library.empty:
+        st.dataframe(library, hide_index=True, column_config=COLUMNS, column_order=LIBRARY_ORDER)
+
+    titles: dict[int, str] = dict(zip(library["evidence_id"].astype(int), library["evidence"], strict=True))
+    options = list(titles)
+    wanted = st.query_params.get("evidence")
+    by_title = {t: i for i, t in titles.items()}
+    index = options.index(by_title[wanted]) if wanted in by_title else None
+    eid: Any = st.selectbox(
+        "Evidence item",
+        options,
+        format_func=titles.get,
+        index=index,
+        key="evidence_pick",
+        placeholder="Pick an item to see which forecasts it moved",
+    )
+    shared.remember("evidence", titles.get(eid) if eid is not None else None)
+    shared.undo_notice("evidence")
+    if eid is not None:
+        _item(frames, url, version, library.set_index("evidence_id").loc[eid], int(eid))
+
+    st.subheader("Add evidence")
+    with st.form("add_evidence", border=True):
+        if "new_ev_kind" not in state:
+            state["new_ev_kind"] = "other"
+        _fields("new_ev_", "add")
+        st.form_submit_button("Add evidence", key="add_evidence", on_click=_add)
+    shared.other_problems("add", FIELDS)
+
+
+main()

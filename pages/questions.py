@@ -1,0 +1,431 @@
+"""Questions: find a question, read its page, and curate it.
+
+The list filters by text, tag, status, researcher and due date.  A question's page shows
+every researcher's current estimate, the full forecast history (earlier versions and
+deleted forecasts included), and lets you edit or delete a forecast (with Undo), edit the
+question, resolve, annul or re-open it, and link it to the questions that move it.
+Writes happen in button callbacks, before the page is drawn, so problems appear right
+under the input they concern and nothing partial is written.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from models import catalog, store
+from models.db import database_url, write_session
+from models.frames import Frames
+from models.schemas import ResolutionIn, format_percent, format_time
+from pages import _shared as shared
+
+state = st.session_state
+ANY = "any"
+FORECAST_FIELDS = ("probability", "as_of", "capability", "rationale", "reconstructed", "evidence")
+QUESTION_FIELDS = ("title", "criteria", "tags", "resolve_by")
+RESOLVE_FIELDS = ("outcome", "resolved_at", "capability", "note")
+DAY, MINUTE = "YYYY-MM-DD", "YYYY-MM-DD HH:mm"
+#: How the tables' columns are labelled and formatted.
+COLUMNS: dict[str, Any] = {
+    "question": st.column_config.TextColumn("question", width="large"),
+    "n_forecasts": "forecasts",
+    "n_researchers": "researchers",
+    "last_forecast": st.column_config.DatetimeColumn("last forecast", format=DAY),
+    "resolve_by": st.column_config.DatetimeColumn("resolve by", format=DAY),
+    "resolved_at": st.column_config.DatetimeColumn("resolved at", format=DAY),
+    "due": "due",
+    "level": "capability level",
+    "probability": st.column_config.NumberColumn("probability", format="percent"),
+    "as_of": st.column_config.DatetimeColumn("as of", format=MINUTE),
+    "change_points": st.column_config.NumberColumn("change (points)", format="%+.1f"),
+    "change_log_odds": st.column_config.NumberColumn("change (log-odds)", format="%+.2f"),
+    "forecast_id": st.column_config.NumberColumn("forecast", format="#%d"),
+    "recorded_at": st.column_config.DatetimeColumn("recorded", format=MINUTE),
+    "written_at": st.column_config.DatetimeColumn("written", format=MINUTE),
+    "written_by": "written by",
+    "replaced_at": st.column_config.DatetimeColumn("replaced", format=MINUTE),
+    "replaced_by": "replaced by",
+    "deleted_at": st.column_config.DatetimeColumn("deleted", format=MINUTE),
+    "resolution_level": "level reached",
+    "resolution_note": "resolution note",
+}
+LIST_ORDER = ["question", "status", "tags", "n_forecasts", "n_researchers", "last_forecast", "resolve_by", "due",
+              "resolved_at"]  # fmt: skip
+ESTIMATE_ORDER = ["researcher", "level", "probability", "as_of", "change_points", "change_log_odds", "n_forecasts",
+                  "rationale", "evidence", "reconstructed"]  # fmt: skip
+HISTORY_ORDER = ["forecast_id", "version", "state", "researcher", "level", "probability", "as_of", "rationale",
+                 "evidence", "reconstructed", "recorded_at", "written_at", "written_by", "replaced_at",
+                 "replaced_by", "deleted_at"]  # fmt: skip
+
+
+# --- cached reads (recomputed only after a write: keyed on the data version) ------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _listing(
+    _frames: Frames,
+    url: str,
+    version: int,
+    today: str,
+    search: str,
+    tags: tuple[str, ...],
+    status: str | None,
+    researcher: str | None,
+    due: bool,
+) -> pd.DataFrame:
+    return catalog.question_list(_frames, search, tags, status, researcher, due)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _tags(_frames: Frames, url: str, version: int) -> list[str]:
+    return catalog.question_tags(_frames)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _estimates(_frames: Frames, url: str, version: int, question_id: int) -> pd.DataFrame:
+    return catalog.current_estimates(_frames, question_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _history(url: str, version: int, question_id: int) -> pd.DataFrame:
+    return catalog.question_history(shared.engine(), question_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _versions(url: str, version: int, question_id: int) -> pd.DataFrame:
+    return catalog.question_versions(shared.engine(), question_id)
+
+
+def _by() -> str:
+    """Who is curating: the researcher remembered in the URL, if any."""
+    return st.query_params.get("researcher", "")
+
+
+# --- writes (button callbacks) ----------------------------------------------------------------
+
+
+def _save_forecast(forecast_id: int) -> None:
+    def action() -> str:
+        typed = {f: state.get(f"edit_{f}") for f in FORECAST_FIELDS}
+        edit = catalog.forecast_edit(state["_forecast_initial"], typed)
+        if edit is None:
+            return "Nothing changed."
+        with write_session(shared.engine()) as s:
+            store.edit_forecast(s, forecast_id, edit, by=_by())
+        state["_forecast_for"] = None  # reload the form from what was saved
+        return f"Saved forecast #{forecast_id}; its earlier version stays in the history."
+
+    shared.submit("forecast", action)
+
+
+def _save_question(question_id: int) -> None:
+    def action() -> str:
+        typed = {f: state.get(f"q_{f}") for f in QUESTION_FIELDS}
+        edit = catalog.question_edit(state["_question_initial"], typed)
+        if edit is None:
+            return "Nothing changed."
+        with write_session(shared.engine()) as s:
+            store.edit_question(s, question_id, edit, by=_by())
+        state["_question_for"] = None
+        state["question_pick"] = question_id  # keep it open under its new title
+        return "Saved the question; its earlier version is listed under “Earlier versions”."
+
+    shared.submit("question", action)
+
+
+def _resolve(title: str) -> None:
+    def action() -> str:
+        data = ResolutionIn(
+            question=title,
+            outcome=state.get("resolve_outcome"),
+            resolved_at=state.get("resolve_at"),
+            capability=state.get("resolve_capability") or None,
+            note=state.get("resolve_note") or "",
+        )
+        with write_session(shared.engine()) as s:
+            store.resolve_question(s, data, by=_by())
+        return f"Resolved as {data.outcome} on {format_time(data.resolved_at)}."
+
+    shared.submit("resolve", action)
+
+
+def _reopen(question_id: int) -> None:
+    def action() -> str:
+        with write_session(shared.engine()) as s:
+            store.reopen_question(s, question_id, by=_by(), note=state.get("reopen_note") or "")
+        return "Re-opened; the resolution stays under “Earlier versions”."
+
+    shared.submit("reopen", action)
+
+
+def _add_link(question_id: int) -> None:
+    def action() -> str:
+        with write_session(shared.engine()) as s:
+            catalog.add_question_link(s, question_id, state.get("link_target"), state.get("link_note") or "")
+        state["link_target"] = None
+        state["link_note"] = ""
+        return "Linked."
+
+    shared.submit("link", action)
+
+
+# --- drawing ----------------------------------------------------------------------------------
+
+
+def _status_line(row: pd.Series) -> str:
+    if row["outcome"] is None:
+        due = row["resolve_by"]
+        text = "**Open**"
+        if pd.notna(due):
+            text += f" · resolve by {format_time(due)}"
+            if due < pd.Timestamp.now(tz="UTC"):
+                text += " · **due for resolution**"
+        return text
+    text = f"**Resolved: {row['outcome']}** on {format_time(row['resolved_at'])}"
+    if row["resolution_level"]:
+        text += f" at capability level “{row['resolution_level']}”"
+    if row["resolution_note"]:
+        text += f" — {row['resolution_note']}"
+    return text
+
+
+def _forecast_label(history: pd.DataFrame) -> dict[int, str]:
+    current = history[history["state"] != "earlier version"]
+    return {
+        int(r.forecast_id): f"#{r.forecast_id} · {r.researcher}"
+        + (f" · {r.level}" if r.level else "")
+        + f" · {format_percent(r.probability)} · {format_time(r.as_of)}"
+        + (" (deleted)" if r.state == "deleted" else "")
+        for r in current.itertuples()
+    }
+
+
+def _forecast_tools(history: pd.DataFrame, levels: list[str]) -> None:
+    labels = _forecast_label(history)
+    if not labels:
+        st.caption("No forecasts yet.")
+        return
+    fid = st.selectbox(
+        "Forecast",
+        list(labels),
+        format_func=labels.get,
+        index=None,
+        key="forecast",
+        placeholder="Pick a forecast to edit, delete or restore",
+    )
+    shared.undo_notice("forecast")
+    if fid is None:
+        return
+    row = history[(history["forecast_id"] == fid) & (history["state"] != "earlier version")].iloc[0]
+    if row["state"] == "deleted":
+        st.info(f"Forecast #{fid} is deleted: it is hidden from every view, export and score.")
+        st.button(
+            "Restore",
+            key="restore_forecast",
+            on_click=shared.restore_row,
+            args=("forecast", fid, f"forecast #{fid}"),
+        )
+        return
+    if state.get("_forecast_for") != fid or "edit_probability" not in state:
+        initial = catalog.forecast_form(row)
+        for field, value in initial.items():
+            state[f"edit_{field}"] = value
+        state["_forecast_initial"] = initial
+        state["_forecast_for"] = fid
+        shared.forget_problems("forecast")
+    options = ["", *levels]
+    if state["edit_capability"] not in options:
+        options.append(state["edit_capability"])  # a level deleted since
+    with st.form("edit_forecast", border=True):
+        st.text_input(
+            "Probability", key="edit_probability", help="A percentage like 12.5% or a fraction like 0.125"
+        )
+        shared.problem("forecast", "probability")
+        st.text_input(
+            "As of", key="edit_as_of", help="A date (2025-03-04) or time (2025-03-04T10:00:00Z), UTC"
+        )
+        shared.problem("forecast", "as_of")
+        st.selectbox(
+            "Capability level", options, key="edit_capability", format_func=lambda v: v or "unconditional"
+        )
+        shared.problem("forecast", "capability")
+        st.text_area("Rationale", key="edit_rationale")
+        shared.problem("forecast", "rationale")
+        st.checkbox("Reconstructed estimate", key="edit_reconstructed")
+        st.text_input(
+            "Evidence",
+            key="edit_evidence",
+            help="Titles separated by ;, each optionally with "
+            "[raised], [lowered] or [no change]; new titles are added to the library",
+        )
+        shared.problem("forecast", "evidence")
+        st.form_submit_button("Save changes", key="save_forecast", on_click=_save_forecast, args=(fid,))
+    shared.other_problems("forecast", FORECAST_FIELDS)
+    shared.delete_button("Delete this forecast", "forecast", fid, f"forecast #{fid}", key="delete_forecast")
+
+
+def _question_editor(qid: int, row: pd.Series) -> None:
+    if state.get("_question_for") != qid or "q_title" not in state:
+        initial = catalog.question_form(row)
+        for field, value in initial.items():
+            state[f"q_{field}"] = value
+        state["_question_initial"] = initial
+        state["_question_for"] = qid
+        shared.forget_problems("question")
+    with st.form("edit_question", border=True):
+        st.text_input("Title", key="q_title")
+        shared.problem("question", "title")
+        st.text_area("Resolution criteria", key="q_criteria")
+        shared.problem("question", "criteria")
+        st.text_input("Tags", key="q_tags", help="Separated by ;")
+        shared.problem("question", "tags")
+        st.text_input("Resolve by", key="q_resolve_by", help="A date like 2026-06-30; empty for none")
+        shared.problem("question", "resolve_by")
+        st.form_submit_button("Save question", key="save_question", on_click=_save_question, args=(qid,))
+    shared.other_problems("question", QUESTION_FIELDS)
+    with st.expander("Earlier versions"):
+        versions = _versions(database_url(), shared.version(), qid)
+        st.dataframe(versions, hide_index=True, column_config=COLUMNS)
+
+
+def _resolution(qid: int, row: pd.Series, levels: list[str]) -> None:
+    if row["outcome"] is not None:
+        st.text_input("Note on re-opening", key="reopen_note")
+        st.button("Re-open", key="reopen", on_click=_reopen, args=(qid,))
+        shared.other_problems("reopen", ())
+        st.caption("Or change the resolution:")
+    with st.form("resolve_form", border=True):
+        st.radio(
+            "Outcome",
+            ["yes", "no", "annulled"],
+            key="resolve_outcome",
+            horizontal=True,
+            help="Annul when the question cannot be resolved as asked",
+        )
+        shared.problem("resolve", "outcome")
+        st.text_input(
+            "Resolved at",
+            value=datetime.now(UTC).date().isoformat(),
+            key="resolve_at",
+            help="When the outcome became known: a date (2025-03-04) or a time, UTC",
+        )
+        shared.problem("resolve", "resolved_at")
+        st.selectbox(
+            "Capability level reached",
+            ["", *levels],
+            key="resolve_capability",
+            format_func=lambda v: v or "not stated",
+        )
+        shared.problem("resolve", "capability")
+        st.text_area("Note", key="resolve_note", placeholder="How it resolved, with a source")
+        st.form_submit_button("Resolve", key="resolve", on_click=_resolve, args=(row["question"],))
+    shared.other_problems("resolve", RESOLVE_FIELDS)
+
+
+def _links(frames: Frames, qid: int, titles: dict[int, str]) -> None:
+    links = catalog.question_links(frames, qid)
+    for link in links.itertuples():
+        left, right = st.columns([6, 1])
+        left.markdown(link.reads + (f" — {link.note}" if link.note else ""))
+        with right:
+            shared.delete_button(
+                "Remove", "question_link", int(link.link_id), "the link", key=f"remove_link_{link.link_id}"
+            )
+    if links.empty:
+        st.caption("Not linked to other questions.")
+    shared.undo_notice("question_link")
+    others = [i for i in titles if i != qid]
+    st.selectbox(
+        "P(this question) moved mostly because P(…) moved",
+        others,
+        format_func=titles.get,
+        index=None,
+        key="link_target",
+        placeholder="Pick the other question",
+    )
+    shared.problem("link", "target")
+    st.text_input("Note", key="link_note")
+    st.button("Add link", key="add_link", on_click=_add_link, args=(qid,))
+    shared.other_problems("link", ("target",))
+
+
+def _question_page(frames: Frames, qid: int, titles: dict[int, str]) -> None:
+    url, version = database_url(), shared.version()
+    row = frames.questions.set_index("question_id").loc[qid]
+    levels = frames.levels["level"].tolist()
+    st.header(row["question"])
+    st.markdown(_status_line(row))
+    if row["criteria"]:
+        st.markdown(row["criteria"])
+    if row["tags"]:
+        st.caption("Tags: " + ", ".join(row["tags"]))
+
+    st.subheader("Current estimates")
+    estimates = _estimates(frames, url, version, qid)
+    if estimates.empty:
+        st.caption("Nobody has forecast this question yet.")
+    else:
+        st.dataframe(estimates, hide_index=True, column_config=COLUMNS, column_order=ESTIMATE_ORDER)
+
+    st.subheader("Forecast history")
+    history = _history(url, version, qid)
+    st.caption("Every forecast with its earlier versions; deleted forecasts stay listed, marked deleted.")
+    st.dataframe(history, hide_index=True, column_config=COLUMNS, column_order=HISTORY_ORDER)
+
+    edit_tab, resolve_tab, question_tab, links_tab = st.tabs(
+        ["Edit or delete a forecast", "Resolve", "Edit question", "Linked questions"]
+    )
+    with edit_tab:
+        _forecast_tools(history, levels)
+    with resolve_tab:
+        _resolution(qid, row, levels)
+    with question_tab:
+        _question_editor(qid, row)
+    with links_tab:
+        _links(frames, qid, titles)
+
+
+def main() -> None:
+    st.title("Questions")
+    frames = shared.frames()
+    url, version = database_url(), shared.version()
+    if frames.questions.empty:
+        st.info("No questions yet. Add one on the Log forecast page, or import a file.")
+        return
+
+    c1, c2, c3, c4 = st.columns([3, 2, 1, 2])
+    search = c1.text_input("Search", key="q_search", placeholder="Words in the title, criteria or tags")
+    tags = c2.multiselect("Tags", _tags(frames, url, version), key="q_tags_filter", placeholder="any tag")
+    status = c3.selectbox("Status", [ANY, *catalog.STATUSES], key="q_status")
+    handles = shared.researchers()["handle"].tolist()
+    researcher = c4.selectbox("Forecast by", handles, index=None, key="q_researcher", placeholder="anyone")
+    due = st.checkbox("Only questions due for resolution (resolve-by date passed, still open)", key="q_due")
+    today = datetime.now(UTC).date().isoformat()
+    listing = _listing(
+        frames, url, version, today, search, tuple(tags), None if status == ANY else status, researcher, due
+    )
+    st.caption(f"{len(listing)} of {len(frames.questions)} questions")
+    st.dataframe(listing, hide_index=True, column_config=COLUMNS, column_order=LIST_ORDER)
+
+    titles: dict[int, str] = dict(
+        zip(frames.questions["question_id"], frames.questions["question"], strict=True)
+    )
+    listed = listing["question_id"].tolist()
+    wanted = catalog.find_question(frames, st.query_params.get("question"))
+    qid: Any = st.selectbox(
+        "Question",
+        listed,
+        format_func=titles.get,
+        key="question_pick",
+        index=listed.index(wanted) if wanted in listed else None,
+        placeholder="Pick a question to open its page",
+    )
+    shared.remember("question", titles.get(qid) if qid is not None else None)
+    if qid is not None:
+        _question_page(frames, int(qid), titles)
+
+
+main()

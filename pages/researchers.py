@@ -1,0 +1,122 @@
+"""Researchers: who forecasts, with their forecast counts; add, rename, delete (with Undo), restore.
+
+A researcher is named by a handle in files and URLs; the display name is for people and can
+change.  Deleting hides the researcher and all their forecasts from every view until restored.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from models import catalog
+from models.db import database_url, write_session
+from models.schemas import ResearcherIn
+from pages import _shared as shared
+
+state = st.session_state
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _deleted(url: str, version: int) -> pd.DataFrame:
+    return catalog.deleted_rows(shared.engine(), "researcher")
+
+
+def _add() -> None:
+    def action() -> str:
+        data = ResearcherIn(handle=state.get("new_handle") or "", name=state.get("new_name") or "")
+        with write_session(shared.engine()) as s:
+            catalog.create_researcher(s, data)
+        state["new_handle"] = ""
+        state["new_name"] = ""
+        return f"Added {data.handle}."
+
+    shared.submit("add", action)
+
+
+def _rename(researcher_id: int, handle: str) -> None:
+    def action() -> str:
+        with write_session(shared.engine()) as s:
+            catalog.rename_researcher(s, researcher_id, state.get("rename_name") or "")
+        state["researcher_pick"] = researcher_id  # keep it selected under its new label
+        return f"Renamed {handle}."
+
+    shared.submit("rename", action)
+
+
+def main() -> None:
+    st.title("Researchers")
+    people = shared.researchers()
+    if people.empty:
+        st.info("No researchers yet: add one below, or import a file on the Import / export page.")
+    else:
+        st.dataframe(
+            people[["handle", "name", "forecasts", "created_at"]],
+            hide_index=True,
+            column_config={
+                "name": "display name",
+                "created_at": st.column_config.DatetimeColumn("added", format="YYYY-MM-DD"),
+            },
+        )
+
+    st.subheader("Add a researcher")
+    with st.form("add_researcher", border=True):
+        st.text_input(
+            "Handle",
+            key="new_handle",
+            placeholder="teal_heron",
+            help="The short name files and links use; it cannot change later",
+        )
+        shared.problem("add", "handle")
+        st.text_input("Display name", key="new_name", placeholder="Teal Heron")
+        shared.problem("add", "name")
+        st.form_submit_button("Add researcher", key="add_researcher", on_click=_add)
+    shared.other_problems("add", ("handle", "name"))
+
+    if not people.empty:
+        st.subheader("Rename or delete")
+        by_id = people.set_index("id")
+        labels = {int(i): f"{r.handle} ({r['name']})" if r["name"] else r.handle for i, r in by_id.iterrows()}
+        rid = st.selectbox(
+            "Researcher",
+            list(labels),
+            format_func=labels.get,
+            index=None,
+            key="researcher_pick",
+            placeholder="Pick a researcher",
+        )
+        if rid is not None:
+            row = by_id.loc[rid]
+            if state.get("_rename_for") != rid or "rename_name" not in state:
+                state["rename_name"] = row["name"]
+                state["_rename_for"] = rid
+                shared.forget_problems("rename")
+            st.text_input("Display name", key="rename_name")
+            shared.problem("rename", "name")
+            st.button("Rename", key="rename", on_click=_rename, args=(rid, row["handle"]))
+            shared.other_problems("rename", ("name",))
+            n = int(row["forecasts"])
+            shared.delete_button(
+                f"Delete {row['handle']}" + (f" (hides their {n} forecasts)" if n else ""),
+                "researcher",
+                rid,
+                row["handle"],
+                key="delete_researcher",
+            )
+    shared.undo_notice("researcher")
+
+    deleted = _deleted(database_url(), shared.version())
+    if not deleted.empty:
+        with st.expander(f"Deleted researchers ({len(deleted)})"):
+            for item in deleted.itertuples():
+                left, right = st.columns([5, 1])
+                left.write(f"{item.label} — deleted {item.deleted_at:%Y-%m-%d %H:%M} UTC")
+                right.button(
+                    "Restore",
+                    key=f"restore_researcher_{item.id}",
+                    on_click=shared.restore_row,
+                    args=("researcher", int(item.id), item.label),
+                )
+
+
+main()
