@@ -38,7 +38,7 @@ def version() -> int:
 
 
 @st.cache_data(show_spinner="Loading forecasts…", max_entries=4)
-def _frames(url: str, _version: int) -> Frames:
+def _frames(url: str, at_version: int) -> Frames:
     return queries.load_frames(_engine(url))
 
 
@@ -48,7 +48,7 @@ def frames() -> Frames:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _researchers(url: str, _version: int) -> pd.DataFrame:
+def _researchers(url: str, at_version: int) -> pd.DataFrame:
     return queries.researchers_frame(_engine(url))
 
 
