@@ -65,3 +65,11 @@ def test_models_and_migrations_agree(sqlite_url):
     with eng.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     assert diff == []
+
+
+def test_head_revision_from_file_names_is_alembics_head():
+    from alembic.script import ScriptDirectory
+
+    from models.db import alembic_config
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
