@@ -1,0 +1,313 @@
+"""Calibration: how well researchers' resolved forecasts matched what happened.
+
+A reliability diagram (one researcher, several overlaid, or everyone pooled), the scores of
+every researcher with their peers, coverage and the Murphy decomposition, the questions
+that hurt most, a sharpness histogram, and the last 12 months against all time.  Every
+filter is kept in the URL, so a link reopens the same view.  Which forecasts count and how
+each score is defined: :mod:`models.scoring` (and the README's "Scoring" section).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+
+from models import calibration as cal
+from models.calibration_charts import reliability_chart, sharpness_chart
+from models.catalog import question_tags
+from models.db import database_url
+from models.frames import Frames
+from models.schemas import parse_time
+from models.scoring import Scope, Scored, researcher_scores, select_scored, target_scores
+from pages import _shared as shared
+
+state = st.session_state
+UNCONDITIONAL = "unconditional"
+FINAL, UPDATES = "final forecasts", "all updates"
+BRIER_NOTE = "Brier here is one-sided: 0 is best, 1 is worst (Fatebook shows the two-sided 0–2 form)."
+NOTHING_SCORED = (
+    "Nothing to score yet: no forecast was made before a question resolved yes or no"
+    " (annulled and open questions are not scored)."
+)
+NOTHING_IN_FILTERS = "No scored forecast matches these filters: widen the tags, dates or capability levels."
+SCORE = st.column_config.NumberColumn(format="%.3f")
+#: The periods of ``calibration_over_time`` (its default of 12 months).
+PERIODS = ("last 12 months", "all time")
+#: The score table's columns: (name, label, help).
+TABLE = [
+    ("researcher", "researcher", None),
+    ("n_targets", "targets", "Questions (and capability levels) scored"),
+    ("n_forecasts", "forecasts", "Every scored update of those targets"),
+    ("brier", "Brier", "Mean one-sided Brier of final forecasts: 0 best, 1 worst"),
+    ("log_score", "log score", "Mean ln p of the outcome (p clipped to 0.1%–99.9%): 0 best, lower is worse"),
+    ("brier_all", "Brier (all)", "Brier over every scored update, each counted once"),
+    ("brier_time_averaged", "Brier (time)", "Brier of the forecast held at each moment, averaged over time"),
+    ("relative_brier", "vs peers", "Mean Brier minus the median of the others on the same question; below 0 is better"),
+    ("coverage", "coverage", "Share of the resolved questions in these filters this researcher forecast"),
+    ("reliability", "reliability", "Murphy: distance from the diagonal (lower is better)"),
+    ("resolution", "resolution", "Murphy: how much outcomes differ between buckets (higher is better)"),
+    ("uncertainty", "uncertainty", "Murphy: base rate × (1 − base rate), a property of the questions"),
+]  # fmt: skip
+
+
+# --- cached scoring (recomputed only after a write or a change of filters) --------------------
+
+
+@st.cache_data(show_spinner="Scoring…", max_entries=16)
+def _scored(_frames: Frames, url: str, version: int, scope: str, reconstructed: bool) -> Scored:
+    return select_scored(_frames, Scope.model_validate_json(scope), include_reconstructed=reconstructed)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _targets(_scored: Scored, url: str, version: int, scope: str, reconstructed: bool) -> pd.DataFrame:
+    return target_scores(_scored)
+
+
+def _score(frames: Frames, scope: Scope, reconstructed: bool) -> tuple[Scored, pd.DataFrame]:
+    key = (database_url(), shared.version(), scope.model_dump_json(), reconstructed)
+    scored = _scored(frames, *key)
+    return scored, _targets(scored, *key)
+
+
+# --- filters kept in the URL ------------------------------------------------------------------
+
+
+def _from_url_many(key: str, param: str, options: list[str]) -> None:
+    """Fill a multiselect's state from ``?param=a,b`` the first time the page runs."""
+    if key not in state:
+        state[key] = shared.remembered_list(param, options)
+
+
+def _from_url_date(key: str, param: str) -> None:
+    if key not in state:
+        try:
+            state[key] = date.fromisoformat(st.query_params.get(param, ""))
+        except ValueError:
+            state[key] = None
+
+
+def _filters(frames: Frames, handles: list[str]) -> tuple[Scope | None, bool, list[str]]:
+    """The filter widgets; returns the scope (None when the dates contradict), reconstructed, researchers."""
+    levels = [UNCONDITIONAL, *frames.levels["level"].tolist()]
+    tags = question_tags(frames)
+    _from_url_many("cal_researchers", "researchers", handles)
+    _from_url_many("cal_tags", "tags", tags)
+    _from_url_many("cal_levels", "levels", levels)
+    _from_url_date("cal_from", "from")
+    _from_url_date("cal_before", "before")
+    if "cal_reconstructed" not in state:
+        state["cal_reconstructed"] = st.query_params.get("reconstructed") == "yes"
+
+    chosen = st.multiselect(
+        "Researchers",
+        handles,
+        key="cal_researchers",
+        placeholder="everyone, pooled",
+        help="Pick one researcher, or several to overlay them; leave empty to pool everyone",
+    )
+    c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
+    tag_pick = c1.multiselect("Tags", tags, key="cal_tags", placeholder="any tag")
+    level_pick = c2.multiselect(
+        "Capability level",
+        levels,
+        key="cal_levels",
+        placeholder="any level",
+        help="“unconditional” is forecasts not conditioned on a capability level",
+    )
+    since = c3.date_input("Resolved from", value=None, key="cal_from", format="YYYY-MM-DD")
+    before = c4.date_input("Resolved before", value=None, key="cal_before", format="YYYY-MM-DD")
+    reconstructed = st.toggle(
+        "Include reconstructed estimates",
+        key="cal_reconstructed",
+        help="Reconstructed estimates are written afterwards, with hindsight, so they are left out by default",
+    )
+    scope: Scope | None
+    try:
+        scope = Scope(
+            tags=tuple(tag_pick) or None,
+            levels=tuple(None if name == UNCONDITIONAL else name for name in level_pick) or None,
+            resolved_since=parse_time(since) if since else None,
+            resolved_until=parse_time(before) if before else None,
+        )
+    except ValidationError:
+        scope = None
+        c4.error("“Resolved before” must be later than “Resolved from”.")
+
+    shared.remember_list("researchers", chosen)
+    shared.remember_list("tags", tag_pick)
+    shared.remember_list("levels", level_pick)
+    shared.remember("from", since.isoformat() if since else None)
+    shared.remember("before", before.isoformat() if before else None)
+    shared.remember("reconstructed", "yes" if reconstructed else None)
+    if reconstructed:
+        st.caption(
+            "Reconstructed estimates are included: they were written with hindsight, so their scores flatter."
+        )
+    return scope, reconstructed, chosen
+
+
+# --- drawing ----------------------------------------------------------------------------------
+
+
+def _score_table(scored: Scored, targets: pd.DataFrame) -> pd.DataFrame:
+    """Every researcher's scores with peers, coverage and Murphy terms; everyone pooled last."""
+    scores = pd.concat(
+        [researcher_scores(targets), researcher_scores(targets, pooled=True)], ignore_index=True
+    )
+    return (
+        scores.merge(cal.relative_scores(targets), on="researcher", how="left")
+        .merge(cal.coverage(scored), on="researcher", how="left")
+        .merge(
+            cal.murphy_decomposition(targets).drop(columns=["n_targets", "brier"]),
+            on="researcher",
+            how="left",
+        )
+    )[[name for name, _, _ in TABLE]]
+
+
+def _table_config() -> dict[str, Any]:
+    formats = {"n_targets": "%d", "n_forecasts": "%d", "coverage": "percent"}
+    config: dict[str, Any] = {"researcher": st.column_config.TextColumn("researcher")}
+    for name, label, help_text in TABLE[1:]:
+        config[name] = st.column_config.NumberColumn(label, help=help_text, format=formats.get(name, "%.3f"))
+    return config
+
+
+def _scores_section(
+    scored: Scored, targets: pd.DataFrame, frames: Frames, scope: Scope, reconstructed: bool
+) -> None:
+    st.subheader("Scores")
+    st.caption(
+        "Final forecast of each target (researcher, question, capability level) before resolution; "
+        f"“{cal.ALL_RESEARCHERS}” pools every target. {BRIER_NOTE}"
+    )
+    st.dataframe(
+        _score_table(scored, targets), hide_index=True, column_config=_table_config(), key="score_table"
+    )
+
+    st.subheader("Which questions hurt most")
+    handles = sorted(targets["researcher"].unique().tolist())
+    who = st.selectbox(
+        "Breakdown for",
+        handles,
+        index=shared.remembered("breakdown", handles),
+        key="cal_breakdown",
+        placeholder="every researcher",
+    )
+    shared.remember("breakdown", who)
+    if who is None:
+        rows = targets
+    else:
+        _, rows = _score(frames, scope.model_copy(update={"researchers": (who,)}), reconstructed)
+    st.dataframe(
+        cal.target_breakdown(rows),
+        hide_index=True,
+        key="breakdown_table",
+        column_config={
+            "question_id": None,
+            "question": st.column_config.TextColumn(width="large"),
+            "level": st.column_config.TextColumn("capability level"),
+            "final": st.column_config.NumberColumn("final forecast", format="percent"),
+            "brier": SCORE,
+            "log_score": st.column_config.NumberColumn("log score", format="%.3f"),
+        },
+    )
+
+
+def _draw(chart: alt.TopLevelMixin, natural: bool = False) -> None:
+    """Draw ``chart`` as it would be exported (Credence's chart style, not Streamlit's theme).
+
+    ``natural``: keep the chart's own size (a square reliability diagram) and put axes and
+    legend around it, instead of squeezing everything into the chart's width.
+    """
+    if natural:
+        chart = chart.properties(autosize=alt.AutoSizeParams(type="pad", contains="padding"))
+    st.altair_chart(chart, width="content" if natural else "stretch", theme=None)
+
+
+def _reliability(targets: pd.DataFrame, pooled: bool, made: datetime) -> None:
+    buckets = cal.calibration_intervals(cal.calibration_table(targets, pooled=pooled))
+    _draw(reliability_chart(buckets, made=made), natural=True)
+    st.caption(
+        "Each point is a 10% bucket of final forecasts: its mean forecast against the share that "
+        "resolved yes, sized by the number of targets, with a 90% (Wilson) interval. "
+        "A well-calibrated forecaster's points lie on the dashed diagonal."
+    )
+
+
+def _sharpness(scored: Scored, targets: pd.DataFrame, pooled: bool, made: datetime) -> None:
+    st.subheader("Sharpness")
+    count = st.radio(
+        "Count",
+        [FINAL, UPDATES],
+        index=shared.remembered("sharpness", [FINAL, UPDATES]) or 0,
+        key="cal_sharpness",
+        horizontal=True,
+        help="How often each probability was used: final forecasts only, or every scored update",
+    )
+    shared.remember("sharpness", count if count != FINAL else None)
+    if count == FINAL:
+        used = cal.sharpness(targets, "final", pooled=pooled)
+    else:
+        used = cal.sharpness(scored.forecasts, "probability", pooled=pooled)
+    what = f"{count.capitalize()} on resolved questions, by 10% bucket"
+    _draw(sharpness_chart(used, what=what, made=made))
+
+
+def _over_time(targets: pd.DataFrame, pooled: bool, made: datetime) -> None:
+    st.subheader("Calibration over time")
+    over = cal.calibration_over_time(targets, made, pooled=pooled)
+    for column, period in zip(st.columns(2), PERIODS, strict=True):
+        part = over[over["period"] == period]
+        with column:
+            if part.empty:
+                st.info(f"No question in these filters resolved in the {period}.")
+                continue
+            what = "Final forecasts on questions resolved " + (
+                "at any time" if period == "all time" else f"in the {period}"
+            )
+            chart = reliability_chart(
+                cal.calibration_intervals(part.drop(columns=["period"])),
+                title=f"Calibration, {period}",
+                what=what,
+                made=made,
+            )
+            _draw(chart)
+
+
+def main() -> None:
+    st.title("Calibration")
+    st.info(BRIER_NOTE, icon=":material/info:")
+    frames = shared.frames()
+    handles = shared.researchers()["handle"].tolist()
+    scope, reconstructed, chosen = _filters(frames, handles)
+    if scope is None:
+        return
+    scored, targets = _score(frames, scope, reconstructed)
+    if targets.empty:
+        st.info(NOTHING_IN_FILTERS if scope != Scope() else NOTHING_SCORED, icon=":material/search_off:")
+        return
+    if chosen:
+        chosen_scored, chosen_targets = _score(
+            frames, scope.model_copy(update={"researchers": tuple(chosen)}), reconstructed
+        )
+    else:
+        chosen_scored, chosen_targets = scored, targets
+    made = datetime.now(UTC)
+    pooled = not chosen
+    if chosen_targets.empty:
+        st.info(f"{', '.join(chosen)}: no scored forecast in these filters.", icon=":material/search_off:")
+    else:
+        _reliability(chosen_targets, pooled, made)
+    _scores_section(scored, targets, frames, scope, reconstructed)
+    if not chosen_targets.empty:
+        _sharpness(chosen_scored, chosen_targets, pooled, made)
+        _over_time(chosen_targets, pooled, made)
+
+
+main()

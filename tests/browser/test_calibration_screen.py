@@ -1,0 +1,59 @@
+"""A person opens a link to the Calibration page in a real browser and sees the view it names."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import App
+
+BRIER_NOTE = "Brier here is one-sided: 0 is best, 1 is worst (Fatebook shows the two-sided 0–2 form)."
+LINK = "/calibration?researchers=teal_heron,kestrel_q"
+#: Tall enough for the filters, the reliability diagram and the score table in one picture.
+VIEWPORT = {"width": 1280, "height": 1480}
+
+
+def _screenshot(page: Page, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    page.screenshot(path=path)
+    target = os.environ.get("CREDENCE_SCREENSHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(target) / name)
+    return path
+
+
+@pytest.mark.browser
+def test_a_link_to_the_calibration_page_shows_the_named_researchers(
+    page: Page, app: App, tmp_path: Path
+) -> None:
+    page.set_viewport_size(VIEWPORT)
+    # Open the app once first: until some session has run app.py's st.navigation, a fresh
+    # server treats pages/ as Streamlit's old page folder and would run a deep link alone.
+    page.goto(app.url)
+    expect(page.get_by_role("heading", name="Log forecast")).to_be_visible(timeout=30_000)
+
+    page.goto(app.url + LINK)
+    expect(page.get_by_role("heading", name="Calibration", exact=True)).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("stAlertContentInfo").first).to_contain_text(BRIER_NOTE)
+    chosen = page.get_by_test_id("stMultiSelect").first
+    expect(chosen).to_contain_text("teal_heron")
+    expect(chosen).to_contain_text("kestrel_q")
+    charts = page.get_by_test_id("stVegaLiteChart")
+    expect(charts).to_have_count(4, timeout=30_000)  # reliability, sharpness, 12 months, all time
+    expect(charts.first).to_contain_text("Calibration")
+    expect(charts.first).to_contain_text("kestrel_q")
+    expect(charts.first).to_contain_text("teal_heron")
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+    page.wait_for_timeout(1_000)  # let the table's canvas and the chart fonts paint
+    shot = _screenshot(page, tmp_path, "calibration.png")
+    assert shot.stat().st_size > 10_000
+
+    page.get_by_text("Include reconstructed estimates").click()
+    expect(page.get_by_text("written with hindsight, so their scores flatter")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"researchers=teal_heron(,|%2C)kestrel_q.*reconstructed=yes"))
