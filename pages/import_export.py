@@ -1,0 +1,137 @@
+"""Import / export: load interchange CSV files (with a preview first) and download data.
+
+Imports go through the same functions as ``credence import KIND FILE``, so the messages
+are the CLI's: ``line 3: probability 140% is above 100%``.  The preview is a dry run
+(everything is checked and written, then rolled back) and is kept per file, kind and data
+version, so reruns of the page do not repeat it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from models import backup, entry, interchange
+from models.errors import InputError
+from pages._shared import engine, version
+
+KINDS = {
+    "forecasts": "Forecasts",
+    "questions": "Questions",
+    "resolutions": "Resolutions",
+    "researchers": "Researchers",
+    "levels": "Capability levels",
+    "evidence": "Evidence",
+}
+SHOWN_PROBLEMS = 50
+
+state = st.session_state
+
+
+def _progress_bar(text: str):  # type: ignore[no-untyped-def]
+    bar = st.progress(0.0, text=text)
+
+    def update(stage: str, done: int, total: int) -> None:
+        fraction, label = entry.progress_step(stage, done, total)
+        bar.progress(fraction, text=label)
+
+    return bar, update
+
+
+def _problems(problems: list[str]) -> str:
+    shown = "\n".join(f"- {p}" for p in problems[:SHOWN_PROBLEMS])
+    more = f"\n\n… and {len(problems) - SHOWN_PROBLEMS:,} more" if len(problems) > SHOWN_PROBLEMS else ""
+    return f"The file was refused; nothing was written.\n\n{shown}{more}"
+
+
+def _summary(head: str, lines: list[str]) -> str:
+    return head + "\n\n" + "\n".join(f"- {line}" for line in lines)
+
+
+def _request_import(key: tuple[str, str]) -> None:
+    # The import itself runs in the page body, where it can draw its progress bar.
+    state["import_requested_for"] = key
+
+
+st.title("Import / export")
+
+st.subheader("Import a CSV file")
+kind = st.selectbox("Kind of file", list(interchange.SPECS), format_func=KINDS.__getitem__, key="kind")
+spec = interchange.SPECS[kind]
+optional = [c for c in spec.columns if c not in spec.required]
+st.caption(
+    "Columns: "
+    + ", ".join(f"**{c}**" for c in spec.required)
+    + (f" (required); optional: {', '.join(optional)}" if optional else " (required)")
+    + f". UTF-8 with a header row; the same format as `credence import {kind} FILE`."
+)
+upload = st.file_uploader("CSV file", type=["csv"], key="upload")
+
+if upload is not None:
+    data = upload.getvalue()
+    key = (upload.file_id, kind)
+    imported = state.get("imported")
+    if imported is not None and imported[0] == key:
+        st.success(_summary(f"Imported {upload.name}:", imported[1]))
+    elif state.pop("import_requested_for", None) == key:
+        bar, update = _progress_bar(f"Importing {upload.name}…")
+        try:
+            summary = interchange.import_file(engine(), data, kind, by="web import", progress=update)
+        except InputError as err:
+            bar.empty()
+            st.error(_problems(err.problems))
+        else:
+            bar.empty()
+            state["imported"] = (key, summary.lines())
+            st.success(_summary(f"Imported {upload.name}:", summary.lines()))
+    else:
+        preview_key = (*key, version())
+        cached = state.get("preview")
+        if cached is None or cached[0] != preview_key:
+            bar, update = _progress_bar(f"Checking {upload.name}…")
+            try:
+                result = (
+                    "ok",
+                    interchange.import_file(engine(), data, kind, progress=update, dry_run=True).lines(),
+                )
+            except InputError as err:
+                result = ("refused", err.problems)
+            bar.empty()
+            state["preview"] = cached = (preview_key, result)
+        status, lines = cached[1]
+        if status == "refused":
+            st.error(_problems(lines))
+        else:
+            st.info(
+                _summary(f"Preview of {upload.name} (nothing written yet). Importing it will give:", lines)
+            )
+            st.button(
+                "Import",
+                key="import",
+                type="primary",
+                on_click=_request_import,
+                args=(key,),
+            )
+
+st.divider()
+st.subheader("Export")
+eng = engine()
+st.download_button(
+    "Download forecasts (CSV)",
+    data=lambda: interchange.forecasts_csv(eng),
+    file_name="credence-forecasts.csv",
+    mime="text/csv",
+    key="download_forecasts",
+    icon=":material/download:",
+)
+st.caption("Every current forecast in the interchange format, as `credence export csv FILE` writes it.")
+st.download_button(
+    "Download backup (JSON)",
+    data=lambda: backup.backup(eng),
+    file_name=f"credence-backup-{date.today().isoformat()}.json",
+    mime="application/json",
+    key="download_backup",
+    icon=":material/download:",
+)
+st.caption("Everything, including revisions and deleted rows, as `credence backup FILE` writes it.")

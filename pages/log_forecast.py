@@ -1,0 +1,296 @@
+"""Log forecast: record one dated probability estimate (the landing page).
+
+Saving happens in the button's callback, before the page is drawn, so each problem can be
+shown right under the widget it concerns.  Once saved, the Save button stays disabled
+until something in the form changes: a double click stores one forecast.  The last saved
+form of each browser session is kept in a process-wide registry under a lock, not only in
+``st.session_state``: a click that arrives while the first is still saving makes Streamlit
+start a second script thread, which would not yet see the first one's session state.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import streamlit as st
+
+from models import entry
+from models.errors import InputError
+from models.schemas import format_percent, parse_odds
+from pages._shared import engine, frames, remember, remembered, researcher_picker
+
+NEW_QUESTION = "New question…"
+UNCONDITIONAL = "unconditional"
+DIRECTIONS = ["raised", "lowered", "no change"]
+EARLIEST = date(1900, 1, 1)
+#: Form fields whose problems are shown under their own widget (others go above Save).
+FIELDS = (
+    "researcher",
+    "question",
+    "capability",
+    "probability",
+    "odds",
+    "as_of",
+    "reconstructed",
+    "rationale",
+    "evidence",
+)
+
+state = st.session_state
+
+
+@dataclass
+class SavedForms:
+    """The last form each browser session saved: ``{session token: (form values, message)}``."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    by_session: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
+
+
+@st.cache_resource(show_spinner=False)
+def _saved_forms() -> SavedForms:
+    return SavedForms()
+
+
+def _last_saved() -> tuple[dict[str, Any], str] | None:
+    return _saved_forms().by_session.get(state.get("form_session", ""))
+
+
+# --- reading the form -------------------------------------------------------------------------
+
+
+def _question() -> str | None:
+    q = state.get("question")
+    return None if q == NEW_QUESTION else q
+
+
+def _evidence() -> list[tuple[str, str | None]]:
+    return [(title, state.get(f"direction:{title}")) for title in state.get("evidence") or []]
+
+
+def _values() -> dict[str, Any]:
+    """What the form holds now, by field (used to tell whether anything changed)."""
+    capability = state.get("capability")
+    return {
+        "researcher": state.get("researcher"),
+        "question": _question(),
+        "capability": None if capability == UNCONDITIONAL else capability,
+        "probability": ("odds", state.get("odds")) if state.get("use_odds") else state.get("probability"),
+        "odds": state.get("odds") if state.get("use_odds") else None,
+        "as_of": state.get("as_of"),
+        "reconstructed": bool(state.get("reconstructed")),
+        "rationale": state.get("rationale") or "",
+        "evidence": tuple(_evidence()),
+    }
+
+
+def _save() -> None:
+    # Everything read from Streamlit is read before writing: touching st.session_state is a
+    # point where Streamlit may stop this thread for a newer click, and between the commit
+    # and the registry entry nothing may stop it.
+    values = _values()
+    token = state["form_session"]
+    use_odds = bool(state.get("use_odds"))
+    eng = engine()
+    saved_forms = _saved_forms()
+    with saved_forms.lock:
+        last = saved_forms.by_session.get(token)
+        if last is not None and last[0] == values:
+            return  # a second click on a forecast already saved
+        try:
+            data = entry.forecast_input(
+                researcher=values["researcher"],
+                question=values["question"],
+                capability=values["capability"],
+                percent=None if use_odds else values["probability"],
+                odds=(values["odds"] or "") if use_odds else None,
+                as_of=values["as_of"],
+                today=date.today(),
+                reconstructed=values["reconstructed"],
+                rationale=values["rationale"],
+                evidence=list(values["evidence"]),
+            )
+            saved = entry.save_forecast(eng, data, by=data.researcher)
+        except InputError as err:
+            problems = {"values": values, "fields": err.fields}
+        else:
+            saved_forms.by_session[token] = (values, saved.message())
+            problems = None
+    state["log_errors"] = problems
+
+
+def _create_question() -> None:
+    try:
+        data = entry.question_input(
+            state.get("new_question_title") or "",
+            state.get("new_question_criteria") or "",
+            state.get("new_question_tags") or "",
+            state.get("new_question_resolve_by"),
+        )
+        entry.add_question(engine(), data, by=state.get("researcher") or "")
+    except InputError as err:
+        state["question_errors"] = err.fields
+        return
+    state["question_errors"] = {}
+    state["question"] = data.title
+    state["question_created"] = data.title
+    for key in ("new_question_title", "new_question_criteria", "new_question_tags"):
+        state[key] = ""
+    state["new_question_resolve_by"] = None
+
+
+def _add_evidence() -> None:
+    try:
+        data = entry.evidence_input(
+            state.get("new_evidence_title") or "", state.get("new_evidence_url") or ""
+        )
+        created = entry.add_evidence(engine(), data, by=state.get("researcher") or "")
+    except InputError as err:
+        state["evidence_errors"] = err.fields
+        return
+    state["evidence_errors"] = {}
+    state["evidence_added"] = (data.title, created)
+    state["evidence"] = [*(t for t in state.get("evidence") or [] if t != data.title), data.title]
+    state["new_evidence_title"] = ""
+    state["new_evidence_url"] = ""
+
+
+# --- showing problems -------------------------------------------------------------------------
+
+
+def _problem(field: str) -> None:
+    """The problem found with ``field`` at the last Save, while the field still holds that value."""
+    errors = state.get("log_errors")
+    if not errors or field not in errors["fields"]:
+        return
+    if errors["values"].get(field) == _values().get(field):
+        st.error(f"{field} {errors['fields'][field]}")
+
+
+def _other_problems() -> None:
+    errors = state.get("log_errors")
+    if errors and errors["values"] == _values():
+        for field, msg in errors["fields"].items():
+            if field not in FIELDS:
+                st.error(f"{field} {msg}".strip())
+
+
+def _small_problem(kind: str, field: str) -> None:
+    msg = (state.get(kind) or {}).get(field)
+    if msg:
+        st.error(f"{field} {msg}")
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+state.setdefault("form_session", uuid.uuid4().hex)
+st.title("Log forecast")
+st.caption("A dated probability estimate for a question, with your reasons and the evidence behind it.")
+
+data = frames()
+titles = sorted(data.questions["question"].tolist())
+levels = data.levels["level"].tolist()
+evidence_titles = sorted(data.evidence["evidence"].tolist())
+
+researcher = researcher_picker()
+_problem("researcher")
+if researcher is None and not len(data.questions) and not len(levels):
+    st.info(
+        "The database is empty. Add researchers on the Researchers page or the Import / export page, "
+        "or load the demo data with `credence demo`."
+    )
+
+question_options = [NEW_QUESTION, *titles]
+question = st.selectbox(
+    "Question",
+    question_options,
+    index=remembered("question", question_options),
+    key="question",
+    placeholder="Pick a question, or “New question…” to add one",
+)
+remember("question", question if question != NEW_QUESTION else None)
+_problem("question")
+created = state.pop("question_created", None)
+if created and question == created:
+    st.success(f"Created the question “{created}”.")
+
+if question == NEW_QUESTION:
+    with st.container(border=True):
+        st.text_input("New question title", key="new_question_title", placeholder="Will … by 2027?")
+        _small_problem("question_errors", "title")
+        st.text_area("Resolution criteria", key="new_question_criteria", height=80)
+        _small_problem("question_errors", "criteria")
+        st.text_input(
+            "Tags", key="new_question_tags", placeholder="evals; compute", help="Separated by ; or ,"
+        )
+        _small_problem("question_errors", "tags")
+        st.date_input("Resolve by", value=None, min_value=EARLIEST, key="new_question_resolve_by")
+        _small_problem("question_errors", "resolve_by")
+        st.button("Create question", key="create_question", on_click=_create_question)
+
+st.selectbox("Capability level", [UNCONDITIONAL, *levels], index=0, key="capability")
+_problem("capability")
+
+if st.toggle("Enter odds", key="use_odds", help="Odds for:against, like 1:20 (about 4.8%)"):
+    odds = st.text_input("Odds", key="odds", placeholder="1:20")
+    try:
+        st.caption(f"= {format_percent(parse_odds(odds))}" if odds else "for:against, like 1:20")
+    except ValueError:
+        pass
+    _problem("odds")
+else:
+    st.number_input(
+        "Probability (%)", value=None, step=0.1, format="%g", key="probability", placeholder="e.g. 12.5"
+    )
+_problem("probability")
+
+as_of = st.date_input("As of", min_value=EARLIEST, key="as_of")
+_problem("as_of")
+reconstructed = st.checkbox(
+    "Reconstructed estimate",
+    key="reconstructed",
+    help="Written down later, from memory or old notes; scoring can leave these out.",
+)
+if as_of and not reconstructed and entry.suggest_reconstructed(as_of, date.today()):
+    st.info(
+        f"This date is more than {entry.RECONSTRUCTED_AFTER_DAYS} days ago. If you are writing down "
+        "an estimate you held back then, tick **Reconstructed estimate**."
+    )
+
+st.text_area("Rationale", key="rationale", placeholder="Why this number, and what would change it?")
+
+chosen = st.multiselect(
+    "Evidence", evidence_titles, key="evidence", placeholder="Evidence behind this estimate"
+)
+for title in chosen:
+    st.radio(
+        f"How did “{title}” move this estimate?",
+        DIRECTIONS,
+        index=None,
+        horizontal=True,
+        key=f"direction:{title}",
+    )
+_problem("evidence")
+added = state.pop("evidence_added", None)
+if added:
+    st.success(
+        f"Added the evidence “{added[0]}”." if added[1] else f"“{added[0]}” already existed; selected it."
+    )
+with st.expander("Add new evidence", expanded=bool(state.get("evidence_errors"))):
+    st.text_input("Evidence title", key="new_evidence_title")
+    _small_problem("evidence_errors", "title")
+    st.text_input("URL", key="new_evidence_url", placeholder="https://")
+    _small_problem("evidence_errors", "url")
+    st.button("Add evidence", key="add_evidence", on_click=_add_evidence)
+
+_other_problems()
+last = _last_saved()
+unchanged = last is not None and last[0] == _values()
+st.button("Save forecast", key="save", type="primary", on_click=_save, disabled=unchanged)
+if last is not None and unchanged:
+    st.success(last[1])
+    st.caption("Change anything above to log another forecast.")

@@ -1,0 +1,86 @@
+"""A person logs a forecast in a real browser, and the CLI's export then contains it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import App
+
+RESEARCHER = "teal_heron"
+RATIONALE = "Browser test: the new eval suite came in lower than expected."
+#: A second click that arrives while the first one is still saving (Playwright's dblclick
+#: is coalesced by the browser into one rerun, so it would not exercise the race).
+DOUBLE_CLICK_GAP_MS = 80
+
+
+def _credence() -> str:
+    return str(Path(sys.executable).with_name("credence"))
+
+
+def _pick(page: Page, label: str, option: str) -> None:
+    """Choose ``option`` in the selectbox labelled ``label`` by typing part of it."""
+    box = page.get_by_role("combobox", name=label)
+    box.click()
+    box.fill(option[:30])
+    page.get_by_role("option", name=option).first.click()
+
+
+def _screenshot(page: Page, tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    page.screenshot(path=path, full_page=True)
+    target = os.environ.get("CREDENCE_SCREENSHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(target) / name)
+
+
+@pytest.mark.browser
+def test_forecast_logged_in_the_browser_is_in_the_export(page: Page, app: App, tmp_path: Path) -> None:
+    page.goto(app.url)
+    expect(page.get_by_role("heading", name="Log forecast")).to_be_visible(timeout=30_000)
+
+    _pick(page, "Researcher", RESEARCHER)
+    question = (
+        "A blind auditing game recovers a planted hidden objective using interpretability alone by mid-2025"
+    )
+    _pick(page, "Question", question)
+    page.get_by_label("Probability (%)").fill("7.5")
+    page.get_by_label("Probability (%)").press("Enter")
+    as_of = page.get_by_role("group", name="As of")
+    day = as_of.get_by_role("spinbutton", name="day, As of")
+    day.click()
+    day.press_sequentially("01")
+    page.get_by_label("Rationale").fill(RATIONALE)
+    save = page.get_by_role("button", name="Save forecast")
+    save.scroll_into_view_if_needed()
+    box = save.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.click(x, y)
+    page.wait_for_timeout(DOUBLE_CLICK_GAP_MS)
+    page.mouse.click(x, y)
+
+    success = page.get_by_test_id("stAlertContentSuccess")
+    expect(success).to_contain_text(f"Saved {RESEARCHER}'s forecast", timeout=30_000)
+    expect(success).to_contain_text("\u2192 7.5%")
+    _screenshot(page, tmp_path, "log_forecast.png")
+
+    done = subprocess.run(
+        [_credence(), "--db", app.db_url, "export", "csv", "-"], capture_output=True, text=True, check=True
+    )
+    rows = [r for r in csv.DictReader(io.StringIO(done.stdout)) if r["rationale"] == RATIONALE]
+    assert len(rows) == 1, "a double click on Save forecast stores one forecast"
+    (row,) = rows
+    assert (row["researcher"], row["question"], float(row["probability"])) == (RESEARCHER, question, 0.075)
+    expected_day = date.today().replace(day=1).isoformat()
+    assert row["as_of"].startswith(expected_day)

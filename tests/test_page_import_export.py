@@ -1,0 +1,102 @@
+"""The Import / export page in AppTest, against a real SQLite database holding the demo data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from models import queries
+from models.db import open_engine
+from models.demo import load_demo
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "import_export.py")
+
+GOOD = (
+    b"researcher,question,probability,as_of,rationale\n"
+    b"new_owl,Will the page import work?,0.4,2025-01-02,first\n"
+    b"new_owl,Will the page import work?,45%,2025-02-03,second\n"
+)
+BAD = (
+    b"researcher,question,probability,as_of\n"
+    b"new_owl,Will the page import work?,0.4,2025-01-02\n"
+    b"new_owl,Will the page import work?,140%,2025-02-03\n"
+    b"new_owl,,0.5,2025-02-04\n"
+)
+
+
+@pytest.fixture
+def demo_engine(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
+    monkeypatch.setenv("CREDENCE_DATABASE_URL", sqlite_url)
+    eng = open_engine(sqlite_url)
+    load_demo(eng)
+    yield eng
+    eng.dispose()
+
+
+def _upload(kind: str, name: str, data: bytes) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception
+    at.selectbox(key="kind").set_value(kind).run()
+    at.file_uploader(key="upload").set_value((name, data, "text/csv")).run()
+    assert not at.exception
+    return at
+
+
+def test_upload_previews_then_import_writes_the_rows(demo_engine: sa.Engine) -> None:
+    before = len(queries.forecasts_frame(demo_engine))
+    at = _upload("forecasts", "mine.csv", GOOD)
+    (preview,) = [i.value for i in at.info]
+    assert "Preview of mine.csv (nothing written yet)" in preview
+    assert "created: 1 researchers, 1 questions, 2 forecasts" in preview
+    assert len(queries.forecasts_frame(demo_engine)) == before
+
+    at.button(key="import").click().run()
+    assert not at.exception
+    (done,) = [s.value for s in at.success]
+    assert "Imported mine.csv:" in done and "2 forecasts" in done
+    df = queries.forecasts_frame(demo_engine)
+    mine = df[df["researcher"] == "new_owl"]
+    assert mine["probability"].tolist() == [0.4, 0.45]
+    assert not at.button  # no second Import for the same file
+
+
+def test_importing_the_same_file_again_adds_nothing(demo_engine: sa.Engine) -> None:
+    at = _upload("forecasts", "mine.csv", GOOD)
+    at.button(key="import").click().run()
+    again = _upload("forecasts", "mine-again.csv", GOOD)
+    assert "already present: 2 forecasts" in again.info[0].value
+    assert len(queries.forecasts_frame(demo_engine).query("researcher == 'new_owl'")) == 2
+
+
+def test_bad_file_lists_its_problems_by_line_and_writes_nothing(demo_engine: sa.Engine) -> None:
+    before = len(queries.forecasts_frame(demo_engine))
+    at = _upload("forecasts", "bad.csv", BAD)
+    (error,) = [e.value for e in at.error]
+    assert "nothing was written" in error
+    assert "- line 3: probability 140% is above 100%" in error
+    assert "- line 4: question must not be empty" in error
+    assert not at.button
+    assert len(queries.forecasts_frame(demo_engine)) == before
+
+
+def test_a_file_with_a_wrong_header_is_refused(demo_engine: sa.Engine) -> None:
+    at = _upload("questions", "q.csv", b"title,criteria\nA question?,x\n")
+    (error,) = [e.value for e in at.error]
+    assert "line 1: missing required column 'question'" in error
+
+
+def test_questions_file_imports_questions(demo_engine: sa.Engine) -> None:
+    at = _upload("questions", "q.csv", b"question,tags\nA brand new question?,x;y\n")
+    at.button(key="import").click().run()
+    q = queries.questions_frame(demo_engine).set_index("question")
+    assert q.loc["A brand new question?", "tags"] == ("x", "y")
+
+
+def test_downloads_are_offered(demo_engine: sa.Engine) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Download forecasts (CSV)", "Download backup (JSON)"]

@@ -1,0 +1,72 @@
+"""Every page runs on its own, without an exception, on an empty, a demo and a 100,000-forecast database.
+
+Pages are found with a glob, so a page added later is covered without touching this file
+(files starting with ``_`` are helpers, not pages).  The large database is built once per
+test session from :mod:`models.synthetic` files through the real importer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from models import interchange
+from models.db import open_engine
+from models.demo import load_demo
+from models.synthetic import write_synthetic
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = sorted(p for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_"))
+LARGE = 100_000
+
+
+@pytest.fixture(scope="session")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    eng = open_engine(url)
+    load_demo(eng)
+    eng.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def large_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database of 100,000 synthetic forecasts (50 researchers, 2,000 questions, half resolved)."""
+    directory = tmp_path_factory.mktemp("large")
+    files = write_synthetic(directory, LARGE)
+    url = f"sqlite:///{directory / 'large.db'}"
+    eng = open_engine(url)
+    for kind, path in (
+        ("questions", files.questions),
+        ("forecasts", files.forecasts),
+        ("resolutions", files.resolutions),
+    ):
+        interchange.import_file(eng, path.read_bytes(), kind)
+    eng.dispose()
+    return url
+
+
+@pytest.fixture(params=["empty", "demo", "large"])
+def database(request: pytest.FixtureRequest, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = {"empty": lambda: sqlite_url, "demo": lambda: request.getfixturevalue("demo_url"),
+           "large": lambda: request.getfixturevalue("large_url")}[request.param]()  # fmt: skip
+    monkeypatch.setenv("CREDENCE_DATABASE_URL", url)
+    return url
+
+
+def test_pages_are_found() -> None:
+    assert "log_forecast.py" in [p.name for p in PAGES]
+
+
+@pytest.mark.parametrize("page_file", PAGES, ids=[p.stem for p in PAGES])
+def test_page_runs_on_its_own(page_file: Path, database: str) -> None:
+    at = AppTest.from_file(str(page_file), default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_app_runs_and_lands_on_log_forecast(database: str) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Log forecast"
