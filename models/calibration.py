@@ -108,8 +108,9 @@ def calibration_intervals(calibration: pd.DataFrame, confidence: float = 0.90) -
         centre = (o + z * z / (2.0 * n)) / denominator
         half = z / denominator * np.sqrt(o * (1.0 - o) / n + z * z / (4.0 * n * n))
     out = calibration.copy()
-    out["lower"] = np.clip(centre - half, 0.0, 1.0)
-    out["upper"] = np.clip(centre + half, 0.0, 1.0)
+    # At o = 0 (or 1) the bound is exactly 0 (or 1); the formula leaves float noise there.
+    out["lower"] = np.where(o == 0.0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    out["upper"] = np.where(o == 1.0, 1.0, np.clip(centre + half, 0.0, 1.0))
     return out
 
 

@@ -369,6 +369,7 @@ def test_wilson_interval_matches_closed_forms() -> None:
     )
     out = calibration_intervals(cal)
     assert out["lower"].tolist() == pytest.approx([0.269272, 0.269866, 0.0], abs=1e-6)
+    assert out["lower"].tolist()[2] == 0.0  # exactly, not float noise
     assert out["upper"].tolist() == pytest.approx([0.730728, 1.0, 0.403479], abs=1e-6)
 
 
