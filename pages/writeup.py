@@ -1,0 +1,225 @@
+"""Write-up export: Markdown reports, tables and chart images to paste into posts and papers.
+
+The same functions as ``credence export markdown`` and ``credence export chart``.  Heavy
+results (update histories, the report text) are cached per data version and filter, and
+downloads that take time are rendered when their button is clicked.  The cached helpers
+take the database URL and data version as (hashed) arguments, so a write elsewhere shows on
+the next rerun.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from models import chart_export, report
+from models.db import database_url
+from models.entry import progress_step
+from models.errors import CredenceError, InputError
+from pages._shared import frames, version
+
+#: Reports with more questions than this are downloaded, not previewed on the page.
+PREVIEW_QUESTIONS = 20
+EARLIEST = date(1900, 1, 1)
+KIND_LABELS = {
+    "trajectory": "Trajectory (one question)",
+    "capability": "Capability curve (one question)",
+    "comparison": f"Comparison (up to {chart_export.COMPARISON_PANELS} questions)",
+    "calibration": "Calibration (resolved questions)",
+}
+REPORT_NAME = "credence-report"
+
+state = st.session_state
+
+
+@st.cache_data(show_spinner="Collecting update histories…", max_entries=8)
+def _history(url: str, at_version: int, filt: report.ReportFilter) -> pd.DataFrame:
+    return report.history(frames(), filt)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _standing(url: str, at_version: int, filt: report.ReportFilter) -> pd.DataFrame:
+    return report.standing_estimates(frames(), filt)
+
+
+@st.cache_data(show_spinner="Writing the report…", max_entries=8)
+def _report(url: str, at_version: int, filt: report.ReportFilter, calibration: bool) -> str:
+    return report.render_markdown(frames(), filt, calibration=calibration)
+
+
+def _download(label: str, data: object, file_name: str, mime: str, key: str) -> None:
+    st.download_button(label, data=data, file_name=file_name, mime=mime, key=key, icon=":material/download:")  # type: ignore[arg-type]
+
+
+st.title("Write-up export")
+st.caption(
+    "Questions, estimates and update histories as Markdown for a forum post or a paper draft; "
+    "tables as CSV and Markdown; charts as PNG and SVG. The CLI does the same: "
+    "`credence export markdown FILE`, `credence export chart FILE.png`."
+)
+
+fr = frames()
+url, data_version = database_url(), version()
+options = report.choices(fr)
+
+c1, c2, c3 = st.columns(3)
+questions = c1.multiselect("Questions", options["questions"], key="questions", placeholder="All questions")
+tags = c2.multiselect("Tags", options["tags"], key="tags", placeholder="Any tag")
+researchers = c3.multiselect("Researchers", options["researchers"], key="researchers", placeholder="Everyone")
+d1, d2 = st.columns(2)
+since = d1.date_input("Forecasts since", value=None, min_value=EARLIEST, key="since", format="YYYY-MM-DD")
+until = d2.date_input("Forecasts until", value=None, min_value=EARLIEST, key="until", format="YYYY-MM-DD")
+try:
+    filt = report.make_filter(
+        questions=questions, tags=tags, researchers=researchers, since=since, until=until
+    )
+    selected = report.report_questions(fr, filt)
+except InputError as err:
+    for problem in err.problems:
+        st.error(problem)
+    st.stop()
+
+st.caption(f"Filters: {filt.describe()} — {len(selected):,} questions.")
+
+report_tab, tables_tab, charts_tab = st.tabs(["Markdown report", "Tables", "Charts"])
+
+with report_tab:
+    calibration = st.checkbox("Add a calibration summary (one-sided Brier and log score)", key="calibration")
+    preview = len(selected) <= PREVIEW_QUESTIONS
+    if preview:
+        text = _report(url, data_version, filt, calibration)
+        _download("Download report (Markdown)", text, f"{REPORT_NAME}.md", "text/markdown", "download_report")
+    else:
+        _download(
+            "Download report (Markdown)",
+            lambda: report.render_markdown(fr, filt, calibration=calibration),
+            f"{REPORT_NAME}.md",
+            "text/markdown",
+            "download_report",
+        )
+
+    zip_key = (data_version, filt, calibration)
+    if st.button("Render the charts and pack them with the report (.zip)", key="prepare_zip"):
+        bar = st.progress(0.0, text="Rendering charts…")
+
+        def _progress(stage: str, done: int, total: int) -> None:
+            fraction, label = progress_step(stage, done, total)
+            bar.progress(fraction, text=label)
+
+        try:
+            state["report_zip"] = (
+                zip_key,
+                report.report_zip(fr, filt, name=REPORT_NAME, calibration=calibration, progress=_progress),
+            )
+        except CredenceError as err:
+            st.error(str(err))
+        bar.empty()
+    packed = state.get("report_zip")
+    if packed is not None and packed[0] == zip_key:
+        _download(
+            "Download report with charts (.zip)",
+            packed[1],
+            f"{REPORT_NAME}.zip",
+            "application/zip",
+            "download_zip",
+        )
+        st.caption(
+            f"The zip holds {REPORT_NAME}.md and its PNG charts in {REPORT_NAME}_files/, linked relatively."
+        )
+
+    if preview:
+        with st.container(border=True):
+            st.markdown(text)
+        with st.expander("Markdown source (copy from here)"):
+            st.code(text, language="markdown")
+    else:
+        st.info(
+            f"The selection covers {len(selected):,} questions, too many to preview here "
+            f"(at most {PREVIEW_QUESTIONS}); the download has them all, or narrow the filters."
+        )
+
+with tables_tab:
+    h = _history(url, data_version, filt)
+    standing = _standing(url, data_version, filt)
+    st.subheader("Update history")
+    st.caption(f"Filters: {filt.describe()} — {len(h):,} forecasts.")
+    st.dataframe(report.history_table(h, with_question=True), hide_index=True)
+    t1, t2 = st.columns(2)
+    with t1:
+        _download(
+            "Update history (CSV)",
+            lambda: report.history_csv(h, filt),
+            "credence-updates.csv",
+            "text/csv",
+            "download_history_csv",
+        )
+    with t2:
+        _download(
+            "Update history (Markdown)",
+            lambda: report.table_markdown(report.history_markdown(h, with_question=True), filt),
+            "credence-updates.md",
+            "text/markdown",
+            "download_history_md",
+        )
+    st.subheader("Standing estimates" + (f" on {filt.until}" if filt.until else ""))
+    st.dataframe(report.estimates_table(standing, with_question=True), hide_index=True)
+    t3, t4 = st.columns(2)
+    with t3:
+        _download(
+            "Estimates (CSV)",
+            lambda: report.estimates_csv(standing, filt),
+            "credence-estimates.csv",
+            "text/csv",
+            "download_estimates_csv",
+        )
+    with t4:
+        _download(
+            "Estimates (Markdown)",
+            lambda: report.table_markdown(report.estimates_markdown(standing, with_question=True), filt),
+            "credence-estimates.md",
+            "text/markdown",
+            "download_estimates_md",
+        )
+
+with charts_tab:
+    kind = st.selectbox("Chart", list(KIND_LABELS), format_func=KIND_LABELS.__getitem__, key="chart_kind")
+    titles = selected["question"].tolist()
+    chosen: tuple[str, ...] = ()
+    if kind in ("trajectory", "capability"):
+        question = st.selectbox("Question", titles, key="chart_question", placeholder="Pick a question")
+        chosen = (question,) if question else ()
+    elif kind == "comparison":
+        chosen = tuple(titles)
+    log_odds = kind != "calibration" and st.toggle("Log-odds axis", key="chart_log_odds")
+    try:
+        request = chart_export.make_request(
+            kind=kind, questions=chosen, researchers=filt.researchers, log_odds=log_odds
+        )
+        chart = chart_export.build_chart(fr, request, until=filt.until)
+        stem = chart_export.file_stem(fr, request)
+    except CredenceError as err:
+        st.error(str(err))
+    else:
+        st.altair_chart(chart, width="content")
+        st.caption(
+            "PNG at twice the pixel size for print, SVG for any size; both with the title and the caption line."
+        )
+        p1, p2 = st.columns(2)
+        with p1:
+            _download(
+                "Chart (PNG)",
+                lambda: chart_export.chart_bytes(chart, "png"),
+                f"{stem}.png",
+                "image/png",
+                "download_png",
+            )
+        with p2:
+            _download(
+                "Chart (SVG)",
+                lambda: chart_export.chart_bytes(chart, "svg"),
+                f"{stem}.svg",
+                "image/svg+xml",
+                "download_svg",
+            )
