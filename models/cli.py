@@ -180,6 +180,67 @@ def export_csv(
     typer.echo(f"wrote {n} forecasts to {file}")
 
 
+QuestionOpt = Annotated[
+    list[str] | None, typer.Option("--question", metavar="TITLE", help="A question by title (repeatable).")
+]
+ResearcherOpt = Annotated[list[str] | None, typer.Option("--researcher", metavar="H", help="A researcher's handle (repeatable; default: everyone).")]  # fmt: skip
+
+
+@export_app.command("markdown")
+@friendly
+def export_markdown(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Markdown file to write.", dir_okay=False)],
+    question: QuestionOpt = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", metavar="T", help="Questions with this tag (repeatable).")
+    ] = None,
+    researcher: ResearcherOpt = None,
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="DATE", help="First day of forecasts shown.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", metavar="DATE", help="Last day of forecasts shown.")
+    ] = None,
+    charts: Annotated[
+        bool, typer.Option("--charts", help="Write PNG charts to FILE_files/ and embed them.")
+    ] = False,
+    calibration: Annotated[bool, typer.Option("--calibration", help="Add a calibration summary.")] = False,
+) -> None:
+    """A Markdown report (criteria, estimates, update history, resolution) to paste into a write-up."""
+    from models.queries import load_frames
+    from models.report import make_filter, write_report
+
+    filt = make_filter(questions=question, tags=tag, researchers=researcher, since=since, until=until)
+    frames = load_frames(engine(ctx))
+    with progress_bar() as progress:
+        paths = write_report(frames, filt, file, charts=charts, calibration=calibration, progress=progress)
+    for path in paths:
+        typer.echo(f"wrote {path}")
+
+
+@export_app.command("chart")
+@friendly
+def export_chart(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="FILE.png (2x pixels) or FILE.svg.", dir_okay=False)],
+    kind: Annotated[str, typer.Option("--kind", help="trajectory, capability, comparison or calibration.")],
+    question: QuestionOpt = None,
+    researcher: ResearcherOpt = None,
+    log_odds: Annotated[bool, typer.Option("--log-odds", help="Log-odds probability axis.")] = False,
+) -> None:
+    """One chart as a PNG or SVG image at publication size, with title and caption."""
+    from models.chart_export import build_chart, chart_format, make_request, save_chart
+    from models.queries import load_frames
+
+    chart_format(file)
+    request = make_request(
+        kind=kind, questions=tuple(question or ()), researchers=tuple(researcher or ()), log_odds=log_odds
+    )
+    chart = build_chart(load_frames(engine(ctx)), request)
+    typer.echo(f"wrote {save_chart(chart, file)}")
+
+
 @app.command()
 @friendly
 def backup(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="JSON file to write.")]) -> None:
