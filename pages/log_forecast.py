@@ -18,10 +18,11 @@ from typing import Any
 
 import streamlit as st
 
-from models import entry
+from models import entry, queries
+from models.db import database_url
 from models.errors import InputError
 from models.schemas import format_percent, parse_odds
-from pages._shared import engine, frames, remember, remembered, researcher_picker
+from pages._shared import engine, remember, remembered, researcher_picker, version
 
 NEW_QUESTION = "New question…"
 UNCONDITIONAL = "unconditional"
@@ -41,6 +42,22 @@ FIELDS = (
 )
 
 state = st.session_state
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _choices(url: str, at_version: int) -> tuple[list[str], list[str], list[str]]:
+    """(question titles, capability levels, evidence titles) that the form offers.
+
+    Only these lists, not the shared frames: after each save they reload in milliseconds,
+    where the frames would reload every forecast.  (Plain lists: st.cache_data pickles its
+    values, and a class defined in a page module cannot be pickled.)
+    """
+    eng = engine()
+    return (
+        sorted(queries.questions_frame(eng)["question"].tolist()),
+        queries.levels_frame(eng)["level"].tolist(),
+        sorted(queries.evidence_frame(eng)["evidence"].tolist()),
+    )
 
 
 @dataclass
@@ -191,14 +208,11 @@ state.setdefault("form_session", uuid.uuid4().hex)
 st.title("Log forecast")
 st.caption("A dated probability estimate for a question, with your reasons and the evidence behind it.")
 
-data = frames()
-titles = sorted(data.questions["question"].tolist())
-levels = data.levels["level"].tolist()
-evidence_titles = sorted(data.evidence["evidence"].tolist())
+titles, levels, evidence_titles = _choices(database_url(), version())
 
 researcher = researcher_picker()
 _problem("researcher")
-if researcher is None and not len(data.questions) and not len(levels):
+if researcher is None and not titles and not levels:
     st.info(
         "The database is empty. Add researchers on the Researchers page or the Import / export page, "
         "or load the demo data with `credence demo`."

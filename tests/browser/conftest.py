@@ -95,7 +95,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     log = open(directory / "streamlit.log", "w")  # noqa: SIM115 (closed after the server stops)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         "--client.toolbarMode", "minimal"],
         cwd=ROOT,
         env={**os.environ, "CREDENCE_DATABASE_URL": db_url},
         stdout=log,

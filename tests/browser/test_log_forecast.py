@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import App
 
 RESEARCHER = "teal_heron"
+EVIDENCE = "Chain-of-thought faithfulness measurements"
 RATIONALE = "Browser test: the new eval suite came in lower than expected."
 #: A second click that arrives while the first one is still saving (Playwright's dblclick
 #: is coalesced by the browser into one rerun, so it would not exercise the race).
@@ -37,7 +38,7 @@ def _pick(page: Page, label: str, option: str) -> None:
 
 def _screenshot(page: Page, tmp_path: Path, name: str) -> None:
     path = tmp_path / name
-    page.screenshot(path=path, full_page=True)
+    page.screenshot(path=path)
     target = os.environ.get("CREDENCE_SCREENSHOTS")
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
@@ -61,6 +62,11 @@ def test_forecast_logged_in_the_browser_is_in_the_export(page: Page, app: App, t
     day.click()
     day.press_sequentially("01")
     page.get_by_label("Rationale").fill(RATIONALE)
+    _pick(page, "Evidence", EVIDENCE)
+    page.keyboard.press("Escape")
+    moved = page.get_by_role("radiogroup", name=f"How did \u201c{EVIDENCE}\u201d move this estimate?")
+    moved.get_by_text("lowered").click()
+    expect(moved.get_by_role("radio", name="lowered")).to_be_checked()
     save = page.get_by_role("button", name="Save forecast")
     save.scroll_into_view_if_needed()
     box = save.bounding_box()
@@ -73,6 +79,10 @@ def test_forecast_logged_in_the_browser_is_in_the_export(page: Page, app: App, t
     success = page.get_by_test_id("stAlertContentSuccess")
     expect(success).to_contain_text(f"Saved {RESEARCHER}'s forecast", timeout=30_000)
     expect(success).to_contain_text("\u2192 7.5%")
+    # Tall enough to show the whole form with its success message in one picture.
+    page.set_viewport_size({"width": 1280, "height": 1280})
+    page.get_by_role("heading", name="Log forecast").scroll_into_view_if_needed()
+    expect(success).to_be_in_viewport()
     _screenshot(page, tmp_path, "log_forecast.png")
 
     done = subprocess.run(
@@ -82,5 +92,6 @@ def test_forecast_logged_in_the_browser_is_in_the_export(page: Page, app: App, t
     assert len(rows) == 1, "a double click on Save forecast stores one forecast"
     (row,) = rows
     assert (row["researcher"], row["question"], float(row["probability"])) == (RESEARCHER, question, 0.075)
+    assert row["evidence"] == f"{EVIDENCE} [lowered]"
     expected_day = date.today().replace(day=1).isoformat()
     assert row["as_of"].startswith(expected_day)
