@@ -172,8 +172,10 @@ def _add_evidence() -> None:
     state["evidence_errors"] = {}
     state["evidence_added"] = (data.title, created)
     state["evidence"] = [*(t for t in state.get("evidence") or [] if t != data.title), data.title]
+    state[f"direction:{data.title}"] = state.get("new_evidence_direction")
     state["new_evidence_title"] = ""
     state["new_evidence_url"] = ""
+    state["new_evidence_direction"] = None
 
 
 # --- showing problems -------------------------------------------------------------------------
@@ -299,6 +301,13 @@ with st.expander("Add new evidence", expanded=bool(state.get("evidence_errors"))
     _small_problem("evidence_errors", "title")
     st.text_input("URL", key="new_evidence_url", placeholder="https://")
     _small_problem("evidence_errors", "url")
+    st.radio(
+        "How did it move this estimate?",
+        DIRECTIONS,
+        index=None,
+        horizontal=True,
+        key="new_evidence_direction",
+    )
     st.button("Add evidence", key="add_evidence", on_click=_add_evidence)
 
 _other_problems()

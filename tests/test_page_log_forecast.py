@@ -259,10 +259,11 @@ def test_evidence_with_directions_is_linked(demo_engine: sa.Engine) -> None:
     at.radio(key=f"direction:{first}").set_value("lowered").run()
     at.text_input(key="new_evidence_title").input("A brand-new eval").run()
     at.text_input(key="new_evidence_url").input("https://example.org/eval").run()
+    at.radio(key="new_evidence_direction").set_value("no change").run()
     at.button(key="add_evidence").click().run()
     assert not at.exception
     assert at.multiselect(key="evidence").value == [first, "A brand-new eval"]
-    at.radio(key="direction:A brand-new eval").set_value("no change").run()
+    assert at.radio(key="direction:A brand-new eval").value == "no change"
     at.button(key="save").click().run()
     assert not _errors(at)
     fid = _forecasts(demo_engine)["forecast_id"].max()
