@@ -12,7 +12,7 @@ from datetime import date
 
 import streamlit as st
 
-from models import backup, entry, interchange
+from models import backup, entry, fatebook, interchange
 from models.errors import InputError
 from pages._shared import engine, version
 
@@ -23,6 +23,7 @@ KINDS = {
     "researchers": "Researchers",
     "levels": "Capability levels",
     "evidence": "Evidence",
+    "fatebook": "Fatebook export",
 }
 SHOWN_PROBLEMS = 50
 
@@ -49,7 +50,21 @@ def _summary(head: str, lines: list[str]) -> str:
     return head + "\n\n" + "\n".join(f"- {line}" for line in lines)
 
 
-def _request_import(key: tuple[str, str]) -> None:
+def _import(data: bytes, kind: str, **options):  # type: ignore[no-untyped-def]
+    """The same import the CLI runs for ``credence import KIND FILE``."""
+    if kind == "fatebook":
+        return fatebook.import_fatebook(engine(), data, researcher=fatebook_researcher or None, **options)
+    return interchange.import_file(engine(), data, kind, **options)
+
+
+def _fatebook_layout(data: bytes) -> str | None:
+    try:
+        return fatebook.layout(data)
+    except InputError:
+        return None  # the preview shows what is wrong with the file
+
+
+def _request_import(key: tuple[str, str, str]) -> None:
     # The import itself runs in the page body, where it can draw its progress bar.
     state["import_requested_for"] = key
 
@@ -57,27 +72,39 @@ def _request_import(key: tuple[str, str]) -> None:
 st.title("Import / export")
 
 st.subheader("Import a CSV file")
-kind = st.selectbox("Kind of file", list(interchange.SPECS), format_func=KINDS.__getitem__, key="kind")
-spec = interchange.SPECS[kind]
-optional = [c for c in spec.columns if c not in spec.required]
-st.caption(
-    "Columns: "
-    + ", ".join(f"**{c}**" for c in spec.required)
-    + (f" (required); optional: {', '.join(optional)}" if optional else " (required)")
-    + f". UTF-8 with a header row; the same format as `credence import {kind} FILE`."
+kind = st.selectbox(
+    "Kind of file", [*interchange.SPECS, "fatebook"], format_func=KINDS.__getitem__, key="kind"
 )
+if kind == "fatebook":
+    st.caption(
+        "Fatebook's forecast export (one row per forecast; `Forecast created by` is the researcher), "
+        "or its spreadsheet-import layout (`questionTitle,forecast,…`, forecasts in percent), which "
+        "needs the researcher below. The same as `credence import fatebook FILE`."
+    )
+else:
+    spec = interchange.SPECS[kind]
+    optional = [c for c in spec.columns if c not in spec.required]
+    st.caption(
+        "Columns: "
+        + ", ".join(f"**{c}**" for c in spec.required)
+        + (f" (required); optional: {', '.join(optional)}" if optional else " (required)")
+        + f". UTF-8 with a header row; the same format as `credence import {kind} FILE`."
+    )
 upload = st.file_uploader("CSV file", type=["csv"], key="upload")
+fatebook_researcher = ""
+if kind == "fatebook" and upload is not None and _fatebook_layout(upload.getvalue()) == "spreadsheet":
+    fatebook_researcher = st.text_input("Researcher (handle) for this spreadsheet", key="fatebook_researcher")
 
 if upload is not None:
     data = upload.getvalue()
-    key = (upload.file_id, kind)
+    key = (upload.file_id, kind, fatebook_researcher)
     imported = state.get("imported")
     if imported is not None and imported[0] == key:
         st.success(_summary(f"Imported {upload.name}:", imported[1]))
     elif state.pop("import_requested_for", None) == key:
         bar, update = _progress_bar(f"Importing {upload.name}…")
         try:
-            summary = interchange.import_file(engine(), data, kind, by="web import", progress=update)
+            summary = _import(data, kind, by="web import", progress=update)
         except InputError as err:
             bar.empty()
             st.error(_problems(err.problems))
@@ -93,7 +120,7 @@ if upload is not None:
             try:
                 result = (
                     "ok",
-                    interchange.import_file(engine(), data, kind, progress=update, dry_run=True).lines(),
+                    _import(data, kind, progress=update, dry_run=True).lines(),
                 )
             except InputError as err:
                 result = ("refused", err.problems)

@@ -100,3 +100,25 @@ def test_downloads_are_offered(demo_engine: sa.Engine) -> None:
     at = AppTest.from_file(PAGE, default_timeout=30).run()
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Download forecasts (CSV)", "Download backup (JSON)"]
+
+
+def test_fatebook_export_previews_and_imports(demo_engine: sa.Engine) -> None:
+    from tests.test_fatebook import good_export
+
+    at = _upload("fatebook", "fatebook.csv", good_export())
+    (preview,) = [i.value for i in at.info]
+    assert "created: 3 researchers, 5 questions, 8 forecasts, 4 resolutions" in preview
+    at.button(key="import").click().run()
+    assert not at.exception
+    assert "Ada Quill" in set(queries.forecasts_frame(demo_engine)["researcher"])
+
+
+def test_fatebook_spreadsheet_layout_asks_for_the_researcher(demo_engine: sa.Engine) -> None:
+    from tests.test_fatebook import SHEET
+
+    at = _upload("fatebook", "sheet.csv", SHEET)
+    assert [e.value for e in at.error]  # refused until a researcher is named
+    at.text_input(key="fatebook_researcher").set_value("dove_tail").run()
+    assert not at.exception
+    (preview,) = [i.value for i in at.info]
+    assert "3 forecasts" in preview
