@@ -11,18 +11,20 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import sqlalchemy as sa
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from models import backup as backup_mod
-from models import fatebook, interchange
 from models.db import database_url, open_engine
-from models.demo import load_demo
 from models.errors import CredenceError, InputError
-from models.importer import ImportSummary
+
+if TYPE_CHECKING:
+    from models.importer import ImportSummary
+
+# Commands import what they use when they run (``from models import interchange`` inside
+# the function), so `credence scores` does not pay for loading the import machinery.
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -103,6 +105,8 @@ def _report(summary: ImportSummary) -> None:
 
 
 def _import(ctx: typer.Context, kind: str, file: Path) -> None:
+    from models import interchange
+
     if not file.is_file():
         raise CredenceError(f"{file}: no such file")
     with progress_bar() as progress:
@@ -153,6 +157,8 @@ def import_fatebook(
     ] = None,
 ) -> None:
     """Fatebook: its forecast export, or its spreadsheet layout (questionTitle,forecast,...; --researcher)."""
+    from models import fatebook
+
     if not file.is_file():
         raise CredenceError(f"{file}: no such file")
     data = file.read_bytes()
@@ -172,6 +178,8 @@ def export_csv(
     ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Where to write; - for standard output.")]
 ) -> None:
     """Current forecasts in the interchange format, with id and recorded_at (readable by import forecasts)."""
+    from models import interchange
+
     if str(file) == "-":
         interchange.export_forecasts(engine(ctx), sys.stdout)
         return
@@ -245,6 +253,8 @@ def export_chart(
 @friendly
 def backup(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="JSON file to write.")]) -> None:
     """Everything (all tables, revisions, deleted rows) as deterministic JSON."""
+    from models import backup as backup_mod
+
     file.write_text(backup_mod.backup(engine(ctx)), encoding="utf-8")
     typer.echo(f"wrote {file}")
 
@@ -259,6 +269,8 @@ def restore(
     ] = False,
 ) -> None:
     """Load a backup into an empty database (or replace everything with --replace)."""
+    from models import backup as backup_mod
+
     if not file.is_file():
         raise CredenceError(f"{file}: no such file")
     counts = backup_mod.restore(engine(ctx), file.read_text(encoding="utf-8"), replace=replace)
@@ -274,8 +286,11 @@ def demo(
     ] = False,
 ) -> None:
     """Load the demo data (invented researchers, AI-safety questions, 2023-2026)."""
+    from models.backup import is_empty
+    from models.demo import load_demo
+
     eng = engine(ctx)
-    if if_empty and not backup_mod.is_empty(eng):
+    if if_empty and not is_empty(eng):
         typer.echo("the database already has data; demo not loaded")
         return
     with progress_bar() as progress:
