@@ -58,20 +58,75 @@ TABLE = [
 # --- cached scoring (recomputed only after a write or a change of filters) --------------------
 
 
-@st.cache_data(show_spinner="Scoring…", max_entries=16)
+# cache_resource, not cache_data: a rerun gets the same (read-only) frames back instead of
+# unpickling every scored forecast; the key is the data version, the filters and who is shown.
+Key = tuple[str, int, str, bool]
+
+
+@st.cache_resource(show_spinner="Scoring…", max_entries=16)
 def _scored(_frames: Frames, url: str, version: int, scope: str, reconstructed: bool) -> Scored:
     return select_scored(_frames, Scope.model_validate_json(scope), include_reconstructed=reconstructed)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _targets(_scored: Scored, url: str, version: int, scope: str, reconstructed: bool) -> pd.DataFrame:
     return target_scores(_scored)
 
 
-def _score(frames: Frames, scope: Scope, reconstructed: bool) -> tuple[Scored, pd.DataFrame]:
+def _score(frames: Frames, scope: Scope, reconstructed: bool) -> tuple[Scored, pd.DataFrame, Key]:
     key = (database_url(), shared.version(), scope.model_dump_json(), reconstructed)
     scored = _scored(frames, *key)
-    return scored, _targets(scored, *key)
+    return scored, _targets(scored, *key), key
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _cached_score_table(_scored: Scored, _targets: pd.DataFrame, key: Key) -> pd.DataFrame:
+    return _score_table(_scored, _targets)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _breakdown(_targets: pd.DataFrame, key: Key) -> pd.DataFrame:
+    return cal.target_breakdown(_targets)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _buckets(_targets: pd.DataFrame, key: Key, pooled: bool) -> pd.DataFrame:
+    return cal.calibration_intervals(cal.calibration_table(_targets, pooled=pooled))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _used(_rows: pd.DataFrame, key: Key, column: str, pooled: bool) -> pd.DataFrame:
+    return cal.sharpness(_rows, column, pooled=pooled)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _reliability_chart(_buckets: pd.DataFrame, key: Key, pooled: bool, made: datetime) -> alt.TopLevelMixin:
+    return reliability_chart(_buckets, made=made)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _over_charts(
+    _targets: pd.DataFrame, key: Key, pooled: bool, made: datetime
+) -> dict[str, alt.TopLevelMixin | None]:
+    """Each period's reliability chart (None: nothing resolved in it)."""
+    over = cal.calibration_over_time(_targets, made, pooled=pooled)
+    charts: dict[str, alt.TopLevelMixin | None] = {}
+    for period in PERIODS:
+        part = over[over["period"] == period]
+        what = "Final forecasts on questions resolved " + (
+            "at any time" if period == "all time" else f"in the {period}"
+        )
+        charts[period] = (
+            None
+            if part.empty
+            else reliability_chart(
+                cal.calibration_intervals(part.drop(columns=["period"])),
+                title=f"Calibration, {period}",
+                what=what,
+                made=made,
+            )
+        )
+    return charts
 
 
 # --- filters kept in the URL ------------------------------------------------------------------
@@ -179,7 +234,7 @@ def _table_config() -> dict[str, Any]:
 
 
 def _scores_section(
-    scored: Scored, targets: pd.DataFrame, frames: Frames, scope: Scope, reconstructed: bool
+    scored: Scored, targets: pd.DataFrame, key: Key, frames: Frames, scope: Scope, reconstructed: bool
 ) -> None:
     st.subheader("Scores")
     st.caption(
@@ -187,7 +242,10 @@ def _scores_section(
         f"“{cal.ALL_RESEARCHERS}” pools every target. {BRIER_NOTE}"
     )
     st.dataframe(
-        _score_table(scored, targets), hide_index=True, column_config=_table_config(), key="score_table"
+        _cached_score_table(scored, targets, key),
+        hide_index=True,
+        column_config=_table_config(),
+        key="score_table",
     )
 
     st.subheader("Which questions hurt most")
@@ -201,11 +259,11 @@ def _scores_section(
     )
     shared.remember("breakdown", who)
     if who is None:
-        rows = targets
+        rows, rows_key = targets, key
     else:
-        _, rows = _score(frames, scope.model_copy(update={"researchers": (who,)}), reconstructed)
+        _, rows, rows_key = _score(frames, scope.model_copy(update={"researchers": (who,)}), reconstructed)
     st.dataframe(
-        cal.target_breakdown(rows),
+        _breakdown(rows, rows_key),
         hide_index=True,
         key="breakdown_table",
         column_config={
@@ -230,9 +288,9 @@ def _draw(chart: alt.TopLevelMixin, natural: bool = False) -> None:
     st.altair_chart(chart, width="content" if natural else "stretch", theme=None)
 
 
-def _reliability(targets: pd.DataFrame, pooled: bool, made: datetime) -> None:
-    buckets = cal.calibration_intervals(cal.calibration_table(targets, pooled=pooled))
-    _draw(reliability_chart(buckets, made=made), natural=True)
+def _reliability(targets: pd.DataFrame, key: Key, pooled: bool, made: datetime) -> None:
+    buckets = _buckets(targets, key, pooled)
+    _draw(_reliability_chart(buckets, key, pooled, made), natural=True)
     st.caption(
         "Each point is a 10% bucket of final forecasts: its mean forecast against the share that "
         "resolved yes, sized by the number of targets, with a 90% (Wilson) interval. "
@@ -240,7 +298,7 @@ def _reliability(targets: pd.DataFrame, pooled: bool, made: datetime) -> None:
     )
 
 
-def _sharpness(scored: Scored, targets: pd.DataFrame, pooled: bool, made: datetime) -> None:
+def _sharpness(scored: Scored, targets: pd.DataFrame, key: Key, pooled: bool, made: datetime) -> None:
     st.subheader("Sharpness")
     count = st.radio(
         "Count",
@@ -252,31 +310,22 @@ def _sharpness(scored: Scored, targets: pd.DataFrame, pooled: bool, made: dateti
     )
     shared.remember("sharpness", count if count != FINAL else None)
     if count == FINAL:
-        used = cal.sharpness(targets, "final", pooled=pooled)
+        used = _used(targets, key, "final", pooled)
     else:
-        used = cal.sharpness(scored.forecasts, "probability", pooled=pooled)
+        used = _used(scored.forecasts, key, "probability", pooled)
     what = f"{count.capitalize()} on resolved questions, by 10% bucket"
     _draw(sharpness_chart(used, what=what, made=made))
 
 
-def _over_time(targets: pd.DataFrame, pooled: bool, made: datetime) -> None:
+def _over_time(targets: pd.DataFrame, key: Key, pooled: bool, made: datetime) -> None:
     st.subheader("Calibration over time")
-    over = cal.calibration_over_time(targets, made, pooled=pooled)
+    charts = _over_charts(targets, key, pooled, made)
     for column, period in zip(st.columns(2), PERIODS, strict=True):
-        part = over[over["period"] == period]
+        chart = charts[period]
         with column:
-            if part.empty:
+            if chart is None:
                 st.info(f"No question in these filters resolved in the {period}.")
                 continue
-            what = "Final forecasts on questions resolved " + (
-                "at any time" if period == "all time" else f"in the {period}"
-            )
-            chart = reliability_chart(
-                cal.calibration_intervals(part.drop(columns=["period"])),
-                title=f"Calibration, {period}",
-                what=what,
-                made=made,
-            )
             _draw(chart)
 
 
@@ -288,26 +337,27 @@ def main() -> None:
     scope, reconstructed, chosen = _filters(frames, handles)
     if scope is None:
         return
-    scored, targets = _score(frames, scope, reconstructed)
+    scored, targets, key = _score(frames, scope, reconstructed)
     if targets.empty:
         st.info(NOTHING_IN_FILTERS if scope != Scope() else NOTHING_SCORED, icon=":material/search_off:")
         return
     if chosen:
-        chosen_scored, chosen_targets = _score(
+        chosen_scored, chosen_targets, chosen_key = _score(
             frames, scope.model_copy(update={"researchers": tuple(chosen)}), reconstructed
         )
     else:
-        chosen_scored, chosen_targets = scored, targets
-    made = datetime.now(UTC)
+        chosen_scored, chosen_targets, chosen_key = scored, targets, key
+    # To the minute: the charts (and the end of "the last 12 months") are cached per minute.
+    made = datetime.now(UTC).replace(second=0, microsecond=0)
     pooled = not chosen
     if chosen_targets.empty:
         st.info(f"{', '.join(chosen)}: no scored forecast in these filters.", icon=":material/search_off:")
     else:
-        _reliability(chosen_targets, pooled, made)
-    _scores_section(scored, targets, frames, scope, reconstructed)
+        _reliability(chosen_targets, chosen_key, pooled, made)
+    _scores_section(scored, targets, key, frames, scope, reconstructed)
     if not chosen_targets.empty:
-        _sharpness(chosen_scored, chosen_targets, pooled, made)
-        _over_time(chosen_targets, pooled, made)
+        _sharpness(chosen_scored, chosen_targets, chosen_key, pooled, made)
+        _over_time(chosen_targets, chosen_key, pooled, made)
 
 
 main()

@@ -10,6 +10,7 @@ the next rerun.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -34,14 +35,35 @@ REPORT_NAME = "credence-report"
 state = st.session_state
 
 
-@st.cache_data(show_spinner="Collecting update histories…", max_entries=8)
+# cache_resource, not cache_data: a rerun gets the same frames back instead of unpickling
+# 100,000 rows (and reformatting them for display) each time.  They are read-only.
+@st.cache_resource(show_spinner="Collecting update histories…", max_entries=8)
 def _history(url: str, at_version: int, filt: report.ReportFilter) -> pd.DataFrame:
     return report.history(frames(), filt)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _history_table(url: str, at_version: int, filt: report.ReportFilter) -> pd.DataFrame:
+    return report.history_table(_history(url, at_version, filt), with_question=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _standing(url: str, at_version: int, filt: report.ReportFilter) -> pd.DataFrame:
     return report.standing_estimates(frames(), filt)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _estimates_table(url: str, at_version: int, filt: report.ReportFilter) -> pd.DataFrame:
+    return report.estimates_table(_standing(url, at_version, filt), with_question=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _chart(
+    url: str, at_version: int, request: chart_export.ChartRequest, until: date | None
+) -> tuple[Any, str]:
+    """The chart and its file stem; raises ``CredenceError`` (not cached) when it cannot be drawn."""
+    fr = frames()
+    return chart_export.build_chart(fr, request, until=until), chart_export.file_stem(fr, request)
 
 
 @st.cache_data(show_spinner="Writing the report…", max_entries=8)
@@ -145,7 +167,7 @@ with tables_tab:
     standing = _standing(url, data_version, filt)
     st.subheader("Update history")
     st.caption(f"Filters: {filt.describe()} — {len(h):,} forecasts.")
-    st.dataframe(report.history_table(h, with_question=True), hide_index=True)
+    st.dataframe(_history_table(url, data_version, filt), hide_index=True)
     t1, t2 = st.columns(2)
     with t1:
         _download(
@@ -164,7 +186,7 @@ with tables_tab:
             "download_history_md",
         )
     st.subheader("Standing estimates" + (f" on {filt.until}" if filt.until else ""))
-    st.dataframe(report.estimates_table(standing, with_question=True), hide_index=True)
+    st.dataframe(_estimates_table(url, data_version, filt), hide_index=True)
     t3, t4 = st.columns(2)
     with t3:
         _download(
@@ -197,8 +219,7 @@ with charts_tab:
         request = chart_export.make_request(
             kind=kind, questions=chosen, researchers=filt.researchers, log_odds=log_odds
         )
-        chart = chart_export.build_chart(fr, request, until=filt.until)
-        stem = chart_export.file_stem(fr, request)
+        chart, stem = _chart(url, data_version, request, filt.until)
     except CredenceError as err:
         st.error(str(err))
     else:
