@@ -42,7 +42,11 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Every benchmark prints its figures; the first run builds its databases (about 20 minutes).
 bench: install
+	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/trajectory_pages.py
+	$(BIN)/python bench/scores.py
 	$(BIN)/python bench/import_forecasts.py
 
 clean:
