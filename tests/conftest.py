@@ -96,3 +96,24 @@ def sqlite_engine(sqlite_url: str) -> Iterator[sa.Engine]:
     eng = open_engine(sqlite_url)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def demo_engine(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
+    """A SQLite file holding the demo data, named by CREDENCE_DATABASE_URL (as pages read it)."""
+    from models.demo import load_demo
+
+    monkeypatch.setenv("CREDENCE_DATABASE_URL", sqlite_url)
+    eng = open_engine(sqlite_url)
+    load_demo(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def empty_engine(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
+    """An empty, migrated SQLite file named by CREDENCE_DATABASE_URL."""
+    monkeypatch.setenv("CREDENCE_DATABASE_URL", sqlite_url)
+    eng = open_engine(sqlite_url)
+    yield eng
+    eng.dispose()

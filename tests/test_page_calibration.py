@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,30 +15,11 @@ from streamlit.testing.v1 import AppTest
 
 from models import interchange, queries
 from models.calibration import ALL_RESEARCHERS, target_breakdown
-from models.db import open_engine
-from models.demo import load_demo
 from models.scoring import SCORE_COLUMNS, Scope, score_report, select_scored, target_scores
 from tests.factories import forecasts_csv
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "calibration.py")
 BRIER_NOTE = "Brier here is one-sided: 0 is best, 1 is worst (Fatebook shows the two-sided 0–2 form)."
-
-
-@pytest.fixture
-def demo_engine(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
-    monkeypatch.setenv("CREDENCE_DATABASE_URL", sqlite_url)
-    eng = open_engine(sqlite_url)
-    load_demo(eng)
-    yield eng
-    eng.dispose()
-
-
-@pytest.fixture
-def empty_engine(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
-    monkeypatch.setenv("CREDENCE_DATABASE_URL", sqlite_url)
-    eng = open_engine(sqlite_url)
-    yield eng
-    eng.dispose()
 
 
 def _app(**params: str) -> AppTest:

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
-import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from models import queries
-from models.db import open_engine
-from models.demo import load_demo
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "evidence.py")
-
-
-@pytest.fixture
-def demo_engine(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
-    monkeypatch.setenv("CREDENCE_DATABASE_URL", sqlite_url)
-    eng = open_engine(sqlite_url)
-    load_demo(eng)
-    yield eng
-    eng.dispose()
 
 
 def _app(evidence: str | None = None) -> AppTest:

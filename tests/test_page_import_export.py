@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from models import queries
-from models.db import open_engine
-from models.demo import load_demo
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "import_export.py")
 
@@ -26,15 +22,6 @@ BAD = (
     b"new_owl,Will the page import work?,140%,2025-02-03\n"
     b"new_owl,,0.5,2025-02-04\n"
 )
-
-
-@pytest.fixture
-def demo_engine(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
-    monkeypatch.setenv("CREDENCE_DATABASE_URL", sqlite_url)
-    eng = open_engine(sqlite_url)
-    load_demo(eng)
-    yield eng
-    eng.dispose()
 
 
 def _upload(kind: str, name: str, data: bytes) -> AppTest:

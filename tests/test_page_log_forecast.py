@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -12,20 +11,9 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from models import queries
-from models.db import open_engine
-from models.demo import load_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "log_forecast.py")
-
-
-@pytest.fixture
-def demo_engine(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
-    monkeypatch.setenv("CREDENCE_DATABASE_URL", sqlite_url)
-    eng = open_engine(sqlite_url)
-    load_demo(eng)
-    yield eng
-    eng.dispose()
 
 
 def _forecasts(engine: sa.Engine) -> pd.DataFrame:

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
-import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from models import queries
-from models.db import open_engine, read_session
-from models.demo import load_demo
+from models.db import read_session
 from models.store import revisions
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "questions.py")
 OPEN_QUESTION = "Frontier AIs are schemers (at the stated capability level)"
-
-
-@pytest.fixture
-def demo_engine(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
-    monkeypatch.setenv("CREDENCE_DATABASE_URL", sqlite_url)
-    eng = open_engine(sqlite_url)
-    load_demo(eng)
-    yield eng
-    eng.dispose()
 
 
 def _app(question: str | None = None) -> AppTest:
