@@ -35,14 +35,20 @@ from models.trajectory import (
     trajectory,
 )
 from models.trajectory_charts import (
+    ESTIMATES_DATA,
+    EVIDENCE_DATA,
     PERCENT_TICKS,
     RECONSTRUCTED,
     RECONSTRUCTED_DASH,
+    RINGS_DATA,
     capability_chart,
     capability_chart_over_time,
     comparison_chart,
+    spread_chart,
+    to_spec,
     trajectory_chart,
 )
+from models.updates import spread_history
 
 NOW = "2024-12-31"
 LEVEL_SCALE = [("1x", 1.0), ("3x", 2.0), ("10x", 3.0)]
@@ -346,3 +352,75 @@ def test_chart_compiles_to_vega(frames: Frames, name: str) -> None:
 def test_empty_trajectory_still_draws(frames: Frames) -> None:
     chart = trajectory_chart(trajectory(frames, 99, now=NOW))
     assert vl_convert.vegalite_to_vega(spec_of(chart))["marks"]
+
+
+def _spread(frames: Frames) -> pd.DataFrame:
+    return spread_history(frames, [1], until=NOW)
+
+
+def test_spread_chart_is_a_step_band_from_lowest_to_highest_with_the_median() -> None:
+    rows = [fc(1, 0.2, "2024-01-01"), fc(2, 0.8, "2024-01-01", researcher="bob"), fc(3, 0.6, "2024-03-01")]
+    spec = spec_of(
+        spread_chart(
+            _spread(dataclasses.replace(Frames.empty(), forecasts=conform(pd.DataFrame(rows), FORECASTS)))
+        )
+    )
+    area = next(v for v in views(spec) if mark(v)["type"] == "area")
+    line = next(v for v in views(spec) if mark(v)["type"] == "line")
+    assert (mark(area)["interpolate"], mark(line)["interpolate"]) == ("step-after", "step-after")
+    assert (
+        area["encoding"]["y"]["field"],
+        area["encoding"]["y2"]["field"],
+        line["encoding"]["y"]["field"],
+    ) == (
+        "low",
+        "high",
+        "y",
+    )
+    first = sorted(rows_of(spec, line), key=lambda r: r["t"])[0]
+    assert (first["low"], first["high"], first["y"], first["spread_points"]) == (
+        0.2,
+        0.8,
+        0.5,
+        pytest.approx(60.0),
+    )
+
+
+def test_spread_chart_colours_levels_in_scale_order(frames: Frames) -> None:
+    spec = spec_of(spread_chart(_spread(frames), question_id=1))
+    line = next(v for v in views(spec) if mark(v)["type"] == "line")
+    assert line["encoding"]["color"]["scale"]["domain"] == ["1x", "3x", "10x", "unconditional"]
+
+
+def test_spread_chart_on_a_log_odds_axis(frames: Frames) -> None:
+    spec = spec_of(spread_chart(_spread(frames), log_odds=True))
+    line = next(v for v in views(spec) if mark(v)["type"] == "line")
+    assert line["encoding"]["y"]["axis"]["labelExpr"].startswith("format(1 / (1 + exp(-datum.value))")
+
+
+def test_comparison_legends_sit_below_the_panels(frames: Frames) -> None:
+    spec = spec_of(comparison_chart(trajectories(frames, [1, 2], now=NOW)))
+    assert spec["config"]["legend"]["orient"] == "bottom"
+
+
+def test_chart_built_for_a_page_carries_its_data_as_frames(frames: Frames) -> None:
+    traj = unconditional(frames)
+    inline = trajectory_chart(traj, evidence_events(frames, traj), inline=True)
+    framed = trajectory_chart(traj, evidence_events(frames, traj), inline=False)
+    spec = to_spec(framed)
+    assert all(isinstance(d, pd.DataFrame) for d in spec["datasets"].values())
+    names = {d["data"]["name"] for d in walk(spec) if isinstance(d.get("data"), dict)}
+    assert names == set(spec["datasets"]) == {ESTIMATES_DATA, EVIDENCE_DATA, RINGS_DATA}
+    points = spec["datasets"][ESTIMATES_DATA].query("kind == 'point'")
+    inline_spec = spec_of(inline)
+    inline_points = [r for rows in inline_spec["datasets"].values() for r in rows if r.get("kind") == "point"]
+    assert sorted(points["forecast_id"]) == sorted(r["forecast_id"] for r in inline_points)
+
+
+def test_to_spec_of_an_inline_chart_is_its_spec(frames: Frames) -> None:
+    chart = trajectory_chart(unconditional(frames))
+    assert to_spec(chart) == chart.to_dict()
+
+
+def test_spread_chart_compiles_to_vega(frames: Frames) -> None:
+    assert vl_convert.vegalite_to_vega(spec_of(spread_chart(_spread(frames))))["marks"]
