@@ -17,7 +17,8 @@ Conventions
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -93,6 +94,29 @@ def select_forecasts(
     if levels is not None:
         mask &= f["level"].isin(list(levels)).to_numpy()
     return sort_forecasts(f[mask])
+
+
+def frames_for(frames: Frames, question_ids: Iterable[int]) -> Frames:
+    """``frames`` narrowed to ``question_ids``: their forecasts, the questions themselves, the
+    evidence links of those forecasts and the question links touching them (the evidence
+    catalogue and the capability scale stay whole).
+
+    Every function here filters first, but each filter scans the whole frame; a view that
+    calls several of them on the same questions narrows once instead.
+    """
+    wanted = list(question_ids)
+    forecasts = frames.forecasts[frames.forecasts["question_id"].isin(wanted)]
+    links = frames.links
+    return Frames(
+        forecasts=forecasts,
+        questions=frames.questions[frames.questions["question_id"].isin(wanted)],
+        evidence_links=frames.evidence_links[
+            frames.evidence_links["forecast_id"].isin(forecasts["forecast_id"])
+        ],
+        evidence=frames.evidence,
+        levels=frames.levels,
+        links=links[links["source_question_id"].isin(wanted) | links["target_question_id"].isin(wanted)],
+    )
 
 
 def evidence_for(frames: Frames, forecast_ids: Iterable[int]) -> pd.DataFrame:
@@ -209,25 +233,71 @@ def value_at(traj_or_forecasts: pd.DataFrame, times: Times) -> pd.DataFrame:
     d = sort_forecasts(traj_or_forecasts).reset_index(drop=True)
     if "series" not in d.columns:
         d["series"] = series_label(d["researcher"], d["level"])
-    d["_target"] = target_ids(d)
+    target = target_ids(d).to_numpy()
     static = [c for c in ("question", "level_position", "series") if c in d.columns]
     carried = [c for c in ("forecast_id", "reconstructed") if c in d.columns]
-    targets = d.drop_duplicates("_target")[["_target", *TARGET, *static]]
-    if "question_id" in t.columns:
-        grid = targets.merge(t, on="question_id")
-    else:
-        grid = targets.merge(t, how="cross")
-    grid = grid.sort_values("time", kind="stable")
-    values = d[["_target", "as_of", "probability", *carried]].astype({"as_of": "datetime64[ns, UTC]"})
-    out = pd.merge_asof(grid, values, left_on="time", right_on="as_of", by="_target", direction="backward")
-    out = out.sort_values(["_target", "time"], kind="stable").drop(columns="_target")
+    targets = d.assign(_target=target).drop_duplicates("_target")[["_target", *TARGET, *static]]
+    grid = _grid(targets, t)
+
+    # A backward as-of lookup per target, in numpy: rank every time on one axis, so that
+    # (target, rank) packs into one sortable integer, then one searchsorted finds for each
+    # grid row the last forecast of its target with as_of <= time.  Within a target the
+    # forecasts keep forecast order, so at equal as_of the later recorded one is found.
+    by_target = np.argsort(target, kind="stable")
+    as_of = _nanoseconds(d["as_of"])[by_target]
+    when = _nanoseconds(grid["time"])
+    axis = np.unique(np.concatenate([as_of, when]))
+    width = len(axis) + 1
+    keys = target[by_target] * width + np.searchsorted(axis, as_of)
+    wanted = grid["_target"].to_numpy() * width + np.searchsorted(axis, when)
+    hit = np.searchsorted(keys, wanted, side="right") - 1
+    found = (hit >= 0) & (target[by_target][np.maximum(hit, 0)] == grid["_target"].to_numpy())
+    rows = by_target[np.where(found, hit, 0)]
+
+    out = grid.drop(columns="_target")
+    out["probability"] = np.where(found, d["probability"].to_numpy("float64")[rows], np.nan)
     out["log_odds"] = logit(out["probability"])
-    if "forecast_id" in out.columns:
-        out["forecast_id"] = out["forecast_id"].astype("Int64")
-    if "reconstructed" in out.columns:
-        out["reconstructed"] = out["reconstructed"].astype("boolean")
+    nat = np.iinfo(np.int64).min  # NaT as int64
+    standing = np.where(found, _nanoseconds(d["as_of"])[rows], nat).view("datetime64[ns]")
+    out["as_of"] = pd.DatetimeIndex(standing).tz_localize("UTC")
+    if "forecast_id" in carried:
+        out["forecast_id"] = pd.array(d["forecast_id"].to_numpy()[rows], dtype="Int64")
+        out.loc[~found, "forecast_id"] = pd.NA
+    if "reconstructed" in carried:
+        out["reconstructed"] = pd.array(d["reconstructed"].to_numpy(dtype=bool)[rows], dtype="boolean")
+        out.loc[~found, "reconstructed"] = pd.NA
     columns = [*TARGET, *static, "time", "probability", "log_odds", "as_of", *carried]
     return out[columns].reset_index(drop=True)
+
+
+def _grid(targets: pd.DataFrame, t: pd.DataFrame) -> pd.DataFrame:
+    """Every target (ids ``0..n−1`` in order) with each of its times, ordered by (target, time).
+
+    With a ``question_id`` column in ``t`` a target gets its own question's times, else all.
+    Built by index arithmetic rather than a merge and a sort of the product.
+    """
+    if "question_id" in t.columns:
+        t = t.sort_values(["question_id", "time"], kind="stable")
+        t_questions = t["question_id"].to_numpy()
+        own = targets["question_id"].to_numpy()
+        starts = np.searchsorted(t_questions, own, side="left")
+        counts = np.searchsorted(t_questions, own, side="right") - starts
+    else:
+        t = t.sort_values("time", kind="stable")
+        starts = np.zeros(len(targets), dtype="int64")
+        counts = np.full(len(targets), len(t), dtype="int64")
+    total = int(counts.sum())
+    owner = np.repeat(np.arange(len(targets)), counts)
+    offset = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    rows = np.repeat(starts, counts) + offset
+    grid = targets.iloc[owner].reset_index(drop=True)
+    grid["time"] = t["time"].astype("datetime64[ns, UTC]").array.take(rows)
+    return grid
+
+
+def _nanoseconds(times: pd.Series) -> np.ndarray:
+    """UTC times as int64 nanoseconds since the epoch."""
+    return pd.DatetimeIndex(times.astype("datetime64[ns, UTC]")).asi8
 
 
 def standing_at_changes(traj: pd.DataFrame) -> pd.DataFrame:
@@ -257,12 +327,13 @@ def capability_curve_over_time(
     question_id: int,
     dates: Times,
     researchers: Iterable[str] | None = None,
+    levels: Iterable[str | None] | None = None,
 ) -> pd.DataFrame:
     """:func:`capability_curve` at each of ``dates``, stacked for a slider or an animation.
 
     Adds ``date_index`` (0 for the earliest date) and ``date_label`` (``YYYY-MM-DD``).
     """
-    f = select_forecasts(frames, [question_id], researchers)
+    f = select_forecasts(frames, [question_id], researchers, levels)
     f = f[f["level"].notna()]
     v = value_at(f, dates).dropna(subset=["probability"]).rename(columns={"time": "at"})
     v["level_position"] = _levels_position(frames, v)
@@ -280,14 +351,16 @@ def capability_curve(
     question_id: int,
     at: datetime | pd.Timestamp | str | None = None,
     researchers: Iterable[str] | None = None,
+    levels: Iterable[str | None] | None = None,
 ) -> pd.DataFrame:
     """Each researcher's standing ``P(question | level)`` at ``at`` (default: now), per level.
 
     Only conditional forecasts count; a (researcher, level) without a forecast by ``at`` has no
     row.  ``level_position`` comes from the capability scale (``frames.levels``), so sorting
-    by it orders the x axis.  Columns as :func:`capability_curve_over_time`.
+    by it orders the x axis; ``levels`` narrows the scale.  Columns as
+    :func:`capability_curve_over_time`.
     """
-    return capability_curve_over_time(frames, question_id, [utc(at)], researchers)
+    return capability_curve_over_time(frames, question_id, [utc(at)], researchers, levels)
 
 
 def group_line(
@@ -358,3 +431,111 @@ def resolution_of(frames: Frames, question_id: int) -> dict[str, Any] | None:
         return None
     row = q.iloc[0]
     return {k: row[k] for k in ("resolved_at", "outcome", "resolution_level")}
+
+
+# --- choosing what a view shows ------------------------------------------------------------
+
+
+def day_end(day: date | datetime | pd.Timestamp | str) -> pd.Timestamp:
+    """The last instant (UTC) of ``day``'s date, so that every estimate made that day counts."""
+    start = utc(day).normalize()
+    return start + pd.Timedelta(days=1) - pd.Timedelta(1, unit="ns")
+
+
+def researchers_of(frames: Frames, question_ids: Iterable[int] | None = None) -> list[str]:
+    """Handles of everyone with a forecast on ``question_ids`` (all questions when ``None``), sorted."""
+    f = frames.forecasts
+    if question_ids is not None:
+        f = f[f["question_id"].isin(list(question_ids))]
+    return sorted(f["researcher"].dropna().unique().tolist())
+
+
+def levels_of(frames: Frames, question_ids: Iterable[int] | None = None) -> list[str]:
+    """Capability levels with a conditional forecast on ``question_ids``, in scale order."""
+    f = frames.forecasts
+    if question_ids is not None:
+        f = f[f["question_id"].isin(list(question_ids))]
+    f = f[f["level"].notna()]
+    order = f.assign(_position=_levels_position(frames, f)).sort_values(["_position", "level"], kind="stable")
+    return order["level"].drop_duplicates().tolist()
+
+
+def level_choices(frames: Frames, question_ids: Iterable[int] | None = None) -> list[str | None]:
+    """What a level filter offers: ``None`` (unconditional) first if ``question_ids`` have
+    unconditional forecasts, then :func:`levels_of`."""
+    f = frames.forecasts
+    if question_ids is not None:
+        f = f[f["question_id"].isin(list(question_ids))]
+    unconditional: list[str | None] = [None] if f["level"].isna().any() else []
+    return unconditional + levels_of(frames, question_ids)
+
+
+def capability_dates(frames: Frames, question_id: int) -> list[date]:
+    """The UTC days on which some conditional estimate of ``question_id`` was made, ascending.
+
+    These are the days on which the capability curve can change: the steps of its date slider.
+    """
+    f = select_forecasts(frames, [question_id])
+    days = f.loc[f["level"].notna(), "as_of"].dt.normalize().drop_duplicates().sort_values()
+    return [d.date() for d in days]
+
+
+def tagged_questions(frames: Frames, tag: str) -> list[int]:
+    """Ids of the questions tagged ``tag``, ascending."""
+    q = frames.questions
+    return sorted(int(i) for i, tags in zip(q["question_id"], q["tags"], strict=True) if tag in tags)
+
+
+@dataclass(frozen=True)
+class QuestionChoice:
+    """The questions a comparison shows: ``question_ids`` (ascending) out of ``matching``."""
+
+    question_ids: list[int]
+    matching: int
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.question_ids) < self.matching
+
+
+def choose_questions(
+    frames: Frames,
+    tag: str | None = None,
+    question_ids: Iterable[int] | None = None,
+    limit: int = 24,
+    default: int = 6,
+) -> QuestionChoice:
+    """The questions to compare: those of ``question_ids`` if given, else those tagged ``tag``,
+    else the ``default`` questions that the most researchers forecast.
+
+    Unknown ids are dropped.  When more than ``limit`` questions match, the ``limit`` with the
+    most researchers (then the most forecasts, then the lowest id) are kept; ``matching``
+    says how many matched, so a page can say what it left out.
+    """
+    q = frames.questions
+    if question_ids is not None:
+        wanted = set(question_ids)
+        candidates = q.loc[q["question_id"].isin(wanted), "question_id"]
+        cap = limit
+    elif tag:
+        candidates = pd.Series(tagged_questions(frames, tag), dtype="int64")
+        cap = limit
+    else:
+        candidates = q["question_id"]
+        cap = min(default, limit)
+    f = frames.forecasts
+    if question_ids is not None or tag:
+        f = f[f["question_id"].isin(candidates)]
+    g = f.groupby("question_id")
+    ranked = pd.DataFrame({"researchers": g["researcher"].nunique(), "forecasts": g.size()}).reindex(
+        candidates.unique(), fill_value=0
+    )
+    ranked = ranked.rename_axis("question_id").reset_index()
+    ranked = ranked.sort_values(["researchers", "forecasts", "question_id"], ascending=[False, False, True])
+    if question_ids is None and not tag:
+        ranked = ranked[ranked["forecasts"] > 0]
+        matching = min(len(ranked), cap)
+    else:
+        matching = len(ranked)
+    chosen = sorted(int(i) for i in ranked["question_id"].head(cap))
+    return QuestionChoice(question_ids=chosen, matching=matching)

@@ -11,6 +11,9 @@ Conventions
   ``logit(p₁) − logit(p₀)``, with probabilities clipped to [0.001, 0.999] before the logit, so
   a move from 0 % to 100 % is +13.8 log-odds, never infinite.
 * An update *has a reason* when its rationale is not blank or it links evidence.
+* Filters: ``question_ids``, ``researchers`` and ``levels`` (capability level names; ``None``
+  in the list keeps unconditional forecasts) select whole targets before anything is computed;
+  ``None`` as the filter itself keeps everything.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ def updates(
     frames: Frames,
     question_ids: Iterable[int] | None = None,
     researchers: Iterable[str] | None = None,
+    levels: Iterable[str | None] | None = None,
 ) -> pd.DataFrame:
     """Every forecast next to the previous forecast of its target, in forecast order.
 
@@ -55,9 +59,10 @@ def updates(
     ``change_points = 100 · (to − from)``; ``change_log_odds = logit(to) − logit(from)``
     (natural log, both clipped to [0.001, 0.999]); ``has_reason`` (rationale not blank or
     evidence linked); ``evidence`` text (``"Paper X (lowered); Result Y (raised)"``),
-    ``evidence_ids`` and ``n_evidence``.
+    ``evidence_ids`` and ``n_evidence``.  ``levels`` keeps only those targets (``None`` in it
+    keeps the unconditional ones); each target is complete, so its changes are unaffected.
     """
-    d = select_forecasts(frames, question_ids, researchers)
+    d = select_forecasts(frames, question_ids, researchers, levels)
     g = d.groupby(target_ids(d), sort=False)
     previous = g[["forecast_id", "as_of", "probability"]].shift(1)
     ev = evidence_for(frames, d["forecast_id"]).reindex(d["forecast_id"]).set_axis(d.index)
@@ -82,6 +87,8 @@ def update_statistics(
     researchers: Iterable[str] | None = None,
     question_ids: Iterable[int] | None = None,
     now: datetime | pd.Timestamp | str | None = None,
+    levels: Iterable[str | None] | None = None,
+    history: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per researcher who made a forecast in the selection: how they update.
 
@@ -97,8 +104,10 @@ def update_statistics(
     * ``share_with_reason``: share of updates that have a reason (NaN with no updates).
     * ``days_since_last_update``: days from the latest ``as_of`` of any of their forecasts
       to ``now`` (default: the current time).
+
+    ``history`` is :func:`updates` of the same selection when the caller has it already.
     """
-    u = updates(frames, question_ids, researchers)
+    u = updates(frames, question_ids, researchers, levels) if history is None else history
     now_ts = utc(now)
     by_researcher = u.groupby("researcher", sort=True)
     out = pd.DataFrame({"n_forecasts": by_researcher.size().astype("int64")})
@@ -137,11 +146,16 @@ def update_statistics(
 
 
 def _spread(standing: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Spread statistics per ``keys`` of a standing frame (one row per target and time)."""
     s = standing[standing["probability"].notna()]
-    g = s.assign(_lo=logit(s["probability"])).groupby(keys, dropna=False, sort=True)
+    # The title and the scale position follow from question_id and level: grouping on fewer
+    # (and integer) keys is much faster, and each target is one researcher, so counting the
+    # rows of a group counts its researchers.
+    by = [k for k in keys if k not in ("question", "level_position")]
+    g = s.assign(_lo=logit(s["probability"])).groupby(by, dropna=False, sort=True)
     out = pd.DataFrame(
         {
-            "n_researchers": g["researcher"].nunique().astype("int64"),
+            "n_researchers": g.size().astype("int64"),
             "min_probability": g["probability"].min(),
             "max_probability": g["probability"].max(),
             "median_probability": g["probability"].median(),
@@ -149,9 +163,12 @@ def _spread(standing: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         }
     )
     out.insert(3, "spread_points", 100.0 * (out["max_probability"] - out["min_probability"]))
+    first = g[[k for k in keys if k not in by]].first()  # same groups, same order as ``out``
+    for column in first.columns:
+        out[column] = first[column].to_numpy()
     out = out.reset_index()
     out["level"] = out["level"].astype("object").where(out["level"].notna(), None)
-    return out
+    return out[[*keys, *[c for c in out.columns if c not in keys]]]
 
 
 def disagreement(
@@ -159,6 +176,7 @@ def disagreement(
     question_ids: Iterable[int] | None = None,
     researchers: Iterable[str] | None = None,
     at: datetime | pd.Timestamp | str | None = None,
+    levels: Iterable[str | None] | None = None,
 ) -> pd.DataFrame:
     """How far apart the researchers' standing estimates are, per question and level, at ``at``.
 
@@ -169,7 +187,7 @@ def disagreement(
     probabilities clipped to [0.001, 0.999]; 0 for a single researcher), ``at``.
     Sorted by ``spread_points``, widest first.
     """
-    d = select_forecasts(frames, question_ids, researchers)
+    d = select_forecasts(frames, question_ids, researchers, levels)
     at_ts = utc(at) if at is not None else None
     if at_ts is not None:
         d = d[d["as_of"] <= at_ts]
@@ -184,31 +202,114 @@ def disagreement(
 def spread_over_time(
     frames: Frames,
     question_id: int,
-    dates: Times,
+    dates: Times | None = None,
     researchers: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """:func:`disagreement` of one question at each of ``dates``: convergence or divergence.
 
     One row per (level, date) with at least one standing estimate; ``time`` holds the date.
+    Without ``dates``, the spread is taken at every ``as_of`` of the selected forecasts, the
+    only times it can change (see :func:`spread_history`).
     """
+    if dates is None:
+        return spread_history(frames, [question_id], researchers)
     d = select_forecasts(frames, [question_id], researchers)
     standing = value_at(d, dates)
     return _spread(standing, ["question_id", "question", "level", "level_position", "time"])
+
+
+def spread_history(
+    frames: Frames,
+    question_ids: Iterable[int] | None = None,
+    researchers: Iterable[str] | None = None,
+    until: datetime | pd.Timestamp | str | None = None,
+    levels: Iterable[str | None] | None = None,
+) -> pd.DataFrame:
+    """The spread of :func:`disagreement` at every time it changes, per question and level.
+
+    The times of a question are the ``as_of`` of its forecasts up to ``until`` (default: all),
+    plus ``until`` itself, so the last row of each (question, level) is its spread then.
+    Columns as :func:`disagreement` with ``time`` in place of ``at``, ordered by time.
+    """
+    d = select_forecasts(frames, question_ids, researchers, levels)
+    keys = ["question_id", "question", "level", "level_position", "time"]
+    if until is not None:
+        until_ts = utc(until)
+        d = d[d["as_of"] <= until_ts]
+    times = d[["question_id", "as_of"]].rename(columns={"as_of": "time"})
+    if until is not None:
+        ends = pd.DataFrame({"question_id": d["question_id"].unique(), "time": until_ts})
+        times = pd.concat([times, ends], ignore_index=True)
+    if d.empty:
+        return _spread(value_at(d, pd.DataFrame({"question_id": [], "time": []})), keys)
+    return _spread(value_at(d, times), keys)
+
+
+#: Trend of :func:`convergence`.
+CONVERGED, DIVERGED, STEADY = "converged", "diverged", "about the same"
+
+
+def convergence(history: pd.DataFrame, tolerance_points: float = 5.0) -> pd.DataFrame:
+    """Did the researchers converge or diverge on each question (and level)?
+
+    ``history`` is :func:`spread_history` (up to the date of interest); only the times when at
+    least two researchers had a standing estimate count.  Per (question, level): ``since`` (the
+    first such time) and ``spread_then_points`` (the spread ``100 · (max − min)`` then),
+    ``spread_now_points`` (at the last time of the history), ``change_points = now − then``,
+    ``peak_points`` and ``peak_at`` (the widest spread and when it was first reached),
+    ``n_researchers`` (now) and ``trend``: ``"converged"`` when the spread shrank by at least
+    ``tolerance_points``, ``"diverged"`` when it grew by at least that much, else ``"about
+    the same"``.  A (question, level) never shared by two researchers has no row.  Sorted by
+    ``|change_points|``, largest first, then by question id.
+    """
+    h = history[history["n_researchers"] >= 2].sort_values("time", kind="stable")
+    # One integer per (question, level): first, last and widest rows by drop_duplicates on it.
+    h = h.assign(_key=h.groupby(["question_id", "level"], dropna=False, sort=False).ngroup())
+    first = h.drop_duplicates("_key").set_index("_key")
+    last = h.drop_duplicates("_key", keep="last").set_index("_key").reindex(first.index)
+    peaks = h.sort_values(["spread_points", "time"], ascending=[False, True], kind="stable")
+    peak = peaks.drop_duplicates("_key").set_index("_key").reindex(first.index)
+    out = first[["question_id", "question", "level", "level_position"]].assign(
+        since=first["time"],
+        spread_then_points=first["spread_points"],
+        spread_now_points=last["spread_points"],
+        n_researchers=last["n_researchers"].astype("int64"),
+        peak_points=peak["spread_points"],
+        peak_at=peak["time"],
+    )
+    out["change_points"] = out["spread_now_points"] - out["spread_then_points"]
+    change = out["change_points"].round(9)  # 100 · (0.20 − 0.15) is 5.000000000000002
+    out["trend"] = np.select(
+        [change <= -tolerance_points, change >= tolerance_points],
+        [CONVERGED, DIVERGED],
+        STEADY,
+    ).astype("object")
+    out = out.reset_index(drop=True)
+    out["level"] = out["level"].astype("object").where(out["level"].notna(), None)
+    out = out.assign(_abs=out["change_points"].abs()).sort_values(
+        ["_abs", "question_id"], ascending=[False, True], kind="stable"
+    )
+    columns = ["question_id", "question", "level", "level_position", "trend", "change_points",
+               "spread_then_points", "since", "spread_now_points", "n_researchers", "peak_points", "peak_at"]  # fmt: skip
+    return out[columns].reset_index(drop=True)
 
 
 def evidence_impact(
     frames: Frames,
     question_ids: Iterable[int] | None = None,
     researchers: Iterable[str] | None = None,
+    levels: Iterable[str | None] | None = None,
+    history: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """For each evidence item × researcher: how the forecasts citing it moved.
 
     Columns: ``evidence_id, evidence, researcher, n_citing`` (forecasts linking the item),
     ``n_updates`` (those that are updates), ``n_raised, n_lowered, n_no_change, n_unstated``
     (stated directions of the links), ``sum_change_points`` and ``sum_change_log_odds`` (sums of
-    the citing updates' changes; a target's first forecast adds nothing).
+    the citing updates' changes; a target's first forecast adds nothing).  ``history`` is
+    :func:`updates` of the same selection when the caller has it already.
     """
-    u = updates(frames, question_ids, researchers)
+    u = updates(frames, question_ids, researchers, levels) if history is None else history
     links = frames.evidence_links
     m = links[links["forecast_id"].isin(u["forecast_id"])].merge(
         u[["forecast_id", "researcher", "from_probability", "change_points", "change_log_odds"]],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
@@ -24,11 +23,19 @@ from models.frames import (
 from models.trajectory import (
     capability_curve,
     capability_curve_over_time,
+    capability_dates,
+    choose_questions,
+    day_end,
     evidence_events,
+    frames_for,
     group_line,
+    level_choices,
+    levels_of,
     logit,
+    researchers_of,
     resolution_of,
     standing_at_changes,
+    tagged_questions,
     trajectories,
     trajectory,
     value_at,
@@ -343,13 +350,121 @@ def _large_frames(n: int = 100_000) -> Frames:
     )
 
 
-def test_one_question_trajectory_of_100k_forecasts_takes_well_under_300ms() -> None:
+def test_one_question_trajectory_of_100k_forecasts_has_every_forecast_of_it() -> None:
+    # Timings are measured by bench/trajectory_pages.py, never asserted in tests.
     frames = _large_frames()
-    best = math.inf
-    for _ in range(3):
-        start = time.perf_counter()
-        traj = trajectory(frames, 7, now=NOW)
-        evidence_events(frames, traj)
-        group_line(standing_at_changes(traj))
-        best = min(best, time.perf_counter() - start)
-    assert best < 0.3
+    traj = trajectory(frames, 7, now=NOW)
+    expected = frames.forecasts.loc[frames.forecasts["question_id"] == 7, "forecast_id"]
+    assert sorted(traj["forecast_id"]) == sorted(expected)
+    assert not group_line(standing_at_changes(traj)).empty
+    assert len(evidence_events(frames, traj)) > 0
+
+
+# --- the numpy as-of lookup against a brute-force reference -------------------------------------
+
+
+def _standing_by_hand(
+    forecasts: pd.DataFrame, researcher: str, level: str | None, when: pd.Timestamp
+) -> float:
+    mine = forecasts[(forecasts["researcher"] == researcher) & (forecasts["as_of"] <= when)]
+    mine = mine[mine["level"].isna()] if level is None else mine[mine["level"] == level]
+    if mine.empty:
+        return float("nan")
+    return float(mine.sort_values(["as_of", "recorded_at", "forecast_id"]).iloc[-1]["probability"])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_value_at_matches_the_last_forecast_at_or_before_each_time(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 60
+    rows = [
+        fc(i + 1, float(rng.random()), f"2024-01-{rng.integers(1, 20):02d}",
+           researcher=str(rng.choice(["alice", "bob", "carol"])),
+           level=rng.choice(np.array([None, "1x", "3x"], dtype=object)),
+           recorded_at=f"2024-06-{rng.integers(1, 4):02d}")
+        for i in range(n)
+    ]  # fmt: skip
+    frames = frames_of(rows)
+    times = ["2023-12-31", *[f"2024-01-{d:02d}" for d in (1, 5, 10, 19, 25)]]
+    got = value_at(frames.forecasts, times)
+    for row in got.itertuples(index=False):
+        expected = _standing_by_hand(frames.forecasts, row.researcher, row.level, row.time)
+        assert row.probability == pytest.approx(expected, nan_ok=True)
+
+
+# --- choosing what a view shows -------------------------------------------------------------
+
+
+def test_day_end_is_the_last_instant_of_the_utc_day() -> None:
+    assert day_end("2024-03-01") == pd.Timestamp("2024-03-01 23:59:59.999999999", tz="UTC")
+
+
+def test_capability_curve_at_day_end_counts_estimates_made_that_day() -> None:
+    rows = [fc(1, 0.1, "2024-01-01T00:00:00Z", level="1x"), fc(2, 0.6, "2024-02-01T18:30:00Z", level="1x")]
+    curve = capability_curve(frames_of(rows, levels=SCALE), 1, day_end("2024-02-01"))
+    assert curve["probability"].tolist() == [0.6]
+
+
+def test_capability_curve_narrows_to_the_chosen_levels() -> None:
+    curve = capability_curve(frames_of(CONDITIONAL, levels=SCALE), 1, NOW, levels=["1x"])
+    assert set(curve["level"]) == {"1x"}
+
+
+def test_levels_of_follow_the_scale_and_choices_put_unconditional_first() -> None:
+    frames = frames_of(CONDITIONAL, levels=SCALE)
+    assert levels_of(frames, [1]) == ["1x", "3x", "10x"]
+    assert level_choices(frames, [1]) == [None, "1x", "3x", "10x"]
+    assert level_choices(frames_of(ALICE), [1]) == [None]
+
+
+def test_researchers_of_lists_who_forecast_the_questions() -> None:
+    rows = [*ALICE, fc(9, 0.5, "2024-01-01", researcher="bob", question_id=2, question="Q2")]
+    assert researchers_of(frames_of(rows), [1]) == ["alice"]
+    assert researchers_of(frames_of(rows)) == ["alice", "bob"]
+
+
+def test_capability_dates_are_the_days_of_conditional_estimates() -> None:
+    rows = [*CONDITIONAL, fc(7, 0.2, "2024-02-01", level="3x", level_position=2.0)]
+    days = capability_dates(frames_of(rows, levels=SCALE), 1)
+    assert [d.isoformat() for d in days] == ["2024-01-01", "2024-02-01", "2024-03-01"]
+
+
+def _question(question_id: int, tags: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"question_id": question_id, "question": f"Q{question_id}", "tags": tags}
+
+
+def _crowd() -> Frames:
+    """Question q has q researchers (1 to 4); question 5 has none; odd questions are tagged odd."""
+    rows = [
+        fc(10 * q + r, 0.5, "2024-01-01", question_id=q, question=f"Q{q}", researcher=f"r{r}")
+        for q in range(1, 5)
+        for r in range(q)
+    ]
+    questions = tuple(_question(q, ("odd",) if q % 2 else ("even",)) for q in range(1, 6))
+    return frames_of(rows, questions=questions)
+
+
+def test_tagged_questions_are_listed_by_id() -> None:
+    assert tagged_questions(_crowd(), "odd") == [1, 3, 5]
+
+
+def test_choose_questions_defaults_to_those_most_researchers_forecast() -> None:
+    choice = choose_questions(_crowd(), default=2)
+    assert (choice.question_ids, choice.truncated) == ([3, 4], False)
+
+
+def test_choose_questions_by_tag_keeps_the_busiest_and_says_how_many_matched() -> None:
+    choice = choose_questions(_crowd(), tag="odd", limit=1)
+    assert (choice.question_ids, choice.matching, choice.truncated) == ([3], 3, True)
+
+
+def test_choose_questions_by_id_drops_unknown_ids() -> None:
+    assert choose_questions(_crowd(), question_ids=[4, 1, 99]).question_ids == [1, 4]
+
+
+def test_frames_for_narrows_without_changing_results() -> None:
+    frames = _crowd()
+    narrowed = frames_for(frames, [2, 3])
+    assert set(narrowed.forecasts["question_id"]) == {2, 3}
+    assert narrowed.questions["question_id"].tolist() == [2, 3]
+    pd.testing.assert_frame_equal(trajectory(narrowed, 3, now=NOW), trajectory(frames, 3, now=NOW))

@@ -20,7 +20,18 @@ from models.frames import (
     conform,
     empty,
 )
-from models.updates import disagreement, evidence_impact, spread_over_time, update_statistics, updates
+from models.updates import (
+    CONVERGED,
+    DIVERGED,
+    STEADY,
+    convergence,
+    disagreement,
+    evidence_impact,
+    spread_history,
+    spread_over_time,
+    update_statistics,
+    updates,
+)
 
 LN_999 = math.log(999)  # logit(0.999): the clipped log-odds of 100 %
 NOW = "2024-12-31"
@@ -248,3 +259,64 @@ def test_evidence_impact_counts_directions_and_sums_changes() -> None:
     assert alice["sum_change_log_odds"] == pytest.approx(math.log(0.3 / 0.7) - math.log(0.25))
     assert table.loc[(7, "bob"), "n_no_change"] == 1
     assert table.loc[(8, "alice"), "n_unstated"] == 1
+
+
+def test_spread_over_time_without_dates_samples_every_estimate() -> None:
+    rows = [*series([0.1, 0.3, 0.5]), *series([0.9, 0.7, 0.5], start_id=10, researcher="bob")]
+    table = spread_over_time(frames_of(rows), 1)
+    assert table["time"].dt.strftime("%m-%d").tolist() == ["01-01", "02-01", "03-01"]
+    assert table["spread_points"].tolist() == pytest.approx([80.0, 40.0, 0.0])
+
+
+def test_spread_history_ends_at_until_and_ignores_later_estimates() -> None:
+    rows = [*series([0.1, 0.3, 0.5]), *series([0.9, 0.7, 0.5], start_id=10, researcher="bob")]
+    table = spread_history(frames_of(rows), [1], until="2024-02-15")
+    assert table["time"].dt.strftime("%m-%d").tolist() == ["01-01", "02-01", "02-15"]
+    assert table["spread_points"].tolist() == pytest.approx([80.0, 40.0, 40.0])
+
+
+def _trend(alice: list[float], bob: list[float]) -> pd.Series:
+    rows = [*series(alice), *series(bob, start_id=10, researcher="bob")]
+    return convergence(spread_history(frames_of(rows), until="2024-12-31")).iloc[0]
+
+
+def test_convergence_compares_the_first_shared_spread_with_the_latest() -> None:
+    row = _trend([0.2, 0.4, 0.6], [0.8, 0.8, 0.7])  # spread 60 → 40 → 10
+    assert (row["trend"], row["spread_then_points"], row["spread_now_points"]) == (
+        CONVERGED,
+        pytest.approx(60.0),
+        pytest.approx(10.0),
+    )
+    assert row["change_points"] == pytest.approx(-50.0)
+    assert (row["peak_points"], row["peak_at"].strftime("%m-%d")) == (pytest.approx(60.0), "01-01")
+
+
+def test_convergence_sees_divergence_and_an_unchanged_spread() -> None:
+    assert _trend([0.5, 0.2], [0.6, 0.9])["trend"] == DIVERGED  # 10 → 70
+    assert _trend([0.5, 0.52], [0.6, 0.6])["trend"] == STEADY  # 10 → 8
+
+
+def test_convergence_tolerance_is_not_fooled_by_float_noise() -> None:
+    # 100 · (0.20 − 0.15) is 5.000000000000002 in floating point; 5 points is the tolerance.
+    assert _trend([0.15, 0.15], [0.15, 0.20])["trend"] == DIVERGED
+    assert _trend([0.15, 0.15], [0.15, 0.1999])["trend"] == STEADY
+
+
+def test_convergence_needs_two_researchers_at_once() -> None:
+    rows = series([0.2, 0.9])
+    assert convergence(spread_history(frames_of(rows), until="2024-12-31")).empty
+
+
+def test_levels_filter_keeps_only_those_targets() -> None:
+    frames = frames_of(SPREAD)
+    assert disagreement(frames, levels=["3x"])["level"].tolist() == ["3x"]
+    assert update_statistics(frames, levels=[None], now=NOW)["n_forecasts"].sum() == 3
+
+
+def test_statistics_from_a_shared_update_history_are_the_same() -> None:
+    frames = frames_of([*series([0.2, 0.5, 0.3]), *series([0.6, 0.1], start_id=10, researcher="bob")])
+    shared = updates(frames)
+    pd.testing.assert_frame_equal(
+        update_statistics(frames, now=NOW, history=shared), update_statistics(frames, now=NOW)
+    )
+    pd.testing.assert_frame_equal(evidence_impact(frames, history=shared), evidence_impact(frames))
