@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+from streamlit.testing.v1 import AppTest
+
+from models.db import open_engine
+from models.demo import load_demo
 from models.schemas import ForecastIn
 
 HEADER = "researcher,question,probability,as_of,capability,rationale,evidence,reconstructed"
@@ -35,3 +45,43 @@ def forecast_in(**overrides: object) -> ForecastIn:
     }
     values.update(overrides)
     return ForecastIn.model_validate(values)
+
+
+# --- chart pages (trajectories, compare) ----------------------------------------------------------
+
+
+def demo_database(directory: Path) -> str:
+    """The URL of a new SQLite database in ``directory`` holding the demo data."""
+    url = f"sqlite:///{directory / 'demo.db'}"
+    engine = open_engine(url)
+    load_demo(engine)
+    engine.dispose()
+    return url
+
+
+def chart_spec(at: AppTest, index: int = 0) -> dict[str, Any]:
+    """The Vega-Lite spec of the ``index``-th chart an AppTest run drew."""
+    return json.loads(at.get("vega_lite_chart")[index].proto.spec)  # type: ignore[no-any-return]
+
+
+def chart_data(at: AppTest, index: int = 0) -> dict[str, pd.DataFrame]:
+    """The named datasets of the ``index``-th chart (Streamlit sends them as Arrow)."""
+    return {
+        d.name: pa.ipc.open_stream(d.data.data).read_pandas()
+        for d in at.get("vega_lite_chart")[index].proto.datasets
+    }
+
+
+def spec_views(node: Any) -> list[dict[str, Any]]:
+    """Every view (a dict with a ``mark``, as ``{"type": ...}``) of a spec, depth first."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if "mark" in node:
+            mark = node["mark"] if isinstance(node["mark"], dict) else {"type": node["mark"]}
+            found.append({**node, "mark": mark})
+        for value in node.values():
+            found.extend(spec_views(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(spec_views(value))
+    return found

@@ -1,0 +1,226 @@
+"""Compare researchers: how several researchers' beliefs moved on a set of questions.
+
+Every filter lives in the URL, so a copied link reopens the same view:
+``?tag=evals&questions=12,15&researchers=a,b&levels=x&group=1&log_odds=1&date=YYYY-MM-DD&question=<title>``
+(lists are comma-separated, questions by id; a missing list means everything, a missing date
+today).  Without a tag or questions, the questions that the most researchers forecast are shown.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import streamlit as st
+
+from models import catalog
+from models.trajectory import (
+    choose_questions,
+    day_end,
+    frames_for,
+    group_line,
+    level_choices,
+    researchers_of,
+    standing_at_changes,
+    tagged_questions,
+    trajectories,
+)
+from models.trajectory_charts import comparison_chart, spread_chart, to_spec
+from models.updates import (
+    convergence,
+    disagreement,
+    evidence_impact,
+    spread_history,
+    update_statistics,
+    updates,
+)
+from pages import _shared as shared
+
+UNCONDITIONAL = "unconditional"
+MAX_QUESTIONS = 12
+PERCENT = st.column_config.NumberColumn(format="percent")
+DAY = st.column_config.DatetimeColumn(format="YYYY-MM-DD")
+
+
+def _points(label: str, signed: bool = False) -> st.column_config.NumberColumn:
+    return st.column_config.NumberColumn(label, format="%+.1f" if signed else "%.1f")
+
+
+def _new_questions() -> None:
+    for key in ("researchers", "levels", "question"):
+        st.session_state.pop(key, None)
+
+
+def _url_date() -> date | None:
+    try:
+        return date.fromisoformat(st.query_params.get("date", ""))
+    except ValueError:
+        return None
+
+
+st.title("Compare researchers")
+frames = shared.frames()
+if frames.forecasts.empty:
+    st.info(
+        "No forecasts yet: log one on the Log forecast page, import a file, or load the demo with `credence demo`."
+    )
+    st.stop()
+titles = frames.questions.set_index("question_id")["question"].to_dict()
+
+# --- which questions (kept in the URL) --------------------------------------------------------
+tags = catalog.question_tags(frames)
+left, right = st.columns([1, 3])
+tag = left.selectbox(
+    "Tag", tags, index=shared.remembered("tag", tags), key="tag", placeholder="Any tag",
+    on_change=_new_questions,
+)  # fmt: skip
+shared.remember("tag", tag)
+offered = tagged_questions(frames, tag) if tag else list(titles)
+id_options = [str(i) for i in offered]
+picked = right.multiselect(
+    "Questions",
+    id_options,
+    default=shared.remembered_list("questions", id_options),
+    format_func=lambda i: titles[int(i)],
+    key="questions",
+    placeholder="All of the tag's questions" if tag else "The questions most researchers forecast",
+    on_change=_new_questions,
+    max_selections=MAX_QUESTIONS,
+)
+shared.remember_list("questions", picked)
+choice = choose_questions(
+    frames, tag=tag, question_ids=[int(i) for i in picked] if picked else None, limit=MAX_QUESTIONS
+)
+question_ids = choice.question_ids
+if choice.truncated:
+    st.caption(
+        f"Showing the {len(question_ids)} questions with the most researchers out of {choice.matching} "
+        f"tagged “{tag}”; pick questions above to see others."
+    )
+if not question_ids:
+    st.info("No forecasts on these questions yet.")
+    st.stop()
+view = frames_for(frames, question_ids)  # narrowed once: every call below is on these questions
+
+# --- whose estimates, how drawn (kept in the URL) ---------------------------------------------
+everyone = researchers_of(view, question_ids)
+researchers = st.multiselect(
+    "Researchers",
+    everyone,
+    default=shared.remembered_list("researchers", everyone) or everyone,
+    key="researchers",
+)
+shared.remember_list("researchers", researchers, everyone)
+choices = level_choices(view, question_ids)
+levels: list[str | None] | None = None
+if any(level is not None for level in choices):
+    level_options = [UNCONDITIONAL if level is None else level for level in choices]
+    shown = st.multiselect(
+        "Capability levels",
+        level_options,
+        default=shared.remembered_list("levels", level_options) or level_options,
+        key="levels",
+        help="Conditional forecasts: P(question | the world reaches this capability level).",
+    )
+    shared.remember_list("levels", shown, level_options)
+    levels = [None if level == UNCONDITIONAL else level for level in shown]
+LEVEL = ["level"] if levels is not None else []  # a column only when some forecast is conditional
+
+c1, c2, c3 = st.columns(3)
+group = c1.toggle("Group lines", value=st.query_params.get("group") == "1", key="group",
+                  help="Dashed: the median (black) and the geometric mean of odds (grey) of the standing estimates.")  # fmt: skip
+shared.remember("group", "1" if group else None)
+log_odds = c2.toggle("Log-odds axis", value=st.query_params.get("log_odds") == "1", key="log_odds")
+shared.remember("log_odds", "1" if log_odds else None)
+today = datetime.now(UTC).date()
+as_of = c3.date_input("Disagreement as of", value=_url_date() or today, key="date", format="YYYY-MM-DD")
+shared.remember("date", as_of.isoformat() if as_of != today else None)
+at = day_end(as_of)
+
+# --- small multiples --------------------------------------------------------------------------
+traj = trajectories(view, question_ids, researchers, levels)
+if traj.empty:
+    st.info("No estimates for these researchers and levels: pick more above.")
+    st.stop()
+groups = group_line(standing_at_changes(traj)) if group else None
+st.vega_lite_chart(to_spec(comparison_chart(traj, groups, log_odds=log_odds, inline=False)), width="content")
+st.caption("One panel per question, on a shared time axis; dotted steps and hollow points are reconstructed.")
+
+# --- tables -----------------------------------------------------------------------------------
+st.subheader("How each researcher updates")
+moves = updates(view, question_ids, researchers, levels)  # shared by the statistics and the impact
+stats = update_statistics(view, researchers, question_ids, levels=levels, history=moves)
+st.dataframe(
+    stats[["researcher", "n_forecasts", "n_updates", "mean_abs_change_points", "mean_abs_change_log_odds",
+           "largest_update_points", "largest_update_question", "total_movement_points", "net_movement_points",
+           "share_with_reason", "days_since_last_update"]],
+    column_config={
+        "n_forecasts": "forecasts", "n_updates": "updates",
+        "mean_abs_change_points": _points("mean |change| (points)"),
+        "mean_abs_change_log_odds": st.column_config.NumberColumn("mean |change| (log-odds)", format="%.2f"),
+        "largest_update_points": _points("largest update (points)", signed=True),
+        "largest_update_question": "largest update on",
+        "total_movement_points": _points("total movement (points)"),
+        "net_movement_points": _points("net movement (points)", signed=True),
+        "share_with_reason": st.column_config.NumberColumn("with a reason", format="percent"),
+        "days_since_last_update": st.column_config.NumberColumn("days since last update", format="%.0f"),
+    },
+    hide_index=True,
+    key="statistics_table",
+)  # fmt: skip
+
+st.subheader(f"Where they disagree most on {as_of.isoformat()}")
+apart = disagreement(view, question_ids, researchers, at=at, levels=levels)
+st.dataframe(
+    apart[["question", *LEVEL, "n_researchers", "spread_points", "min_probability", "median_probability",
+           "max_probability", "std_log_odds"]],
+    column_config={
+        "n_researchers": "researchers", "spread_points": _points("spread (points)"),
+        "min_probability": PERCENT, "median_probability": PERCENT, "max_probability": PERCENT,
+        "std_log_odds": st.column_config.NumberColumn("sd of log-odds", format="%.2f"),
+    },
+    hide_index=True,
+    key="disagreement_table",
+)  # fmt: skip
+
+st.subheader("Converged or diverged")
+history = spread_history(view, question_ids, researchers, until=at, levels=levels)
+trends = convergence(history)
+st.dataframe(
+    trends[["question", *LEVEL, "trend", "change_points", "spread_then_points", "since", "spread_now_points",
+            "peak_points", "peak_at", "n_researchers"]],
+    column_config={
+        "change_points": _points("change (points)", signed=True),
+        "spread_then_points": _points("spread then"), "since": DAY, "spread_now_points": _points("spread now"),
+        "peak_points": _points("widest"), "peak_at": DAY, "n_researchers": "researchers",
+    },
+    hide_index=True,
+    key="convergence_table",
+)  # fmt: skip
+shown_titles = [titles[i] for i in question_ids]
+focus = trends["question"].iloc[0] if len(trends) else shown_titles[0]
+spread_title = st.selectbox(
+    "Spread over time of", shown_titles,
+    index=shared.remembered("question", shown_titles, default=focus), key="question",
+)  # fmt: skip
+shared.remember("question", spread_title if spread_title != focus else None)
+spread_id = question_ids[shown_titles.index(spread_title)]
+st.vega_lite_chart(
+    to_spec(spread_chart(history, spread_id, log_odds=log_odds, inline=False)), width="stretch"
+)
+
+st.subheader("Evidence impact")
+impact = evidence_impact(view, question_ids, researchers, levels=levels, history=moves)
+if impact.empty:
+    st.caption("No forecast on these questions cites evidence.")
+else:
+    st.dataframe(
+        impact.drop(columns="evidence_id"),
+        column_config={
+            "n_citing": "citing forecasts", "n_updates": "updates", "n_raised": "raised", "n_lowered": "lowered",
+            "n_no_change": "no change", "n_unstated": "unstated",
+            "sum_change_points": _points("total change (points)", signed=True),
+            "sum_change_log_odds": st.column_config.NumberColumn("total change (log-odds)", format="%+.2f"),
+        },
+        hide_index=True,
+        key="impact_table",
+    )  # fmt: skip
