@@ -11,7 +11,7 @@ PAGES = Path(__file__).parent / "pages"
 
 st.set_page_config(page_title="Credence", page_icon=":material/timeline:", layout="wide")
 
-#: (file, title, icon); a page is listed once its file exists.
+#: (file, title, icon), in the order the sidebar shows them.
 NAVIGATION = [
     ("log_forecast.py", "Log forecast", ":material/edit_note:"),
     ("questions.py", "Questions", ":material/help:"),
@@ -28,6 +28,5 @@ NAVIGATION = [
 pages = [
     st.Page(PAGES / name, title=title, icon=icon, default=name == "log_forecast.py")
     for name, title, icon in NAVIGATION
-    if (PAGES / name).exists()
 ]
 st.navigation(pages).run()

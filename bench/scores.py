@@ -62,7 +62,11 @@ def main() -> None:
         print(f"generating and importing {opts.rows:,} forecasts (once; reused on later runs)…", flush=True)
         files = write_synthetic(out, opts.rows)
         start = time.perf_counter()
-        for kind, path in (("questions", files.questions), ("forecasts", files.forecasts), ("resolutions", files.resolutions)):
+        for kind, path in (
+            ("questions", files.questions),
+            ("forecasts", files.forecasts),
+            ("resolutions", files.resolutions),
+        ):
             subprocess.run([exe, "--db", db, "import", kind, str(path)], check=True, capture_output=True)
         print(f"  built {db_path} in {time.perf_counter() - start:.0f} s")
 
@@ -71,10 +75,18 @@ def main() -> None:
         ours.append(timed([exe, "--db", db, "scores", "--json"]))
         theirs.append(timed([sys.executable, "-c", BASELINE, str(out)]))
     a, b = statistics.median(ours), statistics.median(theirs)
-    print(f"{opts.rows:,} forecasts, 50 researchers, 2,000 questions; median of {opts.repeat} fresh processes each:")
-    print(f"  credence scores --json                       {a:6.2f} s   (runs: {', '.join(f'{t:.2f}' for t in ours)})")
-    print(f"  pandas read_csv + final-forecast Brier       {b:6.2f} s   (runs: {', '.join(f'{t:.2f}' for t in theirs)})")
-    print(f"  ratio credence / pandas                      {a / b:6.2f}   ({'within' if a <= b else 'OVER'} the yardstick)")
+    print(
+        f"{opts.rows:,} forecasts, 50 researchers, 2,000 questions; median of {opts.repeat} fresh processes each:"
+    )
+    print(
+        f"  credence scores --json                       {a:6.2f} s   (runs: {', '.join(f'{t:.2f}' for t in ours)})"
+    )
+    print(
+        f"  pandas read_csv + final-forecast Brier       {b:6.2f} s   (runs: {', '.join(f'{t:.2f}' for t in theirs)})"
+    )
+    print(
+        f"  ratio credence / pandas                      {a / b:6.2f}   ({'within' if a <= b else 'OVER'} the yardstick)"
+    )
 
 
 if __name__ == "__main__":

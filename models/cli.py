@@ -246,6 +246,7 @@ def export_chart(
         kind=kind, questions=tuple(question or ()), researchers=tuple(researcher or ()), log_odds=log_odds
     )
     chart = build_chart(load_frames(engine(ctx)), request)
+    assert chart is not None  # build_chart raises instead of returning None unless missing_ok
     typer.echo(f"wrote {save_chart(chart, file)}")
 
 
@@ -301,7 +302,9 @@ def demo(
 @friendly
 def scores(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (the documented contract).")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object (the documented contract).")
+    ] = False,
     include_reconstructed: Annotated[
         bool, typer.Option("--include-reconstructed", help="Also score estimates written after the fact.")
     ] = False,
@@ -330,7 +333,9 @@ def format_scores(report: dict[str, Any]) -> str:
             f"{name:<20} {r['n_targets']:>7} {r['n_forecasts']:>9} {r['brier']:>7.3f} {r['log_score']:>7.3f} "
             f"{r['brier_all']:>9.3f} {r['brier_time_averaged']:>14.3f}"
         )
-    lines.append("Brier is one-sided: 0 is best, 1 worst (Fatebook shows the two-sided 0-2 form). Log score: 0 is best.")
+    lines.append(
+        "Brier is one-sided: 0 is best, 1 worst (Fatebook shows the two-sided 0-2 form). Log score: 0 is best."
+    )
     return "\n".join(lines)
 
 

@@ -70,3 +70,17 @@ def test_app_runs_and_lands_on_log_forecast(database: str) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Log forecast"
+
+
+def test_every_page_file_is_in_the_apps_navigation() -> None:
+    import ast
+
+    tree = ast.parse((ROOT / "app.py").read_text())
+    (nav,) = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] == ["NAVIGATION"]
+    ]
+    listed = {name for name, _title, _icon in ast.literal_eval(nav)}
+    on_disk = {p.name for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_")}
+    assert listed == on_disk
