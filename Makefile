@@ -12,11 +12,12 @@ DB ?=
 
 install: $(STAMP)
 
+# Dependencies are byte-compiled at install time: with PYTHONDONTWRITEBYTECODE set (as on our
+# machines) every process would otherwise compile pandas & co. from source, seconds each.
+
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv 2>&1 | grep -v "is ignored" || true
-	# Byte-compile at install time: with PYTHONDONTWRITEBYTECODE set (as on our machines)
-	# every process would otherwise compile pandas & co. from source, several seconds each.
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock -e . --no-deps
 	$(BIN)/python -c "import models, streamlit, altair, sqlmodel, playwright"
 	touch $(STAMP)
