@@ -6,7 +6,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
-DB ?=
 
 .PHONY: install lock run test lint format bench clean
 
