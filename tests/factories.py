@@ -12,6 +12,17 @@ from streamlit.testing.v1 import AppTest
 
 from models.db import open_engine
 from models.demo import load_demo
+from models.frames import (
+    EVIDENCE,
+    EVIDENCE_LINKS,
+    FORECASTS,
+    LEVELS,
+    LINKS,
+    QUESTIONS,
+    Frames,
+    conform,
+    empty,
+)
 from models.schemas import ForecastIn
 
 HEADER = "researcher,question,probability,as_of,capability,rationale,evidence,reconstructed"
@@ -85,3 +96,42 @@ def spec_views(node: Any) -> list[dict[str, Any]]:
         for value in node:
             found.extend(spec_views(value))
     return found
+
+
+# --- hand-built frames for domain tests ------------------------------------------------------------
+
+
+def fc(forecast_id: int, probability: float, as_of: str, **kw: Any) -> dict[str, Any]:
+    """One FORECASTS row: alice on question 1 ("Q1"), unconditional, recorded 2024-06-01."""
+    row: dict[str, Any] = {
+        "forecast_id": forecast_id,
+        "researcher": "alice",
+        "question_id": 1,
+        "question": "Q1",
+        "level": None,
+        "level_position": float("nan"),
+        "probability": probability,
+        "as_of": as_of,
+        "recorded_at": "2024-06-01",
+        "reconstructed": False,
+        "rationale": "",
+    }
+    row.update(kw)
+    return row
+
+
+def frames_of(
+    forecasts: list[dict[str, Any]],
+    links: tuple[dict[str, Any], ...] = (),
+    questions: tuple[dict[str, Any], ...] = (),
+    **parts: Any,
+) -> Frames:
+    """Frames from plain rows; ``parts`` may give ``evidence`` or ``levels`` frames."""
+    return Frames(
+        forecasts=conform(pd.DataFrame(forecasts), FORECASTS),
+        questions=conform(pd.DataFrame(list(questions)), QUESTIONS) if questions else empty(QUESTIONS),
+        evidence_links=conform(pd.DataFrame(list(links)), EVIDENCE_LINKS) if links else empty(EVIDENCE_LINKS),
+        evidence=parts.get("evidence", empty(EVIDENCE)),
+        levels=parts.get("levels", empty(LEVELS)),
+        links=empty(LINKS),
+    )

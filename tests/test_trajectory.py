@@ -40,39 +40,10 @@ from models.trajectory import (
     trajectory,
     value_at,
 )
+from tests.factories import fc, frames_of
 
 NOW = "2024-12-31"
 LN_999 = math.log(999)  # logit(0.999): the clipped log-odds of 100 %
-
-
-def fc(forecast_id: int, probability: float, as_of: str, **kw: Any) -> dict[str, Any]:
-    row = {
-        "forecast_id": forecast_id,
-        "researcher": "alice",
-        "question_id": 1,
-        "question": "Q1",
-        "level": None,
-        "level_position": float("nan"),
-        "probability": probability,
-        "as_of": as_of,
-        "recorded_at": "2024-06-01",
-        "reconstructed": False,
-        "rationale": "",
-    }
-    row.update(kw)
-    return row
-
-
-def frames_of(forecasts: list[dict[str, Any]], links: tuple = (), questions: tuple = (), **kw: Any) -> Frames:
-    parts = {"evidence": empty(EVIDENCE), "levels": empty(LEVELS)}
-    parts.update(kw)
-    return Frames(
-        forecasts=conform(pd.DataFrame(forecasts), FORECASTS),
-        questions=conform(pd.DataFrame(list(questions)), QUESTIONS) if questions else empty(QUESTIONS),
-        evidence_links=conform(pd.DataFrame(list(links)), EVIDENCE_LINKS) if links else empty(EVIDENCE_LINKS),
-        links=empty(LINKS),
-        **parts,
-    )
 
 
 ALICE = [fc(1, 0.2, "2024-01-01"), fc(2, 0.5, "2024-02-01"), fc(3, 0.3, "2024-03-01")]

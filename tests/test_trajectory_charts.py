@@ -49,25 +49,10 @@ from models.trajectory_charts import (
     trajectory_chart,
 )
 from models.updates import spread_history
+from tests.factories import fc
 
 NOW = "2024-12-31"
 LEVEL_SCALE = [("1x", 1.0), ("3x", 2.0), ("10x", 3.0)]
-
-
-def fc(forecast_id: int, probability: float, as_of: str, **kw: Any) -> dict[str, Any]:
-    row = {
-        "forecast_id": forecast_id,
-        "researcher": "alice",
-        "question_id": 1,
-        "question": "Q1",
-        "probability": probability,
-        "as_of": as_of,
-        "recorded_at": "2024-06-01",
-        "reconstructed": False,
-        "rationale": "",
-    }
-    row.update(kw)
-    return row
 
 
 def cond(forecast_id: int, probability: float, as_of: str, level: str, **kw: Any) -> dict[str, Any]:

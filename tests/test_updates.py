@@ -9,17 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.frames import (
-    EVIDENCE,
-    EVIDENCE_LINKS,
-    FORECASTS,
-    LEVELS,
-    LINKS,
-    QUESTIONS,
-    Frames,
-    conform,
-    empty,
-)
 from models.updates import (
     CONVERGED,
     DIVERGED,
@@ -32,26 +21,10 @@ from models.updates import (
     update_statistics,
     updates,
 )
+from tests.factories import fc, frames_of
 
 LN_999 = math.log(999)  # logit(0.999): the clipped log-odds of 100 %
 NOW = "2024-12-31"
-
-
-def fc(forecast_id: int, probability: float, as_of: str, **kw: Any) -> dict[str, Any]:
-    row = {
-        "forecast_id": forecast_id,
-        "researcher": "alice",
-        "question_id": 1,
-        "question": "Q1",
-        "level": None,
-        "probability": probability,
-        "as_of": as_of,
-        "recorded_at": "2024-06-01",
-        "reconstructed": False,
-        "rationale": "",
-    }
-    row.update(kw)
-    return row
 
 
 def link(
@@ -63,17 +36,6 @@ def link(
         "evidence": title or f"E{evidence_id}",
         "direction": direction,
     }
-
-
-def frames_of(forecasts: list[dict[str, Any]], links: tuple[dict[str, Any], ...] = ()) -> Frames:
-    return Frames(
-        forecasts=conform(pd.DataFrame(forecasts), FORECASTS),
-        questions=empty(QUESTIONS),
-        evidence_links=conform(pd.DataFrame(list(links)), EVIDENCE_LINKS) if links else empty(EVIDENCE_LINKS),
-        evidence=empty(EVIDENCE),
-        levels=empty(LEVELS),
-        links=empty(LINKS),
-    )
 
 
 def series(probabilities: list[float], start_id: int = 1, **kw: Any) -> list[dict[str, Any]]:
