@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, expect
 
 from models.db import open_engine
 from models.demo import load_demo
@@ -116,3 +117,26 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def save_screenshot(page: Page, tmp_path: Path, name: str) -> Path:
+    """Screenshot into ``tmp_path`` and, when ``CREDENCE_SCREENSHOTS=dir`` is set, into that dir
+    (how the README's images are made: ``CREDENCE_SCREENSHOTS=docs/img make test``)."""
+    path = tmp_path / name
+    page.screenshot(path=path)
+    target = os.environ.get("CREDENCE_SCREENSHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(target) / name)
+    return path
+
+
+def open_link(page: Page, app: App, link: str) -> None:
+    """Follow a deep link into the app.
+
+    The app is opened once first: until some session has run app.py's st.navigation, a
+    fresh server treats pages/ as Streamlit's old page folder and would run the page alone.
+    """
+    page.goto(app.url)
+    expect(page.get_by_role("heading", name="Log forecast")).to_be_visible(timeout=30_000)
+    page.goto(app.url + link)

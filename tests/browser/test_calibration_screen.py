@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import App
+from tests.browser.conftest import App, save_screenshot
 
 BRIER_NOTE = "Brier here is one-sided: 0 is best, 1 is worst (Fatebook shows the two-sided 0–2 form)."
 LINK = "/calibration?researchers=teal_heron,kestrel_q"
 #: Tall enough for the filters, the reliability diagram and the score table in one picture.
 VIEWPORT = {"width": 1280, "height": 1480}
-
-
-def _screenshot(page: Page, tmp_path: Path, name: str) -> Path:
-    path = tmp_path / name
-    page.screenshot(path=path)
-    target = os.environ.get("CREDENCE_SCREENSHOTS")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(target) / name)
-    return path
 
 
 @pytest.mark.browser
@@ -51,7 +39,7 @@ def test_a_link_to_the_calibration_page_shows_the_named_researchers(
     expect(charts.first).to_contain_text("teal_heron")
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
     page.wait_for_timeout(1_000)  # let the table's canvas and the chart fonts paint
-    shot = _screenshot(page, tmp_path, "calibration.png")
+    shot = save_screenshot(page, tmp_path, "calibration.png")
     assert shot.stat().st_size > 10_000
 
     page.get_by_text("Include reconstructed estimates").click()

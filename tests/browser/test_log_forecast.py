@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
 import subprocess
 import sys
 from datetime import date
@@ -14,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import App
+from tests.browser.conftest import App, save_screenshot
 
 RESEARCHER = "teal_heron"
 EVIDENCE = "Chain-of-thought faithfulness measurements"
@@ -34,15 +32,6 @@ def _pick(page: Page, label: str, option: str) -> None:
     box.click()
     box.fill(option[:30])
     page.get_by_role("option", name=option).first.click()
-
-
-def _screenshot(page: Page, tmp_path: Path, name: str) -> None:
-    path = tmp_path / name
-    page.screenshot(path=path)
-    target = os.environ.get("CREDENCE_SCREENSHOTS")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(target) / name)
 
 
 @pytest.mark.browser
@@ -83,7 +72,7 @@ def test_forecast_logged_in_the_browser_is_in_the_export(page: Page, app: App, t
     page.set_viewport_size({"width": 1280, "height": 1280})
     page.get_by_role("heading", name="Log forecast").scroll_into_view_if_needed()
     expect(success).to_be_in_viewport()
-    _screenshot(page, tmp_path, "log_forecast.png")
+    save_screenshot(page, tmp_path, "log_forecast.png")
 
     done = subprocess.run(
         [_credence(), "--db", app.db_url, "export", "csv", "-"], capture_output=True, text=True, check=True

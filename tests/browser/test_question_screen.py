@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import App
+from tests.browser.conftest import App, open_link, save_screenshot
 
 QUESTION = "Scheming arises before full automation of AI R&D"
 
@@ -18,9 +16,7 @@ QUESTION = "Scheming arises before full automation of AI R&D"
 @pytest.mark.browser
 def test_a_link_to_a_question_shows_its_estimates_and_history(page: Page, app: App, tmp_path: Path) -> None:
     page.set_viewport_size({"width": 1280, "height": 1400})
-    page.goto(app.url)  # run app.py's navigation once before a deep link (see test_calibration_screen)
-    expect(page.get_by_role("heading", name="Log forecast")).to_be_visible(timeout=30_000)
-    page.goto(f"{app.url}/questions?question={quote(QUESTION)}")
+    open_link(page, app, f"/questions?question={quote(QUESTION)}")
     expect(page.get_by_role("heading", name=QUESTION)).to_be_visible(timeout=30_000)
     expect(page.get_by_role("heading", name="Current estimates")).to_be_visible()
     expect(page.get_by_role("heading", name="Forecast history")).to_be_visible()
@@ -28,9 +24,4 @@ def test_a_link_to_a_question_shows_its_estimates_and_history(page: Page, app: A
     expect(tables.nth(2)).to_be_visible()  # the list, current estimates, history
     expect(tables.nth(1).locator("canvas").first).to_be_visible()
     page.wait_for_timeout(2000)  # the data grids draw onto their canvas after they appear
-    path = tmp_path / "question.png"
-    page.screenshot(path=path)
-    if target := os.environ.get("CREDENCE_SCREENSHOTS"):
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(target) / "question.png")
-    assert path.stat().st_size > 10_000
+    assert save_screenshot(page, tmp_path, "question.png").stat().st_size > 10_000

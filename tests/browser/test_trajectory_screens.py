@@ -7,16 +7,14 @@ directory too (``docs/img/trajectories.png`` and ``docs/img/compare.png`` come f
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import App
+from tests.browser.conftest import App, open_link, save_screenshot
 
 SCHEMERS = "Frontier AIs are schemers (at the stated capability level)"
 TRAJECTORY_LINK = "/trajectories?" + urlencode(
@@ -28,22 +26,8 @@ TRAJECTORY_VIEWPORT = {"width": 1280, "height": 1455}
 COMPARE_VIEWPORT = {"width": 1280, "height": 1800}
 
 
-def _screenshot(page: Page, tmp_path: Path, name: str) -> Path:
-    path = tmp_path / name
-    page.screenshot(path=path)
-    target = os.environ.get("CREDENCE_SCREENSHOTS")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(target) / name)
-    return path
-
-
 def _open(page: Page, app: App, link: str, heading: str) -> None:
-    # Open the app once first: until some session has run app.py's st.navigation, a fresh
-    # server treats pages/ as Streamlit's old page folder and would run a deep link alone.
-    page.goto(app.url)
-    expect(page.get_by_role("heading", name="Log forecast")).to_be_visible(timeout=30_000)
-    page.goto(app.url + link)
+    open_link(page, app, link)
     expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=30_000)
 
 
@@ -64,7 +48,7 @@ def test_a_link_to_a_trajectory_shows_the_question_levels_and_capability_view(
     expect(charts.nth(1)).to_contain_text("capability level")
     expect(page.get_by_test_id("stDataFrame").first).to_be_attached()
     page.wait_for_timeout(1_000)  # let the chart fonts paint
-    shot = _screenshot(page, tmp_path, "trajectories.png")
+    shot = save_screenshot(page, tmp_path, "trajectories.png")
     assert shot.stat().st_size > 10_000
 
     page.get_by_text("Log-odds axis").click()
@@ -86,7 +70,7 @@ def test_a_link_to_a_comparison_shows_the_tag_group_lines_and_tables(
     expect(page.get_by_test_id("stDataFrame")).to_have_count(4, timeout=30_000)
     expect(page.get_by_role("heading", name="How each researcher updates")).to_be_attached()
     page.wait_for_timeout(1_000)
-    shot = _screenshot(page, tmp_path, "compare.png")
+    shot = save_screenshot(page, tmp_path, "compare.png")
     assert shot.stat().st_size > 10_000
 
     page.get_by_text("Log-odds axis").click()
