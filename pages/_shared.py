@@ -10,9 +10,9 @@ is seen on the next rerun without recomputing anything otherwise.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import sqlalchemy as sa
 import streamlit as st
 from pydantic import ValidationError
 
@@ -21,6 +21,9 @@ from models.catalog import form_problems
 from models.db import data_version, database_url, open_engine, write_session
 from models.errors import CredenceError
 from models.frames import Frames
+
+if TYPE_CHECKING:  # pages never talk to the database directly; the engine is only passed on
+    import sqlalchemy as sa
 
 
 @st.cache_resource(show_spinner=False)
