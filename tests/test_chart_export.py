@@ -25,9 +25,9 @@ from models.chart_export import (
 )
 from models.cli import app
 from models.db import open_engine
-from models.demo import load_demo
 from models.errors import InputError, NotFound
 from models.frames import Frames
+from tests.factories import demo_database
 
 SCHEMERS = "Frontier AIs are schemers (at the stated capability level)"
 RSP = "A frontier lab publishes a responsible scaling policy by end of 2023"
@@ -56,11 +56,7 @@ def svg_size(data: bytes) -> tuple[int, int]:
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('charts') / 'demo.db'}"
-    eng = open_engine(url)
-    load_demo(eng)
-    eng.dispose()
-    return url
+    return demo_database(tmp_path_factory.mktemp("charts"))
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from models import interchange
 from models.db import open_engine
 from models.demo import load_demo
+from tests.factories import demo_database
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "writeup.py")
 RSP = "A frontier lab publishes a responsible scaling policy by end of 2023"
@@ -27,11 +28,7 @@ TABLE_DOWNLOADS = [
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('writeup') / 'demo.db'}"
-    eng = open_engine(url)
-    load_demo(eng)
-    eng.dispose()
-    return url
+    return demo_database(tmp_path_factory.mktemp("writeup"))
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 from models import queries
 from models.cli import app
 from models.db import open_engine
-from models.demo import load_demo
 from models.errors import InputError
 from models.frames import Frames
 from models.report import (
@@ -29,6 +28,7 @@ from models.report import (
     write_report,
 )
 from models.scoring import score_report
+from tests.factories import demo_database
 
 SCHEMERS = "Frontier AIs are schemers (at the stated capability level)"
 RSP = "A frontier lab publishes a responsible scaling policy by end of 2023"
@@ -102,11 +102,7 @@ def estimate_rows(section: str) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('report') / 'demo.db'}"
-    eng = open_engine(url)
-    load_demo(eng)
-    eng.dispose()
-    return url
+    return demo_database(tmp_path_factory.mktemp("report"))
 
 
 @pytest.fixture(scope="module")
