@@ -26,6 +26,10 @@ if TYPE_CHECKING:  # pages never talk to the database directly; the engine is on
     import sqlalchemy as sa
 
 
+#: How pages name "no capability level" (an unconditional forecast) in pickers.
+UNCONDITIONAL = "unconditional"
+
+
 @st.cache_resource(show_spinner=False)
 def _engine(url: str) -> sa.Engine:
     return open_engine(url)
@@ -185,3 +189,20 @@ def remember_list(key: str, values: list[str], everything: list[str] | None = No
     if everything is not None and set(values) >= set(everything):
         values = []
     remember(key, ",".join(_escape(v) for v in values))
+
+
+def level_picker(choices: list[str | None]) -> list[str | None] | None:
+    """A "Capability levels" multiselect kept in the URL (``?levels=``), shown only when some
+    forecast is conditional; None then, else the chosen levels (None = unconditional)."""
+    if not any(level is not None for level in choices):
+        return None
+    options = [UNCONDITIONAL if level is None else level for level in choices]
+    shown = st.multiselect(
+        "Capability levels",
+        options,
+        default=remembered_list("levels", options) or options,
+        key="levels",
+        help="Conditional forecasts: P(question | the world reaches this capability level).",
+    )
+    remember_list("levels", shown, options)
+    return [None if level == UNCONDITIONAL else level for level in shown]

@@ -27,7 +27,7 @@ from models.scoring import Scope, Scored, researcher_scores, select_scored, targ
 from pages import _shared as shared
 
 state = st.session_state
-UNCONDITIONAL = "unconditional"
+UNCONDITIONAL = shared.UNCONDITIONAL
 FINAL, UPDATES = "final forecasts", "all updates"
 BRIER_NOTE = "Brier here is one-sided: 0 is best, 1 is worst (Fatebook shows the two-sided 0–2 form)."
 NOTHING_SCORED = (

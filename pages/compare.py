@@ -35,7 +35,6 @@ from models.updates import (
 )
 from pages import _shared as shared
 
-UNCONDITIONAL = "unconditional"
 MAX_QUESTIONS = 12
 PERCENT = st.column_config.NumberColumn(format="percent")
 DAY = st.column_config.DatetimeColumn(format="YYYY-MM-DD")
@@ -111,18 +110,7 @@ researchers = st.multiselect(
 )
 shared.remember_list("researchers", researchers, everyone)
 choices = level_choices(view, question_ids)
-levels: list[str | None] | None = None
-if any(level is not None for level in choices):
-    level_options = [UNCONDITIONAL if level is None else level for level in choices]
-    shown = st.multiselect(
-        "Capability levels",
-        level_options,
-        default=shared.remembered_list("levels", level_options) or level_options,
-        key="levels",
-        help="Conditional forecasts: P(question | the world reaches this capability level).",
-    )
-    shared.remember_list("levels", shown, level_options)
-    levels = [None if level == UNCONDITIONAL else level for level in shown]
+levels = shared.level_picker(choices)
 LEVEL = ["level"] if levels is not None else []  # a column only when some forecast is conditional
 
 c1, c2, c3 = st.columns(3)

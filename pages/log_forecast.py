@@ -22,10 +22,9 @@ from models import entry, queries
 from models.db import database_url
 from models.errors import InputError
 from models.schemas import format_percent, parse_odds
-from pages._shared import engine, remember, remembered, researcher_picker, version
+from pages._shared import UNCONDITIONAL, engine, remember, remembered, researcher_picker, version
 
 NEW_QUESTION = "New question…"
-UNCONDITIONAL = "unconditional"
 DIRECTIONS = ["raised", "lowered", "no change"]
 EARLIEST = date(1900, 1, 1)
 #: Form fields whose problems are shown under their own widget (others go above Save).

@@ -25,7 +25,6 @@ from models.trajectory_charts import capability_chart, to_spec, trajectory_chart
 from models.updates import updates
 from pages import _shared as shared
 
-UNCONDITIONAL = "unconditional"
 PERCENT = st.column_config.NumberColumn(format="percent")
 POINTS = st.column_config.NumberColumn(format="%+.1f")
 DAY = st.column_config.DatetimeColumn(format="YYYY-MM-DD")
@@ -67,19 +66,8 @@ researchers = st.multiselect(
 shared.remember_list("researchers", researchers, everyone)
 
 choices = level_choices(view, [question_id])
-level_options = [UNCONDITIONAL if level is None else level for level in choices]
-levels: list[str | None] | None = None
-conditional = any(level is not None for level in choices)
-if conditional:
-    shown = st.multiselect(
-        "Capability levels",
-        level_options,
-        default=shared.remembered_list("levels", level_options) or level_options,
-        key="levels",
-        help="Conditional forecasts: P(question | the world reaches this capability level).",
-    )
-    shared.remember_list("levels", shown, level_options)
-    levels = [None if level == UNCONDITIONAL else level for level in shown]
+levels = shared.level_picker(choices)
+conditional = levels is not None
 
 log_odds = st.toggle(
     "Log-odds axis",
