@@ -9,7 +9,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
+from typer.testing import CliRunner, Result
 
+from models.cli import app as cli_app
 from models.db import open_engine
 from models.demo import load_demo
 from models.frames import (
@@ -135,3 +137,8 @@ def frames_of(
         levels=parts.get("levels", empty(LEVELS)),
         links=empty(LINKS),
     )
+
+
+def cli(db_url: str, *args: str) -> Result:
+    """``credence --db DB_URL ARGS…`` in-process (typer's CliRunner); stdout and stderr apart."""
+    return CliRunner().invoke(cli_app, ["--db", db_url, *args])

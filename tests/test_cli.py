@@ -14,13 +14,9 @@ from typer.testing import CliRunner
 from models.cli import app
 from models.db import open_engine
 from models.queries import forecasts_frame, questions_frame
-from tests.factories import forecasts_csv, good_csv
+from tests.factories import cli, forecasts_csv, good_csv
 
 runner = CliRunner()
-
-
-def cli(db_url: str, *args: str):  # type: ignore[no-untyped-def]
-    return runner.invoke(app, ["--db", db_url, *args])
 
 
 @pytest.fixture

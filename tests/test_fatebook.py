@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from models import fatebook
 from models.backup import backup
-from models.cli import app
 from models.db import open_engine
 from models.errors import InputError
 from models.queries import forecasts_frame, questions_frame, researchers_frame
+from tests.factories import cli
 
 #: Fatebook's export header: its own score columns and sharing columns sit among the ones we read.
 HEADER = (
@@ -284,12 +283,6 @@ def test_fatebook_times_are_read_as_utc(text, expected):
 
 
 # --- the CLI -------------------------------------------------------------------------------------
-
-runner = CliRunner()
-
-
-def cli(db_url: str, *args: str):  # type: ignore[no-untyped-def]
-    return runner.invoke(app, ["--db", db_url, *args])
 
 
 @pytest.fixture
