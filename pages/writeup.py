@@ -75,6 +75,15 @@ def _download(label: str, data: object, file_name: str, mime: str, key: str) -> 
     st.download_button(label, data=data, file_name=file_name, mime=mime, key=key, icon=":material/download:")  # type: ignore[arg-type]
 
 
+def _table_downloads(label: str, stem: str, as_csv: object, as_markdown: object, key: str) -> None:
+    """Side by side: the table as CSV (key ``KEY_csv``) and as Markdown (``KEY_md``)."""
+    left, right = st.columns(2)
+    with left:
+        _download(f"{label} (CSV)", as_csv, f"{stem}.csv", "text/csv", f"{key}_csv")
+    with right:
+        _download(f"{label} (Markdown)", as_markdown, f"{stem}.md", "text/markdown", f"{key}_md")
+
+
 st.title("Write-up export")
 st.caption(
     "Questions, estimates and update histories as Markdown for a forum post or a paper draft; "
@@ -168,42 +177,22 @@ with tables_tab:
     st.subheader("Update history")
     st.caption(f"Filters: {filt.describe()} — {len(h):,} forecasts.")
     st.dataframe(_history_table(url, data_version, filt), hide_index=True)
-    t1, t2 = st.columns(2)
-    with t1:
-        _download(
-            "Update history (CSV)",
-            lambda: report.history_csv(h, filt),
-            "credence-updates.csv",
-            "text/csv",
-            "download_history_csv",
-        )
-    with t2:
-        _download(
-            "Update history (Markdown)",
-            lambda: report.table_markdown(report.history_markdown(h, with_question=True), filt),
-            "credence-updates.md",
-            "text/markdown",
-            "download_history_md",
-        )
+    _table_downloads(
+        "Update history",
+        "credence-updates",
+        lambda: report.history_csv(h, filt),
+        lambda: report.table_markdown(report.history_markdown(h, with_question=True), filt),
+        "download_history",
+    )
     st.subheader("Standing estimates" + (f" on {filt.until}" if filt.until else ""))
     st.dataframe(_estimates_table(url, data_version, filt), hide_index=True)
-    t3, t4 = st.columns(2)
-    with t3:
-        _download(
-            "Estimates (CSV)",
-            lambda: report.estimates_csv(standing, filt),
-            "credence-estimates.csv",
-            "text/csv",
-            "download_estimates_csv",
-        )
-    with t4:
-        _download(
-            "Estimates (Markdown)",
-            lambda: report.table_markdown(report.estimates_markdown(standing, with_question=True), filt),
-            "credence-estimates.md",
-            "text/markdown",
-            "download_estimates_md",
-        )
+    _table_downloads(
+        "Estimates",
+        "credence-estimates",
+        lambda: report.estimates_csv(standing, filt),
+        lambda: report.table_markdown(report.estimates_markdown(standing, with_question=True), filt),
+        "download_estimates",
+    )
 
 with charts_tab:
     kind = st.selectbox("Chart", list(KIND_LABELS), format_func=KIND_LABELS.__getitem__, key="chart_kind")
