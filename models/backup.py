@@ -3,6 +3,11 @@
 The backup holds every row of every table (revisions and soft-deleted rows included),
 ordered by primary key, with sorted keys and no time of its own: an unchanged database
 always gives the same bytes, and restore → backup gives back an identical file.
+
+Bookkeeping tables (``data_version``, ``frame_cache``) are not backed up.  A backup names
+the schema revision it was made at; it restores into any Credence whose backed-up
+tables are still as they were then (revisions from :data:`TABLES_UNCHANGED_SINCE` to the
+newest), so a migration that adds only bookkeeping does not orphan older backups.
 """
 
 from __future__ import annotations
@@ -21,6 +26,11 @@ from models.tables import ALL_TABLES
 
 FORMAT = "credence-backup"
 VERSION = 1
+
+#: The oldest schema revision whose backed-up tables are exactly today's.  A migration
+#: that changes a table in ALL_TABLES must set this to its own revision
+#: (``tests/test_backup.py`` fails until it does).
+TABLES_UNCHANGED_SINCE = "0002"
 
 
 def _table(model: type[SQLModel]) -> sa.Table:
@@ -66,9 +76,11 @@ def restore(engine: sa.Engine, text: str, replace: bool = False) -> dict[str, in
         raise CredenceError(f"not a Credence backup: invalid JSON at line {err.lineno}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise CredenceError('not a Credence backup: the file has no "format": "credence-backup"')
-    if doc.get("schema") != head_revision():
+    schema = doc.get("schema")
+    if not isinstance(schema, str) or not TABLES_UNCHANGED_SINCE <= schema <= head_revision():
         raise CredenceError(
-            f"this backup is of schema {doc.get('schema')!r} but this Credence is at {head_revision()!r}; "
+            f"this backup is of schema {schema!r} but this Credence reads schemas "
+            f"{TABLES_UNCHANGED_SINCE!r} to {head_revision()!r}; "
             "restore it with the matching version of Credence, then upgrade"
         )
     if not replace and not is_empty(engine):

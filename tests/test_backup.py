@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 
@@ -74,3 +76,38 @@ def test_restore_with_replace_overwrites_and_new_rows_get_fresh_ids(engine):
 def test_restore_refuses_what_is_not_a_matching_backup(sqlite_engine, text, message):
     with pytest.raises(CredenceError, match=message.replace("(", r"\(")):
         restore(sqlite_engine, text)
+
+
+def test_a_backup_from_an_older_schema_with_the_same_tables_restores(engine, tmp_path):
+    from models.backup import TABLES_UNCHANGED_SINCE
+
+    interchange.import_file(engine, good_csv(), "forecasts")
+    doc = json.loads(backup(engine))
+    doc["schema"] = TABLES_UNCHANGED_SINCE  # as a Credence of that revision wrote it
+    older = json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    fresh = open_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    restore(fresh, older)
+    assert json.loads(backup(fresh))["tables"] == doc["tables"]
+
+
+def test_backed_up_tables_are_unchanged_since_the_revision_backups_are_read_from(tmp_path):
+    """Fails when a migration changes a backed-up table without moving TABLES_UNCHANGED_SINCE."""
+    from models.backup import TABLES_UNCHANGED_SINCE
+    from models.db import create_engine, migrate
+    from models.tables import ALL_TABLES
+
+    def columns(revision: str) -> dict[str, list[tuple[str, str, bool]]]:
+        eng = create_engine(f"sqlite:///{tmp_path / revision}.db")
+        migrate(eng, revision)
+        inspector = sa.inspect(eng)
+        out = {
+            m.__tablename__: [  # type: ignore[attr-defined]
+                (c["name"], str(c["type"]), c["nullable"])
+                for c in inspector.get_columns(m.__tablename__)  # type: ignore[attr-defined]
+            ]
+            for m in ALL_TABLES
+        }
+        eng.dispose()
+        return out
+
+    assert columns(TABLES_UNCHANGED_SINCE) == columns("head")
