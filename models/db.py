@@ -1,6 +1,6 @@
 """Database URL, engines, migrations and sessions.
 
-* The URL comes from :class:`Settings` (``CREDENCE_DATABASE_URL``, default
+* The URL comes from :class:`models.settings.Settings` (``CREDENCE_DATABASE_URL``, default
   ``sqlite:///data/credence.db``), read when asked for, never at import time.
 * :func:`open_engine` creates the SQLite file if needed, switches it to WAL with a busy
   timeout so several processes can write, and brings the schema up to date with Alembic
@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlmodel import Session
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_S = 60
@@ -31,15 +30,13 @@ _WRITE = "credence_write"
 _PG_MIGRATION_LOCK = 0x43524544  # "CRED": the advisory lock id held while migrating
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CREDENCE_")
-
-    database_url: str = "sqlite:///data/credence.db"
-
-
 def database_url(override: str | None = None) -> str:
     """``override`` if given, else ``CREDENCE_DATABASE_URL``, else the default SQLite file."""
-    return override or Settings().database_url
+    if override:
+        return override
+    from models.settings import Settings
+
+    return Settings().database_url
 
 
 def _sqlite_path(url: sa.URL) -> Path | None:
@@ -152,6 +149,8 @@ def open_engine(url: str | None = None) -> sa.Engine:
 
 def read_session(engine: sa.Engine) -> Session:
     """A session for reading; use one per action: ``with read_session(engine) as s:``."""
+    from sqlmodel import Session
+
     return Session(engine, expire_on_commit=False)
 
 
@@ -161,10 +160,32 @@ def write_session(engine: sa.Engine) -> Iterator[Session]:
 
     Each commit bumps the ``data_version`` counter, which readers use to invalidate caches.
     """
+    from sqlmodel import Session
+
     with Session(engine.execution_options(**{_WRITE: True}), expire_on_commit=False) as session:
         with session.begin():
             yield session
             session.execute(sa.text("UPDATE data_version SET version = version + 1 WHERE id = 1"))
+
+
+@contextmanager
+def derived_write(engine: sa.Engine, lock_wait_ms: int = 200) -> Iterator[sa.Connection]:
+    """A write transaction for derived data (caches) that does not move ``data_version``.
+
+    On SQLite it waits at most ``lock_wait_ms`` for the write lock, not the usual minute,
+    then raises :class:`sqlalchemy.exc.OperationalError`: a cache is not worth waiting
+    for an import to finish.
+    """
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else None
+        if raw is not None:
+            raw.execute(f"PRAGMA busy_timeout={lock_wait_ms}")
+        try:
+            with conn.execution_options(**{_WRITE: True}).begin():
+                yield conn
+        finally:
+            if raw is not None:
+                raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
 
 
 def data_version(engine: sa.Engine) -> int:

@@ -7,9 +7,11 @@ returned, and a forecast is hidden when its question or researcher is deleted.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from models import frame_cache
 from models import frames as fr
 
 _TIME_COLUMNS = ("as_of", "recorded_at", "created_at", "resolve_by", "resolved_at", "published")
@@ -42,29 +44,74 @@ WHERE f.deleted_at IS NULL AND q.deleted_at IS NULL AND r.deleted_at IS NULL {wh
 """
 
 
+#: Column types of a forecast query's non-text columns (``level_id`` is NaN when unconditional).
+_FORECAST_ID_DTYPES = {
+    "forecast_id": "int64",
+    "researcher_id": "int64",
+    "question_id": "int64",
+    "level_id": "float64",
+    "probability": "float64",
+    "reconstructed": "bool",
+}
+
+
+def _forecast_rows(engine: sa.Engine, sql: str) -> pd.DataFrame:
+    """The rows of a :data:`_FORECAST_SQL` query, sorted in the FORECASTS contract order."""
+    df = _frame(engine, sql).astype(_FORECAST_ID_DTYPES)
+    # Sorting here is several times faster than ORDER BY in SQLite for large tables.
+    return df.sort_values(["as_of", "recorded_at", "forecast_id"], kind="stable", ignore_index=True)
+
+
+def _lookup(ids: pd.Series, table: pd.DataFrame, column: str, missing: object) -> pd.Series:
+    """``table[column]`` for each of ``ids`` (``table`` indexed by id), ``missing`` where none.
+
+    Object dtype, as the frames contract has it (pandas would otherwise infer ``str``).
+    """
+    values = np.append(table[column].to_numpy(dtype="object"), np.array([missing], dtype="object"))
+    found = values[pd.Index(table.index).get_indexer(ids)]  # -1 (not found) takes ``missing``
+    return pd.Series(found, index=ids.index, dtype="object")
+
+
+def _named(engine: sa.Engine, df: pd.DataFrame) -> pd.DataFrame:
+    """Forecast rows with ids as a :data:`models.frames.FORECASTS` frame (names looked up).
+
+    Names are taken from small id-indexed tables as plain object arrays: mapping a
+    million ids through pandas would build string arrays only to convert them back.
+    """
+    names = _frame(engine, "SELECT id, handle FROM researcher").set_index("id")
+    titles = _frame(engine, "SELECT id, title FROM question").set_index("id")
+    levels = _frame(engine, "SELECT id, name, position FROM capability_level").set_index("id")
+    n = len(df)
+    rationale = df["rationale"] if "rationale" in df.columns else np.full(n, "", dtype="object")
+    out = pd.DataFrame(
+        {
+            "forecast_id": df["forecast_id"].to_numpy(dtype="int64"),
+            "researcher": _lookup(df["researcher_id"], names, "handle", None),
+            "question_id": df["question_id"].to_numpy(dtype="int64"),
+            "question": _lookup(df["question_id"], titles, "title", None),
+            "level": _lookup(df["level_id"], levels, "name", None),
+            "level_position": _lookup(df["level_id"], levels, "position", np.nan).astype("float64"),
+            "probability": df["probability"].to_numpy(dtype="float64"),
+            "as_of": df["as_of"].astype(fr.FORECASTS["as_of"]),
+            "recorded_at": df["recorded_at"].astype(fr.FORECASTS["recorded_at"]),
+            "reconstructed": df["reconstructed"].to_numpy(dtype="bool"),
+            "rationale": pd.Series(rationale, dtype="object", index=df.index),
+        },
+        index=df.index,
+    )
+    return fr.conform(out, fr.FORECASTS) if n == 0 else out.reset_index(drop=True)
+
+
 def forecasts_frame(engine: sa.Engine, *, rationale: bool = True, where: str = "") -> pd.DataFrame:
     """Current forecasts as a :data:`models.frames.FORECASTS` frame.
 
-    ``rationale=False`` skips the largest column when only numbers are needed (scoring);
-    ``where`` is an extra SQL condition on the aliases ``f``, ``q``, ``r`` (internal use).
-    Names (handle, title, level) are looked up from ids in pandas: creating a million
-    Python strings per query is what makes a large read slow.
+    ``rationale=False`` skips the largest column when only numbers are needed (its
+    values are then ""); ``where`` is an extra SQL condition on the aliases ``f``, ``q``,
+    ``r`` (internal use).  Names (handle, title, level) are looked up from ids in pandas:
+    creating a million Python strings per query is what makes a large read slow.
     """
     sql = _FORECAST_SQL.format(rationale=", f.rationale" if rationale else "", where=where)
-    df = _frame(engine, sql)
-    names = _frame(engine, "SELECT id, handle FROM researcher").set_index("id")["handle"]
-    titles = _frame(engine, "SELECT id, title FROM question").set_index("id")["title"]
-    levels = _frame(engine, "SELECT id, name, position FROM capability_level").set_index("id")
-    df["researcher"] = df["researcher_id"].map(names)
-    df["question"] = df["question_id"].map(titles)
-    df["level"] = df["level_id"].map(levels["name"])
-    df["level_position"] = df["level_id"].map(levels["position"])
-    df["reconstructed"] = df["reconstructed"].astype(bool)
-    if not rationale:
-        df["rationale"] = ""
-    # Sorting here is several times faster than ORDER BY in SQLite for large tables.
-    df = df.sort_values(["as_of", "recorded_at", "forecast_id"], kind="stable")
-    return fr.conform(df, fr.FORECASTS)
+    return _named(engine, _forecast_rows(engine, sql))
 
 
 def questions_frame(engine: sa.Engine) -> pd.DataFrame:
@@ -145,13 +192,21 @@ def load_frames(engine: sa.Engine) -> fr.Frames:
 
 
 def scoring_frames(engine: sa.Engine, include_reconstructed: bool = False) -> fr.Frames:
-    """Just what scoring needs: forecasts (without rationale) on questions resolved yes or no."""
+    """Just what scoring needs: forecasts (without rationale) on questions resolved yes or no.
+
+    The forecast rows are numbers only, so they are served from
+    :mod:`models.frame_cache` while the data is unchanged: ``credence scores`` on a
+    million forecasts then reads one BLOB instead of half a million rows.
+    """
     where = "AND q.outcome IN ('yes', 'no') AND f.as_of < q.resolved_at"
     if not include_reconstructed:
         where += " AND NOT f.reconstructed"
+    sql = _FORECAST_SQL.format(rationale="", where=where)
+    name = "scoring forecasts" + (" with reconstructed" if include_reconstructed else "")
+    rows = frame_cache.cached_frame(engine, name, sql, lambda: _forecast_rows(engine, sql))
     empty = fr.Frames.empty()
     return fr.Frames(
-        forecasts=forecasts_frame(engine, rationale=False, where=where),
+        forecasts=_named(engine, rows),
         questions=questions_frame(engine),
         evidence_links=empty.evidence_links,
         evidence=empty.evidence,

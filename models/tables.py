@@ -195,7 +195,24 @@ class DataVersion(SQLModel, table=True):
     version: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
 
 
-#: Every table, parents before children (the order backups are written and restored in).
+class FrameCache(SQLModel, table=True):
+    """A columnar copy of a query's result, valid while ``data_version`` has not moved.
+
+    Derived data only (see :mod:`models.frame_cache`): never backed up, rebuilt on demand.
+    ``fingerprint`` names what produced the payload (query text, schema, format), so a
+    changed query never reads an old entry.
+    """
+
+    __tablename__ = "frame_cache"
+
+    name: str = Field(sa_column=sa.Column(sa.String(100), primary_key=True))
+    data_version: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    fingerprint: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    payload: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+
+
+#: Every table of user data, parents before children (the order backups are written and
+#: restored in).  ``data_version`` and ``frame_cache`` are bookkeeping, not backed up.
 ALL_TABLES: list[type[SQLModel]] = [
     Researcher,
     CapabilityLevel,
