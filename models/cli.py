@@ -6,6 +6,7 @@ Errors the user can fix are printed without a traceback and exit with status 1.
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import sqlalchemy as sa
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from models.db import database_url, open_engine
 from models.errors import CredenceError, InputError
@@ -85,6 +85,8 @@ def engine(ctx: typer.Context) -> sa.Engine:
 @contextmanager
 def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
     """A progress callback drawing on standard error (silent when it is not a terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=None, transient=True, disable=not sys.stderr.isatty(),
@@ -348,7 +350,13 @@ def migrate(ctx: typer.Context) -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:
+        # The process is about to end: spare the interpreter its last full garbage
+        # collection over every object of the loaded libraries (about 0.1 s with pandas and
+        # SQLAlchemy loaded).  Reference counting still frees them; atexit handlers still run.
+        gc.freeze()
 
 
 if __name__ == "__main__":
