@@ -130,3 +130,17 @@ def test_installed_entry_point_uses_the_environment_database(tmp_path, good_file
     )
     assert len(listing.stdout.splitlines()) == 5
     assert json.dumps(listing.stdout)  # plain text, no progress bar noise when not a terminal
+
+
+def test_installed_entry_point_exits_1_with_the_message_on_bad_input(tmp_path):
+    exe = Path(sys.executable).with_name("credence")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("researcher,question,probability,as_of\nteal_heron,Q,140%,2024-01-01\n")
+    done = subprocess.run(
+        [str(exe), "--db", f"sqlite:///{tmp_path / 'x.db'}", "import", "forecasts", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "line 2" in done.stderr and "140%" in done.stderr and "Traceback" not in done.stderr
