@@ -223,7 +223,7 @@ def select_scored(
     is_final[:-1] = new_target[1:]
     is_final[-1:] = True
     held_until = np.where(is_final, resolved_at, np.roll(as_of, -1))
-    outcome = (questions["outcome"].to_numpy(dtype="object")[question_pos[rows]] == "yes").astype("int8")
+    outcome = (questions["outcome"].to_numpy(dtype="object") == "yes").astype("int8")[question_pos[rows]]
     probability = forecasts["probability"].to_numpy(dtype="float64")[rows]
 
     out = forecasts[_KEPT].take(rows).reset_index(drop=True)
