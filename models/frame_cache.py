@@ -43,7 +43,10 @@ def fingerprint(query_key: str) -> str:
 
 
 def encode(df: pd.DataFrame) -> bytes:
-    """``df``'s columns as an uncompressed ``.npz`` (UTC datetimes stored as naive UTC)."""
+    """``df``'s columns as an uncompressed ``.npz`` (UTC datetimes stored as naive UTC).
+
+    The index is not kept: :func:`decode` gives a RangeIndex.
+    """
     arrays: dict[str, np.ndarray] = {}
     for name, col in df.items():
         if isinstance(col.dtype, pd.DatetimeTZDtype):
