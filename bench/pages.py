@@ -12,6 +12,7 @@ which is what a person waits for after each click.  Target: warm < 0.5 s on 100,
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -34,6 +35,9 @@ from models.demo import load_demo  # noqa: E402
 from models.synthetic import write_synthetic  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
+# AppTest re-reads Streamlit's config on each run, which resets its log level; warnings
+# from bare mode say nothing about the timings, so this script shows errors only.
+logging.disable(logging.WARNING)
 
 
 def _fresh(path: Path) -> str:
@@ -115,6 +119,7 @@ def main() -> None:
             print(f"  {name:>6} {page.stem} …", end="\r", flush=True)
             results[(page.stem, name)] = time_page(page, opts.reruns)
 
+    print(" " * 60, end="\r")  # clear the last progress line
     print(f"AppTest run times in seconds: cold first run / median of {opts.reruns} warm reruns\n")
     head = f"{'page':<20}" + "".join(f"{name:>18}" for name in databases)
     print(head)
