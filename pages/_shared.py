@@ -17,9 +17,9 @@ import streamlit as st
 from pydantic import ValidationError
 
 from models import queries, store
-from models.catalog import form_problems
 from models.db import data_version, database_url, open_engine, write_session
 from models.errors import CredenceError
+from models.forms import form_problems
 from models.frames import Frames
 
 if TYPE_CHECKING:  # pages never talk to the database directly; the engine is only passed on

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from models import catalog, queries
+from models import catalog, history, queries
 from models.db import database_url, write_session
 from models.schemas import LevelIn
 from pages import _shared as shared
@@ -25,7 +25,7 @@ def _levels(url: str, version: int) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _deleted(url: str, version: int) -> pd.DataFrame:
-    return catalog.deleted_rows(shared.engine(), "capability_level")
+    return history.deleted_rows(shared.engine(), "capability_level")
 
 
 def _forget_positions() -> None:

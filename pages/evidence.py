@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from models import catalog
+from models import catalog, evidence_library
 from models.db import database_url, write_session
 from models.frames import Frames
 from models.schemas import EvidenceIn, format_time
@@ -55,17 +55,17 @@ USAGE_ORDER = ["researcher", "question", "level", "as_of", "direction", "from_pr
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _library(_frames: Frames, url: str, version: int) -> pd.DataFrame:
-    return catalog.evidence_library(_frames)
+    return evidence_library.evidence_library(_frames)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _usage(_frames: Frames, url: str, version: int, evidence_id: int) -> pd.DataFrame:
-    return catalog.evidence_usage(_frames, [evidence_id])
+    return evidence_library.evidence_usage(_frames, [evidence_id])
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _impact(_frames: Frames, url: str, version: int, evidence_id: int) -> pd.DataFrame:
-    usage = catalog.evidence_usage(_frames, [evidence_id])
+    usage = evidence_library.evidence_usage(_frames, [evidence_id])
     impact = evidence_impact(_frames, usage["question_id"].unique())
     return impact[impact["evidence_id"] == evidence_id].drop(columns=["evidence_id", "evidence"])
 

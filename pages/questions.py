@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from models import catalog, store
+from models import catalog, forms, history, store
 from models.db import database_url, write_session
 from models.frames import Frames
 from models.schemas import ResolutionIn, format_percent, format_time
@@ -91,12 +91,12 @@ def _estimates(_frames: Frames, url: str, version: int, question_id: int) -> pd.
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _history(url: str, version: int, question_id: int) -> pd.DataFrame:
-    return catalog.question_history(shared.engine(), question_id)
+    return history.question_history(shared.engine(), question_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _versions(url: str, version: int, question_id: int) -> pd.DataFrame:
-    return catalog.question_versions(shared.engine(), question_id)
+    return history.question_versions(shared.engine(), question_id)
 
 
 def _by() -> str:
@@ -110,7 +110,7 @@ def _by() -> str:
 def _save_forecast(forecast_id: int) -> None:
     def action() -> str:
         typed = {f: state.get(f"edit_{f}") for f in FORECAST_FIELDS}
-        edit = catalog.forecast_edit(state["_forecast_initial"], typed)
+        edit = forms.forecast_edit(state["_forecast_initial"], typed)
         if edit is None:
             return "Nothing changed."
         with write_session(shared.engine()) as s:
@@ -124,7 +124,7 @@ def _save_forecast(forecast_id: int) -> None:
 def _save_question(question_id: int) -> None:
     def action() -> str:
         typed = {f: state.get(f"q_{f}") for f in QUESTION_FIELDS}
-        edit = catalog.question_edit(state["_question_initial"], typed)
+        edit = forms.question_edit(state["_question_initial"], typed)
         if edit is None:
             return "Nothing changed."
         with write_session(shared.engine()) as s:
@@ -230,7 +230,7 @@ def _forecast_tools(history: pd.DataFrame, levels: list[str]) -> None:
         )
         return
     if state.get("_forecast_for") != fid or "edit_probability" not in state:
-        initial = catalog.forecast_form(row)
+        initial = forms.forecast_form(row)
         for field, value in initial.items():
             state[f"edit_{field}"] = value
         state["_forecast_initial"] = initial
@@ -269,7 +269,7 @@ def _forecast_tools(history: pd.DataFrame, levels: list[str]) -> None:
 
 def _question_editor(qid: int, row: pd.Series) -> None:
     if state.get("_question_for") != qid or "q_title" not in state:
-        initial = catalog.question_form(row)
+        initial = forms.question_form(row)
         for field, value in initial.items():
             state[f"q_{field}"] = value
         state["_question_initial"] = initial

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from models import catalog
+from models import catalog, history
 from models.db import database_url, write_session
 from models.schemas import ResearcherIn
 from pages import _shared as shared
@@ -19,7 +19,7 @@ state = st.session_state
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _deleted(url: str, version: int) -> pd.DataFrame:
-    return catalog.deleted_rows(shared.engine(), "researcher")
+    return history.deleted_rows(shared.engine(), "researcher")
 
 
 def _add() -> None:

@@ -117,3 +117,13 @@ def empty_engine(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[s
     eng = open_engine(sqlite_url)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def stocked(engine: sa.Engine) -> sa.Engine:
+    """``engine`` (both backends) holding the small forecasts file of ``factories.good_csv``."""
+    from models import interchange
+    from tests.factories import good_csv
+
+    interchange.import_file(engine, good_csv(), "forecasts")
+    return engine

@@ -1,4 +1,4 @@
-"""Curation: researchers, the capability scale, evidence, question lists, histories and form edits."""
+"""Curation: researchers, the capability scale, evidence items, question lists and links."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from pydantic import ValidationError
 
-from models import catalog, interchange, queries
+from models import catalog, queries
 from models.db import read_session, write_session
 from models.errors import InputError, NotFound
 from models.frames import EVIDENCE, EVIDENCE_LINKS, FORECASTS, LEVELS, LINKS, QUESTIONS, Frames, conform
-from models.schemas import EvidenceIn, ForecastEdit, LevelIn, QuestionEdit, ResearcherIn, ResolutionIn
-from models.store import edit_forecast, edit_question, researcher_by_handle, resolve_question, soft_delete
+from models.schemas import EvidenceIn, LevelIn, ResearcherIn
+from models.store import soft_delete
 from models.tables import CapabilityLevel
-from tests.factories import good_csv
 
 # --- writes (both backends) -------------------------------------------------------------------
 
@@ -192,12 +190,6 @@ def test_edit_evidence_of_a_missing_item_is_not_found(engine):
         catalog.edit_evidence(s, 99, EvidenceIn(title="A"))
 
 
-@pytest.fixture
-def stocked(engine):
-    interchange.import_file(engine, good_csv(), "forecasts")
-    return engine
-
-
 def test_add_question_link_refuses_a_missing_target_and_a_duplicate(stocked):
     with pytest.raises(InputError) as err, write_session(stocked) as s:
         catalog.add_question_link(s, 1, None)
@@ -208,66 +200,6 @@ def test_add_question_link_refuses_a_missing_target_and_a_duplicate(stocked):
         catalog.add_question_link(s, 1, 2)
     assert err.value.problems == ["target is already linked to this question"]
     assert len(queries.links_frame(stocked)) == 1
-
-
-# --- reads beyond the frames ------------------------------------------------------------------
-
-
-def test_question_history_keeps_deleted_forecasts_and_earlier_versions(stocked):
-    # Question 1 "Schemers at 3x": forecasts 1, 2 (teal_heron) and 3 (orrery).
-    with write_session(stocked) as s:
-        edit_forecast(s, 1, ForecastEdit(probability="5%", evidence="New paper [lowered]"), by="orrery")
-        soft_delete(s, "forecast", 2)
-    h = catalog.question_history(stocked, 1)
-    assert list(h.columns) == catalog.HISTORY_COLUMNS
-    rows = list(zip(h["forecast_id"], h["version"], h["state"], h["probability"], strict=True))
-    assert rows == [
-        (3, 1, "current", 0.02),
-        (1, 2, "current", 0.05),
-        (1, 1, "earlier version", 0.04),
-        (2, 1, "deleted", 0.03),
-    ]
-    current, old = h.iloc[1], h.iloc[2]
-    assert (current["evidence"], current["evidence_refs"]) == ("New paper (lowered)", "New paper [lowered]")
-    assert (old["evidence"], old["level"], old["replaced_by"]) == (
-        "Alignment-faking eval (raised)",
-        "3x AI R&D",
-        "orrery",
-    )
-    assert old["written_at"] < old["replaced_at"] <= current["written_at"]
-    assert pd.notna(h.iloc[3]["deleted_at"]) and pd.isna(current["deleted_at"])
-
-
-def test_question_history_leaves_out_forecasts_of_deleted_researchers(stocked):
-    with write_session(stocked) as s:
-        soft_delete(s, "researcher", researcher_by_handle(s, "orrery").id)  # type: ignore[arg-type]
-    assert catalog.question_history(stocked, 1)["forecast_id"].tolist() == [1, 2]
-
-
-def test_question_history_of_a_question_without_forecasts_is_empty(stocked):
-    assert catalog.question_history(stocked, 99).empty
-
-
-def test_question_versions_lists_edits_and_resolutions_newest_first(stocked):
-    with write_session(stocked) as s:
-        edit_question(s, 2, QuestionEdit(criteria="Published paper", tags="evals"), by="orrery")
-        resolve_question(
-            s, ResolutionIn(question="Eval published by 2025", outcome="yes", resolved_at="2025-01-05")
-        )
-    v = catalog.question_versions(stocked, 2)
-    assert v["version"].tolist() == [3, 2, 1]
-    assert v["state"].tolist() == ["current", "earlier version", "earlier version"]
-    assert v["outcome"].tolist() == ["yes", None, None]
-    assert v["criteria"].tolist() == ["Published paper", "Published paper", ""]
-    assert v["replaced_by"].tolist() == [None, "", "orrery"]
-
-
-def test_deleted_rows_lists_what_can_be_restored(stocked):
-    with write_session(stocked) as s:
-        eid = catalog.create_evidence(s, EvidenceIn(title="Gone")).id
-        soft_delete(s, "evidence", eid)
-    assert catalog.deleted_rows(stocked, "evidence")["label"].tolist() == ["Gone"]
-    assert catalog.deleted_rows(stocked, "researcher").empty
 
 
 # --- pure functions on hand-built frames ------------------------------------------------------
@@ -423,106 +355,3 @@ def test_question_links_read_both_ways():
     ]
     assert out["other_question_id"].tolist() == [2, 5]
     assert catalog.question_links(frames, 3).empty
-
-
-EVIDENCE_ = [
-    {"evidence_id": 7, "evidence": "Audit", "url": None, "published": "2024-05-01", "summary": ""},
-    {"evidence_id": 8, "evidence": "Unused", "url": None, "published": None, "summary": ""},
-]
-LINKS_ = [
-    {"forecast_id": 2, "evidence_id": 7, "evidence": "Audit", "direction": "raised", "note": ""},
-    {"forecast_id": 3, "evidence_id": 7, "evidence": "Audit", "direction": None, "note": ""},
-]
-
-
-def test_evidence_usage_shows_how_much_each_citing_forecast_moved():
-    out = catalog.evidence_usage(make_frames(FORECASTS_, QUESTIONS_, LINKS_, EVIDENCE_))
-    assert out["forecast_id"].tolist() == [3, 2]  # by as_of
-    assert out["direction"].tolist() == [None, "raised"]
-    assert out["change_points"].iloc[1] == pytest.approx(10.0)  # alice 10% → 20%
-    assert math.isnan(out["change_points"].iloc[0])  # bob's first forecast
-    assert out["researcher"].tolist() == ["bob", "alice"]
-
-
-def test_evidence_usage_of_one_item_and_of_an_uncited_item():
-    frames = make_frames(FORECASTS_, QUESTIONS_, LINKS_, EVIDENCE_)
-    assert len(catalog.evidence_usage(frames, [7])) == 2
-    assert catalog.evidence_usage(frames, [8]).empty
-
-
-def test_evidence_library_sums_usage_over_researchers():
-    out = catalog.evidence_library(make_frames(FORECASTS_, QUESTIONS_, LINKS_, EVIDENCE_)).set_index(
-        "evidence"
-    )
-    assert out.loc["Audit", ["n_citing", "n_researchers", "n_raised", "n_unstated"]].tolist() == [2, 2, 1, 1]
-    assert out.loc["Audit", "sum_change_points"] == pytest.approx(10.0)
-    assert out.loc["Unused", ["n_citing", "sum_change_points"]].tolist() == [0, 0.0]
-    assert out.loc["Audit", "kind"] == "paper"
-
-
-def test_evidence_library_of_an_empty_database_is_empty():
-    assert catalog.evidence_library(make_frames()).empty
-
-
-# --- form helpers -----------------------------------------------------------------------------
-
-ROW = {
-    "probability": 0.04,
-    "as_of": pd.Timestamp("2024-06-15", tz="UTC"),
-    "level": "3x",
-    "rationale": "priors",
-    "reconstructed": False,
-    "evidence_refs": "Eval [raised]",
-}
-
-
-def test_forecast_form_shows_percentages_and_iso_dates():
-    assert catalog.forecast_form(ROW) == {
-        "probability": "4%",
-        "as_of": "2024-06-15",
-        "capability": "3x",
-        "rationale": "priors",
-        "reconstructed": False,
-        "evidence": "Eval [raised]",
-    }
-
-
-def test_forecast_edit_of_an_untouched_form_is_none():
-    initial = catalog.forecast_form(ROW)
-    assert catalog.forecast_edit(initial, dict(initial)) is None
-
-
-def test_forecast_edit_holds_only_the_changed_fields():
-    initial = catalog.forecast_form(ROW)
-    edit = catalog.forecast_edit(initial, {**initial, "probability": "5%", "capability": ""})
-    assert edit == ForecastEdit(probability=0.05, clear_capability=True)
-
-
-def test_forecast_edit_refuses_a_future_date():
-    initial = catalog.forecast_form(ROW)
-    with pytest.raises(ValidationError) as err:
-        catalog.forecast_edit(initial, {**initial, "as_of": "2999-01-01"})
-    assert catalog.form_problems(err.value) == {"as_of": "2999-01-01 is in the future"}
-
-
-QROW = {
-    "question": "Q",
-    "criteria": "c",
-    "tags": ("a", "b"),
-    "resolve_by": pd.Timestamp("2026-01-01", tz="UTC"),
-}
-
-
-def test_question_edit_ignores_respaced_tags_and_clears_an_emptied_date():
-    initial = catalog.question_form(QROW)
-    assert initial == {"title": "Q", "criteria": "c", "tags": "a; b", "resolve_by": "2026-01-01"}
-    assert catalog.question_edit(initial, {**initial, "tags": "b;a"}) is None
-    edit = catalog.question_edit(initial, {**initial, "resolve_by": " ", "title": "Q2"})
-    assert edit == QuestionEdit(title="Q2", clear_resolve_by=True)
-
-
-def test_form_problems_of_input_errors_and_other_errors():
-    assert catalog.form_problems(InputError(["handle 'x' is already used"])) == {
-        "handle": "'x' is already used"
-    }
-    assert catalog.form_problems(NotFound("forecast 9 does not exist")) == {"": "forecast 9 does not exist"}

@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from models import catalog, queries
+from models import history, queries
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "researchers.py")
 
@@ -96,7 +96,7 @@ def test_a_deleted_researcher_can_be_restored_later(demo_engine):
     at.selectbox(key="researcher_pick").set_value(rid).run()
     at.button(key="delete_researcher").click().run()
     at = _app()  # a new session: no Undo, but the deleted list
-    assert catalog.deleted_rows(demo_engine, "researcher")["label"].tolist() == ["nightjar"]
+    assert history.deleted_rows(demo_engine, "researcher")["label"].tolist() == ["nightjar"]
     at.button(key=f"restore_researcher_{rid}").click().run()
     assert not at.exception
     assert "nightjar" in _names(demo_engine)

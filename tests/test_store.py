@@ -25,13 +25,7 @@ from models.store import (
     soft_delete,
 )
 from models.tables import ForecastEvidence
-from tests.factories import forecast_in, good_csv
-
-
-@pytest.fixture
-def stocked(engine):
-    interchange.import_file(engine, good_csv(), "forecasts")
-    return engine
+from tests.factories import forecast_in
 
 
 def test_create_forecast_links_new_evidence_with_its_direction(stocked):

@@ -1,0 +1,72 @@
+"""Edit forms: starting values, the edit that typed values amount to, and problems by field."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from models import forms
+from models.errors import InputError, NotFound
+from models.schemas import ForecastEdit, QuestionEdit
+
+ROW = {
+    "probability": 0.04,
+    "as_of": pd.Timestamp("2024-06-15", tz="UTC"),
+    "level": "3x",
+    "rationale": "priors",
+    "reconstructed": False,
+    "evidence_refs": "Eval [raised]",
+}
+
+
+def test_forecast_form_shows_percentages_and_iso_dates():
+    assert forms.forecast_form(ROW) == {
+        "probability": "4%",
+        "as_of": "2024-06-15",
+        "capability": "3x",
+        "rationale": "priors",
+        "reconstructed": False,
+        "evidence": "Eval [raised]",
+    }
+
+
+def test_forecast_edit_of_an_untouched_form_is_none():
+    initial = forms.forecast_form(ROW)
+    assert forms.forecast_edit(initial, dict(initial)) is None
+
+
+def test_forecast_edit_holds_only_the_changed_fields():
+    initial = forms.forecast_form(ROW)
+    edit = forms.forecast_edit(initial, {**initial, "probability": "5%", "capability": ""})
+    assert edit == ForecastEdit(probability=0.05, clear_capability=True)
+
+
+def test_forecast_edit_refuses_a_future_date():
+    initial = forms.forecast_form(ROW)
+    with pytest.raises(ValidationError) as err:
+        forms.forecast_edit(initial, {**initial, "as_of": "2999-01-01"})
+    assert forms.form_problems(err.value) == {"as_of": "2999-01-01 is in the future"}
+
+
+QROW = {
+    "question": "Q",
+    "criteria": "c",
+    "tags": ("a", "b"),
+    "resolve_by": pd.Timestamp("2026-01-01", tz="UTC"),
+}
+
+
+def test_question_edit_ignores_respaced_tags_and_clears_an_emptied_date():
+    initial = forms.question_form(QROW)
+    assert initial == {"title": "Q", "criteria": "c", "tags": "a; b", "resolve_by": "2026-01-01"}
+    assert forms.question_edit(initial, {**initial, "tags": "b;a"}) is None
+    edit = forms.question_edit(initial, {**initial, "resolve_by": " ", "title": "Q2"})
+    assert edit == QuestionEdit(title="Q2", clear_resolve_by=True)
+
+
+def test_form_problems_of_input_errors_and_other_errors():
+    assert forms.form_problems(InputError(["handle 'x' is already used"])) == {
+        "handle": "'x' is already used"
+    }
+    assert forms.form_problems(NotFound("forecast 9 does not exist")) == {"": "forecast 9 does not exist"}
