@@ -219,7 +219,8 @@ def export_markdown(
 ) -> None:
     """A Markdown report (criteria, estimates, update history, resolution) to paste into a write-up."""
     from models.queries import load_frames
-    from models.report import make_filter, write_report
+    from models.report import write_report
+    from models.report_filter import make_filter
 
     filt = make_filter(questions=question, tags=tag, researchers=researcher, since=since, until=until)
     frames = load_frames(engine(ctx))

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from models import chart_export, report
+from models import chart_export, report, report_filter, report_tables
 from models.db import database_url
 from models.entry import progress_step
 from models.errors import CredenceError, InputError
@@ -38,23 +38,23 @@ state = st.session_state
 # cache_resource, not cache_data: a rerun gets the same frames back instead of unpickling
 # 100,000 rows (and reformatting them for display) each time.  They are read-only.
 @st.cache_resource(show_spinner="Collecting update histories…", max_entries=8)
-def _history(url: str, at_version: int, filt: report.ReportFilter) -> pd.DataFrame:
-    return report.history(frames(), filt)
+def _history(url: str, at_version: int, filt: report_filter.ReportFilter) -> pd.DataFrame:
+    return report_filter.history(frames(), filt)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _history_table(url: str, at_version: int, filt: report.ReportFilter) -> pd.DataFrame:
-    return report.history_table(_history(url, at_version, filt), with_question=True)
+def _history_table(url: str, at_version: int, filt: report_filter.ReportFilter) -> pd.DataFrame:
+    return report_tables.history_table(_history(url, at_version, filt), with_question=True)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _standing(url: str, at_version: int, filt: report.ReportFilter) -> pd.DataFrame:
-    return report.standing_estimates(frames(), filt)
+def _standing(url: str, at_version: int, filt: report_filter.ReportFilter) -> pd.DataFrame:
+    return report_filter.standing_estimates(frames(), filt)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _estimates_table(url: str, at_version: int, filt: report.ReportFilter) -> pd.DataFrame:
-    return report.estimates_table(_standing(url, at_version, filt), with_question=True)
+def _estimates_table(url: str, at_version: int, filt: report_filter.ReportFilter) -> pd.DataFrame:
+    return report_tables.estimates_table(_standing(url, at_version, filt), with_question=True)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -67,7 +67,7 @@ def _chart(
 
 
 @st.cache_data(show_spinner="Writing the report…", max_entries=8)
-def _report(url: str, at_version: int, filt: report.ReportFilter, calibration: bool) -> str:
+def _report(url: str, at_version: int, filt: report_filter.ReportFilter, calibration: bool) -> str:
     return report.render_markdown(frames(), filt, calibration=calibration)
 
 
@@ -93,7 +93,7 @@ st.caption(
 
 fr = frames()
 url, data_version = database_url(), version()
-options = report.choices(fr)
+options = report_filter.choices(fr)
 
 c1, c2, c3 = st.columns(3)
 questions = c1.multiselect("Questions", options["questions"], key="questions", placeholder="All questions")
@@ -103,10 +103,10 @@ d1, d2 = st.columns(2)
 since = d1.date_input("Forecasts since", value=None, min_value=EARLIEST, key="since", format="YYYY-MM-DD")
 until = d2.date_input("Forecasts until", value=None, min_value=EARLIEST, key="until", format="YYYY-MM-DD")
 try:
-    filt = report.make_filter(
+    filt = report_filter.make_filter(
         questions=questions, tags=tags, researchers=researchers, since=since, until=until
     )
-    selected = report.report_questions(fr, filt)
+    selected = report_filter.report_questions(fr, filt)
 except InputError as err:
     for problem in err.problems:
         st.error(problem)
@@ -180,8 +180,8 @@ with tables_tab:
     _table_downloads(
         "Update history",
         "credence-updates",
-        lambda: report.history_csv(h, filt),
-        lambda: report.table_markdown(report.history_markdown(h, with_question=True), filt),
+        lambda: report_tables.history_csv(h, filt),
+        lambda: report_tables.table_markdown(report_tables.history_markdown(h, with_question=True), filt),
         "download_history",
     )
     st.subheader("Standing estimates" + (f" on {filt.until}" if filt.until else ""))
@@ -189,8 +189,10 @@ with tables_tab:
     _table_downloads(
         "Estimates",
         "credence-estimates",
-        lambda: report.estimates_csv(standing, filt),
-        lambda: report.table_markdown(report.estimates_markdown(standing, with_question=True), filt),
+        lambda: report_tables.estimates_csv(standing, filt),
+        lambda: report_tables.table_markdown(
+            report_tables.estimates_markdown(standing, with_question=True), filt
+        ),
         "download_estimates",
     )
 

@@ -17,16 +17,10 @@ from models.cli import app
 from models.db import open_engine
 from models.errors import InputError
 from models.frames import Frames
-from models.report import (
-    RECONSTRUCTED_MARK,
-    history,
-    history_csv,
-    make_filter,
-    md_link,
-    md_text,
-    render_markdown,
-    write_report,
-)
+from models.markdown import md_link, md_text
+from models.report import render_markdown, write_report
+from models.report_filter import history, make_filter
+from models.report_tables import RECONSTRUCTED_MARK, history_csv
 from models.scoring import score_report
 from tests.factories import demo_database
 
