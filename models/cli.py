@@ -344,6 +344,45 @@ def format_scores(report: dict[str, Any]) -> str:
 
 @app.command()
 @friendly
+def add(
+    ctx: typer.Context,
+    researcher: Annotated[str, typer.Argument(help="Handle of an existing researcher.")],
+    question: Annotated[str, typer.Argument(help="Title of an existing question.")],
+    probability: Annotated[str, typer.Argument(help='"4%", "0.04", or odds for:against such as "1:24".')],
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="When the belief held: a date or ISO 8601 time (default: now)."),
+    ] = None,
+    level: Annotated[
+        str | None, typer.Option("--at", metavar="LEVEL", help="Capability level it is conditional on.")
+    ] = None,
+    rationale: Annotated[str, typer.Option("--rationale", "-m", help="Why, in a sentence or two.")] = "",
+    evidence: Annotated[
+        list[str] | None,
+        typer.Option("--evidence", help='"Title" or "Title [raised|lowered|no_change]"; repeat for more.'),
+    ] = None,
+    reconstructed: Annotated[
+        bool, typer.Option("--reconstructed", help="Written down after the fact, not at the time.")
+    ] = False,
+) -> None:
+    """Log one forecast, as the Log forecast page does, and say how it moved the last estimate."""
+    from models.entry import forecast_from_text, save_forecast
+
+    data = forecast_from_text(
+        researcher=researcher,
+        question=question,
+        probability=probability,
+        as_of=as_of,
+        capability=level,
+        rationale=rationale,
+        evidence=evidence,
+        reconstructed=reconstructed,
+    )
+    typer.echo(save_forecast(engine(ctx), data).message())
+
+
+@app.command()
+@friendly
 def migrate(ctx: typer.Context) -> None:
     """Create the database or bring its schema up to date (the app and CLI also do this on open)."""
     eng = engine(ctx)

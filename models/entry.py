@@ -146,6 +146,51 @@ def forecast_input(
     return data
 
 
+def forecast_from_text(
+    *,
+    researcher: str,
+    question: str,
+    probability: str,
+    as_of: str | None = None,
+    capability: str | None = None,
+    rationale: str = "",
+    evidence: list[str] | None = None,
+    reconstructed: bool = False,
+) -> ForecastIn:
+    """A validated :class:`ForecastIn` from typed text (``credence add``), or :class:`InputError`.
+
+    ``probability`` is read as in a CSV file (``"4%"``, ``"0.04"``) or as odds for:against
+    (``"1:24"``); ``as_of`` is a date or ISO 8601 time, now when omitted; each ``evidence``
+    entry is ``"Title"`` or ``"Title [raised|lowered|no_change]"``.  Problems name their
+    field: ``probability 140% is above 100%``.
+    """
+    problems: list[str] = []
+    value: Any = probability
+    if ":" in probability:
+        try:
+            value = parse_odds(probability)
+        except ValueError as err:
+            problems.append(f"probability {err}")
+            value = 0.5  # checked already; keeps the other fields' problems coming
+    values = {
+        "researcher": researcher,
+        "question": question,
+        "capability": capability,
+        "probability": value,
+        "as_of": as_of if as_of is not None else datetime.now(UTC),
+        "reconstructed": reconstructed,
+        "rationale": rationale,
+        "evidence": "; ".join(evidence or []),
+    }
+    try:
+        data = ForecastIn.model_validate(values)
+    except ValidationError as err:
+        raise InputError(problems + _problems(err)) from None
+    if problems:
+        raise InputError(problems)
+    return data
+
+
 def question_input(
     title: str, criteria: str = "", tags: str = "", resolve_by: date | None = None
 ) -> QuestionIn:
