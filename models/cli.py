@@ -383,6 +383,35 @@ def add(
 
 @app.command()
 @friendly
+def resolve(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(help="Title of an existing question.")],
+    outcome: Annotated[str, typer.Argument(help="yes, no or annulled.")],
+    when: Annotated[
+        str | None, typer.Option("--when", help="When it resolved: a date or ISO 8601 time (default: now).")
+    ] = None,
+    level: Annotated[
+        str | None, typer.Option("--at", metavar="LEVEL", help="Capability level reached at resolution.")
+    ] = None,
+    note: Annotated[str, typer.Option("--note", "-m", help="How it was decided.")] = "",
+) -> None:
+    """Resolve a question, as the Questions page does; a changed resolution keeps the old one."""
+    from models.db import write_session
+    from models.entry import resolution_from_text
+    from models.schemas import format_time
+    from models.store import resolve_question
+
+    data = resolution_from_text(question=question, outcome=outcome, when=when, capability=level, note=note)
+    with write_session(engine(ctx)) as session:
+        resolve_question(session, data)
+    reached = f" at capability level {data.capability}" if data.capability else ""
+    typer.echo(
+        f"Resolved \u201c{data.question}\u201d as {data.outcome} on {format_time(data.resolved_at)}{reached}."
+    )
+
+
+@app.command()
+@friendly
 def migrate(ctx: typer.Context) -> None:
     """Create the database or bring its schema up to date (the app and CLI also do this on open)."""
     eng = engine(ctx)

@@ -30,6 +30,7 @@ from models.schemas import (
     EvidenceIn,
     ForecastIn,
     QuestionIn,
+    ResolutionIn,
     format_percent,
     format_time,
     messages,
@@ -189,6 +190,26 @@ def forecast_from_text(
     if problems:
         raise InputError(problems)
     return data
+
+
+def resolution_from_text(
+    *, question: str, outcome: str, when: str | None = None, capability: str | None = None, note: str = ""
+) -> ResolutionIn:
+    """A validated :class:`ResolutionIn` from typed text (``credence resolve``), or :class:`InputError`.
+
+    ``outcome`` is yes, no or annulled; ``when`` a date or ISO 8601 time, now when omitted.
+    """
+    values = {
+        "question": question,
+        "outcome": outcome,
+        "resolved_at": when if when is not None else datetime.now(UTC),
+        "capability": capability,
+        "note": note,
+    }
+    try:
+        return ResolutionIn.model_validate(values)
+    except ValidationError as err:
+        raise InputError(_problems(err)) from None
 
 
 def question_input(

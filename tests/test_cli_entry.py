@@ -1,9 +1,10 @@
-"""`credence add`: one forecast from the command line, validated like the Log forecast page's."""
+"""`credence add` and `credence resolve`: one forecast or resolution from the command line."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 
@@ -67,6 +68,38 @@ def test_add_refuses_bad_input_naming_each_field_and_writes_nothing(db_url, stoc
 def test_add_refuses_what_does_not_exist_and_writes_nothing(db_url, stocked, args, message):
     before = backup(stocked)
     result = cli(db_url, "add", *args)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert backup(stocked) == before
+
+
+def test_resolve_records_the_outcome_and_scores_follow(db_url, stocked):
+    result = cli(
+        db_url, "resolve", "Eval published by 2025", "yes", "--when", "2025-01-01", "-m", "published"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Resolved “Eval published by 2025” as yes on 2025-01-01.\n"
+    scores = json.loads(cli(db_url, "scores", "--json").stdout)
+    assert [(r["researcher"], r["brier"]) for r in scores["researchers"]] == [("orrery", pytest.approx(0.09))]
+
+
+def test_resolve_names_the_level_reached(db_url, stocked):
+    result = cli(db_url, "resolve", "Schemers at 3x", "no", "--when", "2025-06-01", "--at", "3x AI R&D")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith("at capability level 3x AI R&D.\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["Schemers at 3x", "maybe"], "outcome"),
+        (["Schemers at 3x", "yes", "--when", "2999-01-01"], "resolved_at 2999-01-01 is in the future"),
+        (["No such question", "yes"], "question 'No such question' does not exist"),
+    ],
+)
+def test_resolve_refuses_bad_input_and_writes_nothing(db_url, stocked, args, message):
+    before = backup(stocked)
+    result = cli(db_url, "resolve", *args)
     assert result.exit_code == 1
     assert message in result.stderr
     assert backup(stocked) == before
