@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import fcntl
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +48,24 @@ def _sqlite_path(url: sa.URL) -> Path | None:
     return Path(db)
 
 
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the SQLite file in WAL mode (a no-op when it already is; the mode is stored in the file).
+
+    When several processes open a new file at the same moment, all but one get "database
+    is locked" at once: SQLite does not apply the busy timeout to this switch.  The mode
+    only has to be set once, by whichever process wins, so the others retry briefly.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def create_engine(url: str) -> sa.Engine:
     """An engine for ``url`` without touching the schema (see :func:`open_engine`)."""
     parsed = sa.make_url(url)
@@ -62,8 +82,8 @@ def create_engine(url: str) -> sa.Engine:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+        _switch_to_wal(cur)
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
