@@ -74,7 +74,7 @@ def _lookup(ids: pd.Series, table: pd.DataFrame, column: str, missing: object) -
 
 
 def _named(engine: sa.Engine, df: pd.DataFrame) -> pd.DataFrame:
-    """Forecast rows with ids as a :data:`models.frames.FORECASTS` frame (names looked up).
+    """Forecast rows with ids (RangeIndex) as a :data:`models.frames.FORECASTS` frame.
 
     Names are taken from small id-indexed tables as plain object arrays: mapping a
     million ids through pandas would build string arrays only to convert them back.
@@ -82,9 +82,8 @@ def _named(engine: sa.Engine, df: pd.DataFrame) -> pd.DataFrame:
     names = _frame(engine, "SELECT id, handle FROM researcher").set_index("id")
     titles = _frame(engine, "SELECT id, title FROM question").set_index("id")
     levels = _frame(engine, "SELECT id, name, position FROM capability_level").set_index("id")
-    n = len(df)
-    rationale = df["rationale"] if "rationale" in df.columns else np.full(n, "", dtype="object")
-    out = pd.DataFrame(
+    rationale = df["rationale"] if "rationale" in df.columns else np.full(len(df), "", dtype="object")
+    return pd.DataFrame(
         {
             "forecast_id": df["forecast_id"].to_numpy(dtype="int64"),
             "researcher": _lookup(df["researcher_id"], names, "handle", None),
@@ -100,7 +99,6 @@ def _named(engine: sa.Engine, df: pd.DataFrame) -> pd.DataFrame:
         },
         index=df.index,
     )
-    return fr.conform(out, fr.FORECASTS) if n == 0 else out.reset_index(drop=True)
 
 
 def forecasts_frame(engine: sa.Engine, *, rationale: bool = True, where: str = "") -> pd.DataFrame:
