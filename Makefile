@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: install lock run test lint format bench clean
+.PHONY: install lock run test test-fast lint format bench clean
 
 install: $(STAMP)
 
@@ -33,10 +33,15 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
+# The inner loop: everything but the browser, concurrency and large-database tests (marked slow).
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not browser" -q -n 2
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff check --fix .

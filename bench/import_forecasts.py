@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.synthetic import write_synthetic  # noqa: E402
+from models.files.synthetic import write_synthetic  # noqa: E402
 
 
 def run(args: list[str]) -> float:

@@ -29,10 +29,10 @@ os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
 import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from models import interchange  # noqa: E402
-from models.db import open_engine  # noqa: E402
-from models.demo import load_demo  # noqa: E402
-from models.synthetic import write_synthetic  # noqa: E402
+from models import actions  # noqa: E402
+from models.actions import load_demo  # noqa: E402
+from models.files.synthetic import write_synthetic  # noqa: E402
+from models.store.db import open_engine  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 # AppTest re-reads Streamlit's config on each run, which resets its log level; warnings
@@ -76,7 +76,7 @@ def large_db(rows: int) -> str:
         ("forecasts", files.forecasts),
         ("resolutions", files.resolutions),
     ):
-        interchange.import_file(eng, file.read_bytes(), kind)
+        actions.import_file(eng, file.read_bytes(), kind)
     eng.dispose()
     done.touch()
     return url

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.synthetic import write_synthetic  # noqa: E402
+from models.files.synthetic import write_synthetic  # noqa: E402
 
 #: The baseline: read the CSVs, keep forecasts before resolution, take each target's last, Brier.
 BASELINE = """

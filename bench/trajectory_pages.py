@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/trajectory_pages.py [--rows 100000] [--runs 7]
 
-Builds a SQLite database from :mod:`models.synthetic` files through the real importer (once,
+Builds a SQLite database from :mod:`models.files.synthetic` files through the real importer (once,
 under bench/out/trajectory-pages-N/), loads the frames once (that cached load is excluded),
 then times the ``models`` calls each page makes on a rerun, from frames to the chart spec
 dicts (``to_spec``, as the pages draw them) and the tables.  Prints
@@ -31,15 +31,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models import catalog, interchange, queries  # noqa: E402
-from models.db import open_engine  # noqa: E402
-from models.frames import EVIDENCE, EVIDENCE_LINKS, LEVELS, Frames, conform  # noqa: E402
-from models.synthetic import write_synthetic  # noqa: E402
-from models.trajectory import (  # noqa: E402
+from models import actions  # noqa: E402
+from models.analysis import questions  # noqa: E402
+from models.analysis.trajectory import (  # noqa: E402
     capability_curve,
     capability_dates,
     choose_questions,
-    day_end,
     evidence_events,
     frames_for,
     group_line,
@@ -51,14 +48,7 @@ from models.trajectory import (  # noqa: E402
     trajectories,
     trajectory,
 )
-from models.trajectory_charts import (  # noqa: E402
-    capability_chart,
-    comparison_chart,
-    spread_chart,
-    to_spec,
-    trajectory_chart,
-)
-from models.updates import (  # noqa: E402
+from models.analysis.updates import (  # noqa: E402
     convergence,
     disagreement,
     evidence_impact,
@@ -66,6 +56,18 @@ from models.updates import (  # noqa: E402
     update_statistics,
     updates,
 )
+from models.charts.trajectory import (  # noqa: E402
+    capability_chart,
+    comparison_chart,
+    spread_chart,
+    to_spec,
+    trajectory_chart,
+)
+from models.files.synthetic import write_synthetic  # noqa: E402
+from models.format import day_end  # noqa: E402
+from models.frames import EVIDENCE, EVIDENCE_LINKS, LEVELS, Frames, conform  # noqa: E402
+from models.store import reads as queries  # noqa: E402
+from models.store.db import open_engine  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 TARGET_S = 0.3
@@ -88,7 +90,7 @@ def database(rows: int) -> str:
     eng = open_engine(url)
     for kind, file in (("questions", files.questions), ("forecasts", files.forecasts),
                        ("resolutions", files.resolutions)):  # fmt: skip
-        interchange.import_file(eng, file.read_bytes(), kind)
+        actions.import_file(eng, file.read_bytes(), kind)
     eng.dispose()
     done.touch()
     return url
@@ -149,7 +151,7 @@ def compare_page(
     frames: Frames, tag: str | None, group: bool, picked: list[int] | None = None, log_odds: bool = False
 ) -> dict[str, Any]:
     """What pages/compare.py computes on a rerun, every other filter at its default."""
-    catalog.question_tags(frames)
+    questions.question_tags(frames)
     if tag:
         tagged_questions(frames, tag)
     ids = choose_questions(frames, tag=tag, question_ids=picked, limit=MAX_QUESTIONS).question_ids
@@ -200,7 +202,7 @@ def main() -> None:
     busiest = int(counts.index[0])
     rich = with_levels_and_evidence(frames, busiest)
     busiest_title = str(frames.questions.set_index("question_id").loc[busiest, "question"])
-    tag = catalog.question_tags(frames)[0]
+    tag = questions.question_tags(frames)[0]
     default = choose_questions(frames).question_ids
     n_tagged = sum(tag in tags for tags in frames.questions["tags"])
     print(f"{len(frames.forecasts):,} forecasts, {frames.forecasts['researcher'].nunique()} researchers, "

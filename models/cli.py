@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import sqlalchemy as sa
 import typer
 
-from models.db import database_url, open_engine
 from models.errors import CredenceError, InputError
+from models.store.db import database_url, open_engine
 
 if TYPE_CHECKING:
-    from models.importer import ImportSummary
+    from models.batch import ImportSummary
 
 # Commands import what they use when they run (``from models import interchange`` inside
 # the function), so `credence scores` does not pay for loading the import machinery.
@@ -107,13 +107,14 @@ def _report(summary: ImportSummary) -> None:
 
 
 def _import(ctx: typer.Context, kind: str, file: Path) -> None:
-    from models import interchange
 
     if not file.is_file():
         raise CredenceError(f"{file}: no such file")
     with progress_bar() as progress:
         try:
-            summary = interchange.import_file(engine(ctx), file.read_bytes(), kind, progress=progress)
+            from models import actions
+
+            summary = actions.import_file(engine(ctx), file.read_bytes(), kind, progress=progress)
         except InputError as err:
             raise InputError(err.problems, source=str(file)) from None
     _report(summary)
@@ -159,7 +160,8 @@ def import_fatebook(
     ] = None,
 ) -> None:
     """Fatebook: its forecast export, or its spreadsheet layout (questionTitle,forecast,...; --researcher)."""
-    from models import fatebook
+    from models import actions
+    from models.files import fatebook
 
     if not file.is_file():
         raise CredenceError(f"{file}: no such file")
@@ -168,7 +170,7 @@ def import_fatebook(
         try:
             if not researcher and fatebook.layout(data) == fatebook.SPREADSHEET:
                 raise CredenceError(f"{file}: {fatebook.NO_RESEARCHER} with --researcher HANDLE")
-            summary = fatebook.import_fatebook(engine(ctx), data, researcher, progress=progress)
+            summary = actions.import_fatebook(engine(ctx), data, researcher, progress=progress)
         except InputError as err:
             raise InputError(err.problems, source=str(file)) from None
     _report(summary)
@@ -180,13 +182,13 @@ def export_csv(
     ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Where to write; - for standard output.")]
 ) -> None:
     """Current forecasts in the interchange format, with id and recorded_at (readable by import forecasts)."""
-    from models import interchange
+    from models import actions
 
     if str(file) == "-":
-        interchange.export_forecasts(engine(ctx), sys.stdout)
+        actions.export_forecasts(engine(ctx), sys.stdout)
         return
     with open(file, "w", encoding="utf-8", newline="") as out:
-        n = interchange.export_forecasts(engine(ctx), out)
+        n = actions.export_forecasts(engine(ctx), out)
     typer.echo(f"wrote {n} forecasts to {file}")
 
 
@@ -218,9 +220,9 @@ def export_markdown(
     calibration: Annotated[bool, typer.Option("--calibration", help="Add a calibration summary.")] = False,
 ) -> None:
     """A Markdown report (criteria, estimates, update history, resolution) to paste into a write-up."""
-    from models.queries import load_frames
-    from models.report import write_report
-    from models.report_filter import make_filter
+    from models.store.reads import load_frames
+    from models.writeup.filters import make_filter
+    from models.writeup.report import write_report
 
     filt = make_filter(questions=question, tags=tag, researchers=researcher, since=since, until=until)
     frames = load_frames(engine(ctx))
@@ -241,8 +243,8 @@ def export_chart(
     log_odds: Annotated[bool, typer.Option("--log-odds", help="Log-odds probability axis.")] = False,
 ) -> None:
     """One chart as a PNG or SVG image at publication size, with title and caption."""
-    from models.chart_export import build_chart, chart_format, make_request, save_chart
-    from models.queries import load_frames
+    from models.charts.export import build_chart, chart_format, make_request, save_chart
+    from models.store.reads import load_frames
 
     chart_format(file)
     request = make_request(
@@ -257,7 +259,7 @@ def export_chart(
 @friendly
 def backup(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="JSON file to write.")]) -> None:
     """Everything (all tables, revisions, deleted rows) as deterministic JSON."""
-    from models import backup as backup_mod
+    from models.store import backup as backup_mod
 
     file.write_text(backup_mod.backup(engine(ctx)), encoding="utf-8")
     typer.echo(f"wrote {file}")
@@ -273,11 +275,11 @@ def restore(
     ] = False,
 ) -> None:
     """Load a backup into an empty database (or replace everything with --replace)."""
-    from models import backup as backup_mod
+    from models import actions
 
     if not file.is_file():
         raise CredenceError(f"{file}: no such file")
-    counts = backup_mod.restore(engine(ctx), file.read_text(encoding="utf-8"), replace=replace)
+    counts = actions.restore(engine(ctx), file.read_text(encoding="utf-8"), replace=replace)
     typer.echo("restored " + ", ".join(f"{n} {t}" for t, n in counts.items() if n))
 
 
@@ -290,8 +292,8 @@ def demo(
     ] = False,
 ) -> None:
     """Load the demo data (invented researchers, AI-safety questions, 2023-2026)."""
-    from models.backup import is_empty
-    from models.demo import load_demo
+    from models.actions import load_demo
+    from models.store.backup import is_empty
 
     eng = engine(ctx)
     if if_empty and not is_empty(eng):
@@ -313,8 +315,8 @@ def scores(
     ] = False,
 ) -> None:
     """Calibration and scores against resolved outcomes (one-sided Brier: 0 best, 1 worst)."""
-    from models.queries import scoring_frames
-    from models.scoring import score_report
+    from models.analysis.scoring import score_report
+    from models.store.reads import scoring_frames
 
     frames = scoring_frames(engine(ctx), include_reconstructed=include_reconstructed)
     report = score_report(frames, include_reconstructed=include_reconstructed)
@@ -366,7 +368,8 @@ def add(
     ] = False,
 ) -> None:
     """Log one forecast, as the Log forecast page does, and say how it moved the last estimate."""
-    from models.entry import forecast_from_text, save_forecast
+    from models.actions import save_forecast
+    from models.forms import forecast_from_text
 
     data = forecast_from_text(
         researcher=researcher,
@@ -396,14 +399,12 @@ def resolve(
     note: Annotated[str, typer.Option("--note", "-m", help="How it was decided.")] = "",
 ) -> None:
     """Resolve a question, as the Questions page does; a changed resolution keeps the old one."""
-    from models.db import write_session
-    from models.entry import resolution_from_text
-    from models.schemas import format_time
-    from models.store import resolve_question
+    from models.actions import resolve_question
+    from models.format import format_time
+    from models.forms import resolution_from_text
 
     data = resolution_from_text(question=question, outcome=outcome, when=when, capability=level, note=note)
-    with write_session(engine(ctx)) as session:
-        resolve_question(session, data)
+    resolve_question(engine(ctx), data)
     reached = f" at capability level {data.capability}" if data.capability else ""
     typer.echo(
         f"Resolved \u201c{data.question}\u201d as {data.outcome} on {format_time(data.resolved_at)}{reached}."

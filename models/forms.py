@@ -1,4 +1,17 @@
-"""Edit forms: the values a form starts with, and the edit its typed values amount to.
+"""Forms: what people type in a page or a command, turned into validated input.
+
+Logging a forecast (:func:`forecast_input` from the Log forecast page, :func:`forecast_from_text`
+from ``credence add``), resolving, new questions and evidence, and the edit forms.
+
+Conventions
+-----------
+* Probabilities are fractions in [0, 1]; the form's percentage becomes one here, divided
+  exactly (``"12.3%"`` through :func:`models.schemas.parse_probability`, so 12.3 gives 0.123).
+* A date picked in the form means midnight UTC of that day, except the form's *today*,
+  which means now: a forecast logged today sorts after the earlier ones of the same day,
+  and a server whose local date runs ahead of UTC does not produce a time in the future.
+
+Edit forms: the values a form starts with, and the edit its typed values amount to.
 
 A page shows :func:`forecast_form` or :func:`question_form`, then turns what the person
 typed into a validated :class:`~models.schemas.ForecastEdit` or
@@ -10,13 +23,23 @@ so a page can show each message next to its input.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
 from pydantic import ValidationError
 
-from models.errors import CredenceError, InputError
-from models.schemas import ForecastEdit, QuestionEdit, format_percent, format_time, messages
+from models.errors import CredenceError, InputError, Problem
+from models.format import format_percent, format_time
+from models.schemas import (
+    EvidenceIn,
+    ForecastEdit,
+    ForecastIn,
+    QuestionEdit,
+    QuestionIn,
+    ResolutionIn,
+    parse_odds,
+)
 
 
 def forecast_form(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -83,9 +106,178 @@ def form_problems(error: ValidationError | CredenceError) -> dict[str, str]:
     """
     if isinstance(error, ValidationError):
         out: dict[str, str] = {}
-        for field, msg in messages(error):
-            out.setdefault(field, msg)
+        for problem in Problem.from_validation_error(error):
+            out.setdefault(problem.field, problem.message)
         return out
     if isinstance(error, InputError):
         return error.fields
     return {"": str(error)}
+
+
+#: How old a date must be before the form suggests ticking "Reconstructed estimate".
+RECONSTRUCTED_AFTER_DAYS = 30
+# --- describing a change ----------------------------------------------------------------------
+
+
+def suggest_reconstructed(as_of: date | datetime, today: date) -> bool:
+    """Whether ``as_of`` lies more than :data:`RECONSTRUCTED_AFTER_DAYS` days before ``today``.
+
+    An estimate dated well in the past is usually written down later from memory, and
+    scoring can leave such *reconstructed* estimates out.
+    """
+    day = as_of.astimezone(UTC).date() if isinstance(as_of, datetime) else as_of
+    return (today - day).days > RECONSTRUCTED_AFTER_DAYS
+
+
+def progress_step(stage: str, done: int, total: int) -> tuple[float, str]:
+    """``(fraction in [0, 1], text)`` for a progress bar, e.g. ``(0.5, "checking rows: 5,000 of 10,000")``."""
+    fraction = min(max(done / total, 0.0), 1.0) if total > 0 else 0.0
+    return fraction, f"{stage}: {done:,} of {total:,}"
+
+
+# --- form values to input ---------------------------------------------------------------------
+
+
+def _problems(err: ValidationError) -> list[Problem]:
+    return Problem.from_validation_error(err)
+
+
+def as_of_time(picked: date | None, today: date, now: datetime | None = None) -> date | datetime | None:
+    """The moment a picked date stands for: now if it is the form's ``today``, else the date itself."""
+    if picked == today:
+        return now or datetime.now(UTC)
+    return picked
+
+
+def forecast_input(
+    *,
+    researcher: str | None,
+    question: str | None,
+    capability: str | None = None,
+    percent: float | None = None,
+    odds: str | None = None,
+    as_of: date | None,
+    today: date,
+    reconstructed: bool = False,
+    rationale: str = "",
+    evidence: list[tuple[str, str | None]] | None = None,
+) -> ForecastIn:
+    """A validated :class:`ForecastIn` from the form, or :class:`InputError` naming each bad field.
+
+    ``odds`` (``"1:20"``), when given, is used instead of ``percent``; a problem with it is
+    reported on the field ``odds``.  Problems read ``probability 140% is above 100%``.
+    """
+    problems: list[Problem] = []
+    probability: Any = ""
+    if odds is not None:
+        try:
+            probability = parse_odds(odds)
+        except ValueError as err:
+            problems.append(Problem(str(err), "odds"))
+    elif percent is not None:
+        probability = f"{percent!r}%"
+    values = {
+        "researcher": researcher or "",
+        "question": question or "",
+        "capability": capability,
+        "probability": probability,
+        "as_of": as_of_time(as_of, today) if as_of is not None else "",
+        "reconstructed": reconstructed,
+        "rationale": rationale,
+        "evidence": [{"title": t, "direction": d} for t, d in evidence or []],
+    }
+    try:
+        data = ForecastIn.model_validate(values)
+    except ValidationError as err:
+        found = _problems(err)
+        if odds is not None:
+            found = [p for p in found if p.field != "probability"]
+        raise InputError(problems + found) from None
+    if problems:
+        raise InputError(problems)
+    return data
+
+
+def forecast_from_text(
+    *,
+    researcher: str,
+    question: str,
+    probability: str,
+    as_of: str | None = None,
+    capability: str | None = None,
+    rationale: str = "",
+    evidence: list[str] | None = None,
+    reconstructed: bool = False,
+) -> ForecastIn:
+    """A validated :class:`ForecastIn` from typed text (``credence add``), or :class:`InputError`.
+
+    ``probability`` is read as in a CSV file (``"4%"``, ``"0.04"``) or as odds for:against
+    (``"1:24"``); ``as_of`` is a date or ISO 8601 time, now when omitted; each ``evidence``
+    entry is ``"Title"`` or ``"Title [raised|lowered|no_change]"``.  Problems name their
+    field: ``probability 140% is above 100%``.
+    """
+    problems: list[Problem] = []
+    value: Any = probability
+    if ":" in probability:
+        try:
+            value = parse_odds(probability)
+        except ValueError as err:
+            problems.append(Problem(str(err), "probability"))
+            value = 0.5  # checked already; keeps the other fields' problems coming
+    values = {
+        "researcher": researcher,
+        "question": question,
+        "capability": capability,
+        "probability": value,
+        "as_of": as_of if as_of is not None else datetime.now(UTC),
+        "reconstructed": reconstructed,
+        "rationale": rationale,
+        "evidence": "; ".join(evidence or []),
+    }
+    try:
+        data = ForecastIn.model_validate(values)
+    except ValidationError as err:
+        raise InputError(problems + _problems(err)) from None
+    if problems:
+        raise InputError(problems)
+    return data
+
+
+def resolution_from_text(
+    *, question: str, outcome: str, when: str | None = None, capability: str | None = None, note: str = ""
+) -> ResolutionIn:
+    """A validated :class:`ResolutionIn` from typed text (``credence resolve``), or :class:`InputError`.
+
+    ``outcome`` is yes, no or annulled; ``when`` a date or ISO 8601 time, now when omitted.
+    """
+    values = {
+        "question": question,
+        "outcome": outcome,
+        "resolved_at": when if when is not None else datetime.now(UTC),
+        "capability": capability,
+        "note": note,
+    }
+    try:
+        return ResolutionIn.model_validate(values)
+    except ValidationError as err:
+        raise InputError(_problems(err)) from None
+
+
+def question_input(
+    title: str, criteria: str = "", tags: str = "", resolve_by: date | None = None
+) -> QuestionIn:
+    """A validated :class:`QuestionIn` (tags separated by ``;`` or ``,``), or :class:`InputError`."""
+    try:
+        return QuestionIn.model_validate(
+            {"title": title, "criteria": criteria, "tags": tags.replace(",", ";"), "resolve_by": resolve_by}
+        )
+    except ValidationError as err:
+        raise InputError(_problems(err)) from None
+
+
+def evidence_input(title: str, url: str = "") -> EvidenceIn:
+    """A validated :class:`EvidenceIn`, or :class:`InputError`."""
+    try:
+        return EvidenceIn.model_validate({"title": title, "url": url})
+    except ValidationError as err:
+        raise InputError(_problems(err)) from None

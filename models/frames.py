@@ -1,7 +1,7 @@
 """The DataFrames that the data layer hands to the domain layer.
 
 Domain modules (scoring, trajectories, update statistics, charts, reports) take these
-frames and nothing else: no session, no ORM rows.  ``models.store.load_frames`` builds
+frames and nothing else: no session, no ORM rows.  ``models.store.records.load_frames`` builds
 them from the database; tests build them by hand with :func:`empty` and plain dicts.
 
 Conventions

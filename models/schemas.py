@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from models.tables import Direction, EvidenceKind, Outcome
+from models.format import format_percent, format_time, parse_time
+from models.vocab import Direction, EvidenceKind, Outcome
 
 
 def _fail(message: str) -> PydanticCustomError:
@@ -26,11 +27,6 @@ def _fail(message: str) -> PydanticCustomError:
 
 
 # --- probabilities ----------------------------------------------------------------------------
-
-
-def format_percent(p: float) -> str:
-    """``0.37`` → ``"37%"``, ``0.005`` → ``"0.5%"``, ``1.4`` → ``"140%"`` (up to 4 significant digits)."""
-    return f"{p * 100:.4g}%"
 
 
 def parse_probability(value: Any) -> float:
@@ -80,30 +76,6 @@ def parse_odds(text: str) -> float:
 # --- times ------------------------------------------------------------------------------------
 
 
-def parse_time(value: Any) -> datetime:
-    """A timezone-aware UTC datetime from a ``datetime``, a ``date`` or ISO 8601 text.
-
-    A date means 00:00 UTC that day; a date-time without an offset is read as UTC.
-    """
-    if isinstance(value, datetime):
-        dt = value
-    elif isinstance(value, date):
-        dt = datetime.combine(value, time(0), tzinfo=UTC)
-    else:
-        text = str(value).strip()
-        if not text:
-            raise _fail("is required")
-        try:
-            dt = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-        except ValueError:
-            raise _fail(
-                f"{text!r} is not a date: write 2025-03-04, or a time like 2025-03-04T10:00:00Z"
-            ) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
-
-
 def _optional_time(value: Any) -> datetime | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -114,14 +86,6 @@ def _not_future(dt: datetime | None) -> datetime | None:
     if dt is not None and dt > datetime.now(UTC):
         raise _fail(f"{format_time(dt)} is in the future")
     return dt
-
-
-def format_time(dt: datetime) -> str:
-    """ISO 8601 in UTC: ``2025-03-04`` at midnight, else ``2025-03-04T10:00:00Z`` (microseconds if any)."""
-    dt = dt.astimezone(UTC)
-    if dt.time() == time(0):
-        return dt.date().isoformat()
-    return dt.replace(tzinfo=None).isoformat() + "Z"
 
 
 # --- small field types ------------------------------------------------------------------------
@@ -281,35 +245,3 @@ class QuestionEdit(Input):
     tags: Annotated[tuple[str, ...] | None, BeforeValidator(lambda v: None if v is None else _tags(v))] = None
     resolve_by: OptionalTime = None
     clear_resolve_by: bool = False
-
-
-# --- messages ---------------------------------------------------------------------------------
-
-_BUILTIN = {
-    "missing": "is required",
-    "string_too_short": "must not be empty",
-    "too_short": "must not be empty",
-    "string_too_long": "is too long",
-    "extra_forbidden": "is not a known field",
-    "float_parsing": "must be a number",
-    "int_parsing": "must be a whole number",
-    "bool_parsing": "must be true or false",
-}
-
-
-def messages(error: ValidationError) -> list[tuple[str, str]]:
-    """``(field, message)`` pairs for a validation error, e.g. ``("probability", "140% is above 100%")``."""
-    out = []
-    for err in error.errors():
-        loc = [str(p) for p in err["loc"]]
-        field = loc[0] if loc else ""
-        if field == "evidence" and len(loc) > 1:
-            field = "evidence"
-        msg = err["msg"] if err["type"] == "credence" else _BUILTIN.get(err["type"], err["msg"])
-        out.append((field, msg))
-    return out
-
-
-def describe(error: ValidationError) -> str:
-    """One line per problem: ``probability 140% is above 100%``."""
-    return "; ".join(f"{field} {msg}".strip() for field, msg in messages(error))

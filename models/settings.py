@@ -1,6 +1,6 @@
 """Configuration from the environment (``CREDENCE_*`` variables).
 
-Kept apart from :mod:`models.db` so that commands given ``--db`` never import
+Kept apart from :mod:`models.store.db` so that commands given ``--db`` never import
 pydantic-settings: every import counts for a command that runs in under a second.
 """
 

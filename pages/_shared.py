@@ -3,7 +3,7 @@
 Not a page itself (the leading underscore keeps it out of navigation and page tests).
 Caching: the engine is cached per database URL (``st.cache_resource``); frames are cached
 per (URL, data version) with ``st.cache_resource``, and every committed write moves the data
-version (``models.db.data_version``), so a write in this browser, another tab or the CLI
+version (``models.store.db.data_version``), so a write in this browser, another tab or the CLI
 is seen on the next rerun without recomputing anything otherwise.
 """
 
@@ -16,11 +16,12 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from models import queries, store
-from models.db import data_version, database_url, open_engine, write_session
-from models.errors import CredenceError
+from models import actions
+from models.errors import CredenceError, Problem
 from models.forms import form_problems
 from models.frames import Frames
+from models.store import reads as queries
+from models.store.db import data_version, database_url, open_engine
 
 if TYPE_CHECKING:  # pages never talk to the database directly; the engine is only passed on
     import sqlalchemy as sa
@@ -117,14 +118,14 @@ def problem(form: str, field: str) -> None:
     """The problem the last submit of ``form`` found with ``field``; call right below its input."""
     msg = st.session_state.get(f"_problems:{form}", {}).get(field)
     if msg:
-        st.error(f"{field} {msg}".strip())
+        st.error(str(Problem(msg, field)))
 
 
 def other_problems(form: str, shown: tuple[str, ...]) -> None:
     """The problems of ``form`` not shown under an input (``shown``), then its success message."""
     for field, msg in st.session_state.get(f"_problems:{form}", {}).items():
         if field not in shown:
-            st.error(f"{field} {msg}".strip())
+            st.error(str(Problem(msg, field)))
     done = st.session_state.pop(f"_done:{form}", None)
     if done:
         st.success(done)
@@ -135,22 +136,20 @@ def forget_problems(form: str) -> None:
 
 
 def _delete(kind: str, row_id: int, what: str) -> None:
-    with write_session(engine()) as s:
-        store.soft_delete(s, kind, row_id)
+    actions.delete(engine(), kind, row_id)
     st.session_state[f"_deleted:{kind}"] = (row_id, what)
     st.session_state.pop(f"_restored:{kind}", None)
 
 
 def restore_row(kind: str, row_id: int, what: str) -> None:
     """Undo the soft delete of a row (a button's ``on_click``)."""
-    with write_session(engine()) as s:
-        store.restore(s, kind, row_id)
+    actions.undo_delete(engine(), kind, row_id)
     st.session_state.pop(f"_deleted:{kind}", None)
     st.session_state[f"_restored:{kind}"] = what
 
 
 def delete_button(label: str, kind: str, row_id: int, what: str, key: str) -> None:
-    """A button that soft-deletes a row of ``kind`` (see ``models.store.DELETABLE``)."""
+    """A button that soft-deletes a row of ``kind`` (see ``models.store.records.DELETABLE``)."""
     st.button(label, key=key, on_click=_delete, args=(kind, row_id, what))
 
 

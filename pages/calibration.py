@@ -4,7 +4,7 @@ A reliability diagram (one researcher, several overlaid, or everyone pooled), th
 every researcher with their peers, coverage and the Murphy decomposition, the questions
 that hurt most, a sharpness histogram, and the last 12 months against all time.  Every
 filter is kept in the URL, so a link reopens the same view.  Which forecasts count and how
-each score is defined: :mod:`models.scoring` (and the README's "Scoring" section).
+each score is defined: :mod:`models.analysis.scoring` (and the README's "Scoring" section).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from models import calibration as cal
-from models.calibration_charts import reliability_chart, sharpness_chart
-from models.catalog import question_tags
-from models.db import database_url
+from models.analysis import calibration as cal
+from models.analysis.questions import question_tags
+from models.analysis.scoring import Scope, Scored, coverage, researcher_scores, select_scored, target_scores
+from models.charts.calibration import reliability_chart, sharpness_chart
+from models.format import parse_time
 from models.frames import Frames
-from models.schemas import parse_time
-from models.scoring import Scope, Scored, researcher_scores, select_scored, target_scores
+from models.store.db import database_url
 from pages import _shared as shared
 
 state = st.session_state
@@ -216,7 +216,7 @@ def _score_table(scored: Scored, targets: pd.DataFrame) -> pd.DataFrame:
     )
     return (
         scores.merge(cal.relative_scores(targets), on="researcher", how="left")
-        .merge(cal.coverage(scored), on="researcher", how="left")
+        .merge(coverage(scored), on="researcher", how="left")
         .merge(
             cal.murphy_decomposition(targets).drop(columns=["n_targets", "brier"]),
             on="researcher",

@@ -10,9 +10,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from models import catalog, history, queries
-from models.db import database_url, write_session
+from models import actions
 from models.schemas import LevelIn
+from models.store import history
+from models.store import reads as queries
+from models.store.db import database_url
 from pages import _shared as shared
 
 state = st.session_state
@@ -36,8 +38,7 @@ def _forget_positions() -> None:
 
 def _move(level_id: int, offset: int) -> None:
     def action() -> None:
-        with write_session(shared.engine()) as s:
-            catalog.move_level(s, level_id, offset)
+        actions.move_level(shared.engine(), level_id, offset)
         _forget_positions()
 
     shared.submit("order", action)
@@ -46,8 +47,7 @@ def _move(level_id: int, offset: int) -> None:
 def _save_positions(level_ids: list[int]) -> None:
     def action() -> str:
         positions = {i: state[f"position_{i}"] for i in level_ids if f"position_{i}" in state}
-        with write_session(shared.engine()) as s:
-            catalog.set_level_positions(s, positions)
+        actions.set_level_positions(shared.engine(), positions)
         _forget_positions()
         return "Saved the order."
 
@@ -61,8 +61,7 @@ def _add() -> None:
             position=state.get("new_level_position"),
             description=state.get("new_level_description") or "",
         )
-        with write_session(shared.engine()) as s:
-            catalog.create_level(s, data)
+        actions.create_level(shared.engine(), data)
         state["new_level_name"] = ""
         state["new_level_description"] = ""
         state["new_level_position"] = None

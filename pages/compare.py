@@ -12,10 +12,9 @@ from datetime import UTC, date, datetime
 
 import streamlit as st
 
-from models import catalog
-from models.trajectory import (
+from models.analysis import questions
+from models.analysis.trajectory import (
     choose_questions,
-    day_end,
     frames_for,
     group_line,
     level_choices,
@@ -24,8 +23,7 @@ from models.trajectory import (
     tagged_questions,
     trajectories,
 )
-from models.trajectory_charts import comparison_chart, spread_chart, to_spec
-from models.updates import (
+from models.analysis.updates import (
     convergence,
     disagreement,
     evidence_impact,
@@ -33,6 +31,8 @@ from models.updates import (
     update_statistics,
     updates,
 )
+from models.charts.trajectory import comparison_chart, spread_chart, to_spec
+from models.format import day_end
 from pages import _shared as shared
 
 MAX_QUESTIONS = 12
@@ -66,7 +66,7 @@ if frames.forecasts.empty:
 titles = frames.questions.set_index("question_id")["question"].to_dict()
 
 # --- which questions (kept in the URL) --------------------------------------------------------
-tags = catalog.question_tags(frames)
+tags = questions.question_tags(frames)
 left, right = st.columns([1, 3])
 tag = left.selectbox(
     "Tag", tags, index=shared.remembered("tag", tags), key="tag", placeholder="Any tag",

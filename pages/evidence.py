@@ -1,7 +1,7 @@
 """Evidence: the library of papers, results and observations that forecasts cite.
 
 For each item: which forecasts it moved and by how much (researcher, question, stated
-direction, change in points and log-odds, from ``models.updates``).  Add an item, edit one,
+direction, change in points and log-odds, from ``models.analysis.updates``).  Add an item, edit one,
 or delete it (with Undo); deleted items disappear from every forecast's evidence.
 """
 
@@ -12,12 +12,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from models import catalog, evidence_library
-from models.db import database_url, write_session
+from models import actions
+from models.analysis import evidence as evidence_library
+from models.analysis.updates import evidence_impact
+from models.format import format_time
 from models.frames import Frames
-from models.schemas import EvidenceIn, format_time
-from models.tables import EvidenceKind
-from models.updates import evidence_impact
+from models.schemas import EvidenceIn
+from models.store.db import database_url
+from models.vocab import EvidenceKind
 from pages import _shared as shared
 
 state = st.session_state
@@ -77,11 +79,10 @@ def _typed(prefix: str) -> EvidenceIn:
 def _add() -> None:
     def action() -> str:
         data = _typed("new_ev_")
-        with write_session(shared.engine()) as s:
-            item = catalog.create_evidence(s, data)
+        item_id = actions.create_evidence(shared.engine(), data)
         for f in FIELDS:
             state[f"new_ev_{f}"] = "other" if f == "kind" else ""
-        state["evidence_pick"] = item.id
+        state["evidence_pick"] = item_id
         return f"Added “{data.title}”."
 
     shared.submit("add", action)
@@ -90,8 +91,7 @@ def _add() -> None:
 def _save(evidence_id: int) -> None:
     def action() -> str:
         data = _typed("ev_")
-        with write_session(shared.engine()) as s:
-            catalog.edit_evidence(s, evidence_id, data)
+        actions.edit_evidence(shared.engine(), evidence_id, data)
         state["evidence_pick"] = evidence_id  # keep it selected under its new title
         return "Saved."
 

@@ -12,8 +12,10 @@ from datetime import date
 
 import streamlit as st
 
-from models import backup, entry, fatebook, interchange
+from models import actions, forms
 from models.errors import InputError
+from models.files import fatebook, interchange
+from models.store import backup
 from pages._shared import engine, version
 
 KINDS = {
@@ -34,7 +36,7 @@ def _progress_bar(text: str):  # type: ignore[no-untyped-def]
     bar = st.progress(0.0, text=text)
 
     def update(stage: str, done: int, total: int) -> None:
-        fraction, label = entry.progress_step(stage, done, total)
+        fraction, label = forms.progress_step(stage, done, total)
         bar.progress(fraction, text=label)
 
     return bar, update
@@ -53,8 +55,8 @@ def _summary(head: str, lines: list[str]) -> str:
 def _import(data: bytes, kind: str, **options):  # type: ignore[no-untyped-def]
     """The same import the CLI runs for ``credence import KIND FILE``."""
     if kind == "fatebook":
-        return fatebook.import_fatebook(engine(), data, researcher=fatebook_researcher or None, **options)
-    return interchange.import_file(engine(), data, kind, **options)
+        return actions.import_fatebook(engine(), data, researcher=fatebook_researcher or None, **options)
+    return actions.import_file(engine(), data, kind, **options)
 
 
 def _fatebook_layout(data: bytes) -> str | None:
@@ -146,7 +148,7 @@ st.subheader("Export")
 eng = engine()
 st.download_button(
     "Download forecasts (CSV)",
-    data=lambda: interchange.forecasts_csv(eng),
+    data=lambda: actions.forecasts_csv(eng),
     file_name="credence-forecasts.csv",
     mime="text/csv",
     key="download_forecasts",

@@ -18,10 +18,12 @@ from typing import Any
 
 import streamlit as st
 
-from models import entry, queries
-from models.db import database_url
-from models.errors import InputError
-from models.schemas import format_percent, parse_odds
+from models import actions, forms
+from models.errors import InputError, Problem
+from models.format import format_percent
+from models.schemas import parse_odds
+from models.store import reads as queries
+from models.store.db import database_url
 from pages._shared import UNCONDITIONAL, engine, remember, remembered, researcher_picker, version
 
 NEW_QUESTION = "New question…"
@@ -118,7 +120,7 @@ def _save() -> None:
         if last is not None and last[0] == values:
             return  # a second click on a forecast already saved
         try:
-            data = entry.forecast_input(
+            data = forms.forecast_input(
                 researcher=values["researcher"],
                 question=values["question"],
                 capability=values["capability"],
@@ -130,7 +132,7 @@ def _save() -> None:
                 rationale=values["rationale"],
                 evidence=list(values["evidence"]),
             )
-            saved = entry.save_forecast(eng, data, by=data.researcher)
+            saved = actions.save_forecast(eng, data, by=data.researcher)
         except InputError as err:
             problems = {"values": values, "fields": err.fields}
         else:
@@ -141,13 +143,13 @@ def _save() -> None:
 
 def _create_question() -> None:
     try:
-        data = entry.question_input(
+        data = forms.question_input(
             state.get("new_question_title") or "",
             state.get("new_question_criteria") or "",
             state.get("new_question_tags") or "",
             state.get("new_question_resolve_by"),
         )
-        entry.add_question(engine(), data, by=state.get("researcher") or "")
+        actions.add_question(engine(), data, by=state.get("researcher") or "")
     except InputError as err:
         state["question_errors"] = err.fields
         return
@@ -161,10 +163,10 @@ def _create_question() -> None:
 
 def _add_evidence() -> None:
     try:
-        data = entry.evidence_input(
+        data = forms.evidence_input(
             state.get("new_evidence_title") or "", state.get("new_evidence_url") or ""
         )
-        created = entry.add_evidence(engine(), data, by=state.get("researcher") or "")
+        created = actions.add_evidence(engine(), data, by=state.get("researcher") or "")
     except InputError as err:
         state["evidence_errors"] = err.fields
         return
@@ -186,7 +188,7 @@ def _problem(field: str) -> None:
     if not errors or field not in errors["fields"]:
         return
     if errors["values"].get(field) == _values().get(field):
-        st.error(f"{field} {errors['fields'][field]}")
+        st.error(str(Problem(errors["fields"][field], field)))
 
 
 def _other_problems() -> None:
@@ -194,13 +196,13 @@ def _other_problems() -> None:
     if errors and errors["values"] == _values():
         for field, msg in errors["fields"].items():
             if field not in FIELDS:
-                st.error(f"{field} {msg}".strip())
+                st.error(str(Problem(msg, field)))
 
 
 def _small_problem(kind: str, field: str) -> None:
     msg = (state.get(kind) or {}).get(field)
     if msg:
-        st.error(f"{field} {msg}")
+        st.error(str(Problem(msg, field)))
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -270,9 +272,9 @@ reconstructed = st.checkbox(
     key="reconstructed",
     help="Written down later, from memory or old notes; scoring can leave these out.",
 )
-if as_of and not reconstructed and entry.suggest_reconstructed(as_of, date.today()):
+if as_of and not reconstructed and forms.suggest_reconstructed(as_of, date.today()):
     st.info(
-        f"This date is more than {entry.RECONSTRUCTED_AFTER_DAYS} days ago. If you are writing down "
+        f"This date is more than {forms.RECONSTRUCTED_AFTER_DAYS} days ago. If you are writing down "
         "an estimate you held back then, tick **Reconstructed estimate**."
     )
 

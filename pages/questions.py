@@ -16,10 +16,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from models import catalog, forms, history, store
-from models.db import database_url, write_session
+from models import actions, forms
+from models.analysis import questions
+from models.format import format_percent, format_time
 from models.frames import Frames
-from models.schemas import ResolutionIn, format_percent, format_time
+from models.schemas import ResolutionIn
+from models.store import history
+from models.store.db import database_url
 from pages import _shared as shared
 
 state = st.session_state
@@ -76,17 +79,17 @@ def _listing(
     researcher: str | None,
     due: bool,
 ) -> pd.DataFrame:
-    return catalog.question_list(_frames, search, tags, status, researcher, due)
+    return questions.question_list(_frames, search, tags, status, researcher, due)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _tags(_frames: Frames, url: str, version: int) -> list[str]:
-    return catalog.question_tags(_frames)
+    return questions.question_tags(_frames)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _estimates(_frames: Frames, url: str, version: int, question_id: int) -> pd.DataFrame:
-    return catalog.current_estimates(_frames, question_id)
+    return questions.current_estimates(_frames, question_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -113,8 +116,7 @@ def _save_forecast(forecast_id: int) -> None:
         edit = forms.forecast_edit(state["_forecast_initial"], typed)
         if edit is None:
             return "Nothing changed."
-        with write_session(shared.engine()) as s:
-            store.edit_forecast(s, forecast_id, edit, by=_by())
+        actions.edit_forecast(shared.engine(), forecast_id, edit, by=_by())
         state["_forecast_for"] = None  # reload the form from what was saved
         return f"Saved forecast #{forecast_id}; its earlier version stays in the history."
 
@@ -127,8 +129,7 @@ def _save_question(question_id: int) -> None:
         edit = forms.question_edit(state["_question_initial"], typed)
         if edit is None:
             return "Nothing changed."
-        with write_session(shared.engine()) as s:
-            store.edit_question(s, question_id, edit, by=_by())
+        actions.edit_question(shared.engine(), question_id, edit, by=_by())
         state["_question_for"] = None
         state["question_pick"] = question_id  # keep it open under its new title
         return "Saved the question; its earlier version is listed under “Earlier versions”."
@@ -145,8 +146,7 @@ def _resolve(title: str) -> None:
             capability=state.get("resolve_capability") or None,
             note=state.get("resolve_note") or "",
         )
-        with write_session(shared.engine()) as s:
-            store.resolve_question(s, data, by=_by())
+        actions.resolve_question(shared.engine(), data, by=_by())
         return f"Resolved as {data.outcome} on {format_time(data.resolved_at)}."
 
     shared.submit("resolve", action)
@@ -154,8 +154,7 @@ def _resolve(title: str) -> None:
 
 def _reopen(question_id: int) -> None:
     def action() -> str:
-        with write_session(shared.engine()) as s:
-            store.reopen_question(s, question_id, by=_by(), note=state.get("reopen_note") or "")
+        actions.reopen_question(shared.engine(), question_id, by=_by(), note=state.get("reopen_note") or "")
         return "Re-opened; the resolution stays under “Earlier versions”."
 
     shared.submit("reopen", action)
@@ -163,8 +162,9 @@ def _reopen(question_id: int) -> None:
 
 def _add_link(question_id: int) -> None:
     def action() -> str:
-        with write_session(shared.engine()) as s:
-            catalog.add_question_link(s, question_id, state.get("link_target"), state.get("link_note") or "")
+        actions.link_questions(
+            shared.engine(), question_id, state.get("link_target"), state.get("link_note") or ""
+        )
         state["link_target"] = None
         state["link_note"] = ""
         return "Linked."
@@ -326,7 +326,7 @@ def _resolution(qid: int, row: pd.Series, levels: list[str]) -> None:
 
 
 def _links(frames: Frames, qid: int, titles: dict[int, str]) -> None:
-    links = catalog.question_links(frames, qid)
+    links = questions.question_links(frames, qid)
     for link in links.itertuples():
         left, right = st.columns([6, 1])
         left.markdown(link.reads + (f" — {link.note}" if link.note else ""))
@@ -399,7 +399,7 @@ def main() -> None:
     c1, c2, c3, c4 = st.columns([3, 2, 1, 2])
     search = c1.text_input("Search", key="q_search", placeholder="Words in the title, criteria or tags")
     tags = c2.multiselect("Tags", _tags(frames, url, version), key="q_tags_filter", placeholder="any tag")
-    status = c3.selectbox("Status", [ANY, *catalog.STATUSES], key="q_status")
+    status = c3.selectbox("Status", [ANY, *questions.STATUSES], key="q_status")
     handles = shared.researchers()["handle"].tolist()
     researcher = c4.selectbox("Forecast by", handles, index=None, key="q_researcher", placeholder="anyone")
     due = st.checkbox("Only questions due for resolution (resolve-by date passed, still open)", key="q_due")
@@ -414,7 +414,7 @@ def main() -> None:
         zip(frames.questions["question_id"], frames.questions["question"], strict=True)
     )
     listed = listing["question_id"].tolist()
-    wanted = catalog.find_question(frames, st.query_params.get("question"))
+    wanted = questions.find_question(frames, st.query_params.get("question"))
     qid: Any = st.selectbox(
         "Question",
         listed,

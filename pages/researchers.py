@@ -9,9 +9,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from models import catalog, history
-from models.db import database_url, write_session
+from models import actions
 from models.schemas import ResearcherIn
+from models.store import history
+from models.store.db import database_url
 from pages import _shared as shared
 
 state = st.session_state
@@ -25,8 +26,7 @@ def _deleted(url: str, version: int) -> pd.DataFrame:
 def _add() -> None:
     def action() -> str:
         data = ResearcherIn(handle=state.get("new_handle") or "", name=state.get("new_name") or "")
-        with write_session(shared.engine()) as s:
-            catalog.create_researcher(s, data)
+        actions.create_researcher(shared.engine(), data)
         state["new_handle"] = ""
         state["new_name"] = ""
         return f"Added {data.handle}."
@@ -36,8 +36,7 @@ def _add() -> None:
 
 def _rename(researcher_id: int, handle: str) -> None:
     def action() -> str:
-        with write_session(shared.engine()) as s:
-            catalog.rename_researcher(s, researcher_id, state.get("rename_name") or "")
+        actions.rename_researcher(shared.engine(), researcher_id, state.get("rename_name") or "")
         state["researcher_pick"] = researcher_id  # keep it selected under its new label
         return f"Renamed {handle}."
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from models.trajectory import (
+from models.analysis.trajectory import (
     capability_curve,
     capability_dates,
     choose_questions,
-    day_end,
     evidence_events,
     frames_for,
     level_choices,
@@ -21,8 +20,9 @@ from models.trajectory import (
     resolution_of,
     trajectory,
 )
-from models.trajectory_charts import capability_chart, to_spec, trajectory_chart
-from models.updates import updates
+from models.analysis.updates import updates
+from models.charts.trajectory import capability_chart, to_spec, trajectory_chart
+from models.format import day_end
 from pages import _shared as shared
 
 PERCENT = st.column_config.NumberColumn(format="percent")

@@ -15,10 +15,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from models import chart_export, report, report_filter, report_tables
-from models.db import database_url
-from models.entry import progress_step
+from models.charts import export as chart_export
 from models.errors import CredenceError, InputError
+from models.forms import progress_step
+from models.store.db import database_url
+from models.writeup import filters as report_filter
+from models.writeup import report
+from models.writeup import tables as report_tables
 from pages._shared import frames, version
 
 #: Reports with more questions than this are downloaded, not previewed on the page.

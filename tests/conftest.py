@@ -15,7 +15,8 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from models.db import open_engine
+from models import actions
+from models.store.db import open_engine
 
 PG_SERVER = os.environ.get("CREDENCE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_HINT = (
@@ -101,7 +102,7 @@ def sqlite_engine(sqlite_url: str) -> Iterator[sa.Engine]:
 @pytest.fixture
 def demo_engine(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
     """A SQLite file holding the demo data, named by CREDENCE_DATABASE_URL (as pages read it)."""
-    from models.demo import load_demo
+    from models.actions import load_demo
 
     monkeypatch.setenv("CREDENCE_DATABASE_URL", sqlite_url)
     eng = open_engine(sqlite_url)
@@ -122,8 +123,7 @@ def empty_engine(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[s
 @pytest.fixture
 def stocked(engine: sa.Engine) -> sa.Engine:
     """``engine`` (both backends) holding the small forecasts file of ``factories.good_csv``."""
-    from models import interchange
     from tests.factories import good_csv
 
-    interchange.import_file(engine, good_csv(), "forecasts")
+    actions.import_file(engine, good_csv(), "forecasts")
     return engine

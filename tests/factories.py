@@ -11,9 +11,8 @@ import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner, Result
 
+from models.actions import load_demo
 from models.cli import app as cli_app
-from models.db import open_engine
-from models.demo import load_demo
 from models.frames import (
     EVIDENCE,
     EVIDENCE_LINKS,
@@ -26,6 +25,7 @@ from models.frames import (
     empty,
 )
 from models.schemas import ForecastIn
+from models.store.db import open_engine
 
 HEADER = "researcher,question,probability,as_of,capability,rationale,evidence,reconstructed"
 

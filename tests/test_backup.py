@@ -7,18 +7,18 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from models import interchange
-from models.backup import backup, restore
-from models.db import open_engine, write_session
+from models import actions
 from models.errors import CredenceError
 from models.schemas import ForecastEdit
-from models.store import edit_forecast, soft_delete
+from models.store.backup import backup, restore
+from models.store.db import open_engine, write_session
+from models.store.records import edit_forecast, soft_delete
 from tests.factories import good_csv
 
 
 def fill(engine: sa.Engine) -> None:
     """Data with a revision and a soft-deleted row, which a backup must keep too."""
-    interchange.import_file(engine, good_csv(), "forecasts")
+    actions.import_file(engine, good_csv(), "forecasts")
     with write_session(engine) as s:
         edit_forecast(s, 1, ForecastEdit(probability=0.05, rationale="corrected"), by="teal_heron")
         soft_delete(s, "forecast", 2)
@@ -54,13 +54,13 @@ def test_restore_refuses_a_database_with_data(engine):
 def test_restore_with_replace_overwrites_and_new_rows_get_fresh_ids(engine):
     fill(engine)
     text = backup(engine)
-    interchange.import_file(
+    actions.import_file(
         engine, b"researcher,question,probability,as_of\nx,Later,0.5,2024-01-01\n", "forecasts"
     )
     restore(engine, text, replace=True)
     assert backup(engine) == text
     # Sequences were moved past restored ids, so new rows do not collide (PostgreSQL).
-    interchange.import_file(
+    actions.import_file(
         engine, b"researcher,question,probability,as_of\nx,Later,0.5,2024-01-01\n", "forecasts"
     )
 
@@ -79,9 +79,9 @@ def test_restore_refuses_what_is_not_a_matching_backup(sqlite_engine, text, mess
 
 
 def test_a_backup_from_an_older_schema_with_the_same_tables_restores(engine, tmp_path):
-    from models.backup import TABLES_UNCHANGED_SINCE
+    from models.store.backup import TABLES_UNCHANGED_SINCE
 
-    interchange.import_file(engine, good_csv(), "forecasts")
+    actions.import_file(engine, good_csv(), "forecasts")
     doc = json.loads(backup(engine))
     doc["schema"] = TABLES_UNCHANGED_SINCE  # as a Credence of that revision wrote it
     older = json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
@@ -92,9 +92,9 @@ def test_a_backup_from_an_older_schema_with_the_same_tables_restores(engine, tmp
 
 def test_backed_up_tables_are_unchanged_since_the_revision_backups_are_read_from(tmp_path):
     """Fails when a migration changes a backed-up table without moving TABLES_UNCHANGED_SINCE."""
-    from models.backup import TABLES_UNCHANGED_SINCE
-    from models.db import create_engine, migrate
-    from models.tables import ALL_TABLES
+    from models.store.backup import TABLES_UNCHANGED_SINCE
+    from models.store.db import create_engine, migrate
+    from models.store.tables import ALL_TABLES
 
     def columns(revision: str) -> dict[str, list[tuple[str, str, bool]]]:
         eng = create_engine(f"sqlite:///{tmp_path / revision}.db")

@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from models.calibration import calibration_intervals
-from models.calibration_charts import reliability_chart, sharpness_chart
+from models.analysis.calibration import calibration_intervals
+from models.charts.calibration import reliability_chart, sharpness_chart
 
 MADE = datetime(2026, 3, 1, tzinfo=UTC)
 CALIBRATION = pd.DataFrame(

@@ -8,13 +8,15 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from models import catalog, queries
-from models.db import read_session, write_session
+from models.analysis import questions
 from models.errors import InputError, NotFound
 from models.frames import EVIDENCE, EVIDENCE_LINKS, FORECASTS, LEVELS, LINKS, QUESTIONS, Frames, conform
 from models.schemas import EvidenceIn, LevelIn, ResearcherIn
-from models.store import soft_delete
-from models.tables import CapabilityLevel
+from models.store import curation as catalog
+from models.store import reads as queries
+from models.store.db import read_session, write_session
+from models.store.records import soft_delete
+from models.store.tables import CapabilityLevel
 
 # --- writes (both backends) -------------------------------------------------------------------
 
@@ -295,11 +297,11 @@ FRAMES = make_frames(FORECASTS_, QUESTIONS_)
     ],
 )
 def test_question_list_filters(filters, expected):
-    assert catalog.question_list(FRAMES, now=NOW, **filters)["question_id"].tolist() == expected
+    assert questions.question_list(FRAMES, now=NOW, **filters)["question_id"].tolist() == expected
 
 
 def test_question_list_counts_forecasts_and_researchers():
-    out = catalog.question_list(FRAMES, now=NOW).set_index("question_id")
+    out = questions.question_list(FRAMES, now=NOW).set_index("question_id")
     assert out.loc[1, ["n_forecasts", "n_researchers"]].tolist() == [3, 2]
     assert out.loc[5, ["n_forecasts", "n_researchers"]].tolist() == [0, 0]
     assert out.loc[1, "last_forecast"] == pd.Timestamp("2024-06-01", tz="UTC")
@@ -309,21 +311,21 @@ def test_question_list_counts_forecasts_and_researchers():
 
 
 def test_question_list_of_no_questions_is_empty():
-    out = catalog.question_list(
+    out = questions.question_list(
         make_frames(), search="x", tags=["a"], status="open", researcher="a", due=True
     )
-    assert out.empty and list(out.columns) == catalog.LIST_COLUMNS
+    assert out.empty and list(out.columns) == questions.LIST_COLUMNS
 
 
 def test_question_tags_are_sorted_and_unique():
-    assert catalog.question_tags(FRAMES) == ["alignment", "architecture", "governance", "scheming"]
+    assert questions.question_tags(FRAMES) == ["alignment", "architecture", "governance", "scheming"]
 
 
 @pytest.mark.parametrize(
     ("ref", "expected"), [("2", 2), ("RSP published", 3), ("99", None), ("", None), (None, None)]
 )
 def test_find_question_by_id_or_title(ref, expected):
-    assert catalog.find_question(FRAMES, ref) == expected
+    assert questions.find_question(FRAMES, ref) == expected
 
 
 def test_current_estimates_are_each_targets_last_forecast_with_its_change():
@@ -332,7 +334,7 @@ def test_current_estimates_are_each_targets_last_forecast_with_its_change():
         QUESTIONS_,
         levels=[{"level": "3x", "position": 2.0, "description": ""}],
     )
-    out = catalog.current_estimates(frames, 1)
+    out = questions.current_estimates(frames, 1)
     rows = list(zip(out["researcher"], out["level"], out["probability"], out["n_forecasts"], strict=True))
     assert rows == [("alice", None, 0.20, 2), ("bob", None, 0.30, 1), ("alice", "3x", 0.40, 1)]
     assert out["change_points"].iloc[0] == pytest.approx(10.0)
@@ -348,10 +350,10 @@ def test_question_links_read_both_ways():
             {"link_id": 2, "source_question_id": 5, "target_question_id": 1, "note": ""},
         ],
     )
-    out = catalog.question_links(frames, 1)
+    out = questions.question_links(frames, 1)
     assert out["reads"].tolist() == [
         "P(Schemers at 3x) moved mostly because P(Neuralese before automation) moved",
         "P(Lab audit) moved mostly because P(Schemers at 3x) moved",
     ]
     assert out["other_question_id"].tolist() == [2, 5]
-    assert catalog.question_links(frames, 3).empty
+    assert questions.question_links(frames, 3).empty

@@ -13,8 +13,8 @@ import pytest
 import vl_convert as vlc
 from typer.testing import CliRunner
 
-from models import chartstyle, queries
-from models.chart_export import (
+from models.charts import style as chartstyle
+from models.charts.export import (
     SCALE,
     build_chart,
     chart_bytes,
@@ -24,9 +24,10 @@ from models.chart_export import (
     save_chart,
 )
 from models.cli import app
-from models.db import open_engine
 from models.errors import InputError, NotFound
 from models.frames import Frames
+from models.store import reads as queries
+from models.store.db import open_engine
 from tests.factories import demo_database
 
 SCHEMERS = "Frontier AIs are schemers (at the stated capability level)"

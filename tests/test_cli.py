@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from models.cli import app
-from models.db import open_engine
-from models.queries import forecasts_frame, questions_frame
+from models.store.db import open_engine
+from models.store.reads import forecasts_frame, questions_frame
 from tests.factories import cli, forecasts_csv, good_csv
 
 runner = CliRunner()
@@ -113,6 +113,7 @@ def test_demo_loads_once_and_if_empty_skips_a_database_with_data(sqlite_url):
     assert "already present" in cli(sqlite_url, "demo").stdout
 
 
+@pytest.mark.slow
 def test_installed_entry_point_uses_the_environment_database(tmp_path, good_file):
     exe = Path(sys.executable).with_name("credence")
     env = {**os.environ, "CREDENCE_DATABASE_URL": f"sqlite:///{tmp_path / 'env.db'}"}
@@ -132,6 +133,7 @@ def test_installed_entry_point_uses_the_environment_database(tmp_path, good_file
     assert json.dumps(listing.stdout)  # plain text, no progress bar noise when not a terminal
 
 
+@pytest.mark.slow
 def test_installed_entry_point_exits_1_with_the_message_on_bad_input(tmp_path):
     exe = Path(sys.executable).with_name("credence")
     bad = tmp_path / "bad.csv"

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from models.backup import backup
+from models.store.backup import backup
 from tests.factories import cli
 
 
@@ -51,7 +51,7 @@ def test_add_refuses_bad_input_naming_each_field_and_writes_nothing(db_url, stoc
     result = cli(db_url, "add", "teal_heron", "Schemers at 3x", "140%", "--as-of", "2999-01-01")
     assert result.exit_code == 1
     assert "probability 140% is above 100%" in result.stderr
-    assert "as_of 2999-01-01 is in the future" in result.stderr
+    assert "as of 2999-01-01 is in the future" in result.stderr
     assert "Traceback" not in result.output
     assert backup(stocked) == before
 
@@ -93,7 +93,7 @@ def test_resolve_names_the_level_reached(db_url, stocked):
     ("args", "message"),
     [
         (["Schemers at 3x", "maybe"], "outcome"),
-        (["Schemers at 3x", "yes", "--when", "2999-01-01"], "resolved_at 2999-01-01 is in the future"),
+        (["Schemers at 3x", "yes", "--when", "2999-01-01"], "resolved at 2999-01-01 is in the future"),
         (["No such question", "yes"], "question 'No such question' does not exist"),
     ],
 )

@@ -8,12 +8,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from models.actions import import_file, load_demo
+from models.analysis.scoring import score_report
 from models.cli import app
-from models.db import open_engine
-from models.demo import load_demo
-from models.interchange import import_file
-from models.queries import load_frames, questions_frame
-from models.scoring import score_report
+from models.store.db import open_engine
+from models.store.reads import load_frames, questions_frame
 from tests.factories import forecasts_csv
 
 runner = CliRunner()

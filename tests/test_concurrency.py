@@ -7,9 +7,14 @@ import sys
 import time
 from pathlib import Path
 
-from models.db import create_engine, current_revision, head_revision, open_engine
-from models.queries import forecasts_frame
+import pytest
+
+from models.store.db import create_engine, current_revision, head_revision, open_engine
+from models.store.reads import forecasts_frame
 from tests.factories import forecasts_csv
+
+#: Several processes at once: slow, and run by `make test`, not `make test-fast`.
+pytestmark = pytest.mark.slow
 
 
 def test_four_processes_importing_into_one_new_sqlite_file_all_succeed(tmp_path: Path):
@@ -44,7 +49,7 @@ def test_four_processes_importing_into_one_new_sqlite_file_all_succeed(tmp_path:
 #: the same new file at the same moment.
 OPEN_TOGETHER = """
 import sys, time
-from models.db import open_engine
+from models.store.db import open_engine
 start, step, urls = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
 for k, url in enumerate(urls):
     time.sleep(max(0.0, start + k * step - time.time()))

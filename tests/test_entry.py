@@ -6,10 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from models import entry, queries
+from models import actions, forms
+from models.batch import ImportBatch
 from models.errors import InputError
-from models.importer import ImportBatch, apply_batch
+from models.format import describe_change
 from models.schemas import QuestionIn, ResearcherIn
+from models.store import reads as queries
+from models.store.bulk import apply_batch
 
 TODAY = date(2025, 6, 15)
 
@@ -26,12 +29,12 @@ TODAY = date(2025, 6, 15)
     ],
 )
 def test_describe_change_in_points_and_log_odds(prev: float, new: float, text: str) -> None:
-    assert entry.describe_change(prev, new) == text
+    assert describe_change(prev, new) == text
 
 
 def test_describe_change_clips_certainty_to_finite_log_odds() -> None:
     # logit(0.999) - logit(0.5) = ln(999) = 6.9; without clipping it would be infinite.
-    assert entry.describe_change(0.5, 1.0) == "50% \u2192 100%, +50 points, +6.9 in log-odds"
+    assert describe_change(0.5, 1.0) == "50% \u2192 100%, +50 points, +6.9 in log-odds"
 
 
 @pytest.mark.parametrize(
@@ -44,15 +47,15 @@ def test_describe_change_clips_certainty_to_finite_log_odds() -> None:
     ],
 )
 def test_reconstructed_is_suggested_for_dates_over_30_days_old(as_of: date, suggest: bool) -> None:
-    assert entry.suggest_reconstructed(as_of, TODAY) is suggest
+    assert forms.suggest_reconstructed(as_of, TODAY) is suggest
 
 
 def test_progress_step_gives_fraction_and_text() -> None:
-    assert entry.progress_step("writing forecasts", 5000, 10000) == (
+    assert forms.progress_step("writing forecasts", 5000, 10000) == (
         0.5,
         "writing forecasts: 5,000 of 10,000",
     )
-    assert entry.progress_step("checking rows", 3, 0) == (0.0, "checking rows: 3 of 0")
+    assert forms.progress_step("checking rows", 3, 0) == (0.0, "checking rows: 3 of 0")
 
 
 def _form(**overrides: object) -> dict[str, object]:
@@ -68,18 +71,18 @@ def _form(**overrides: object) -> dict[str, object]:
 
 
 def test_percent_becomes_an_exact_probability() -> None:
-    data = entry.forecast_input(**_form())  # type: ignore[arg-type]
+    data = forms.forecast_input(**_form())  # type: ignore[arg-type]
     assert data.probability == 0.123
     assert data.as_of == datetime(2025, 6, 1, tzinfo=UTC)
 
 
 def test_today_means_now() -> None:
-    data = entry.forecast_input(**_form(as_of=date.today(), today=date.today()))  # type: ignore[arg-type]
+    data = forms.forecast_input(**_form(as_of=date.today(), today=date.today()))  # type: ignore[arg-type]
     assert abs((datetime.now(UTC) - data.as_of).total_seconds()) < 60
 
 
 def test_odds_replace_the_percentage() -> None:
-    data = entry.forecast_input(**_form(percent=None, odds="1:20"))  # type: ignore[arg-type]
+    data = forms.forecast_input(**_form(percent=None, odds="1:20"))  # type: ignore[arg-type]
     assert data.probability == pytest.approx(1 / 21)
 
 
@@ -105,28 +108,28 @@ def test_odds_replace_the_percentage() -> None:
 )
 def test_bad_form_values_are_named_by_field(overrides: dict[str, object], field: str, message: str) -> None:
     with pytest.raises(InputError) as info:
-        entry.forecast_input(**_form(**overrides))  # type: ignore[arg-type]
+        forms.forecast_input(**_form(**overrides))  # type: ignore[arg-type]
     assert info.value.fields[field] == message
 
 
 def test_question_tags_may_be_separated_by_commas() -> None:
-    assert entry.question_input("Q?", tags="b, a; c").tags == ("a", "b", "c")
+    assert forms.question_input("Q?", tags="b, a; c").tags == ("a", "b", "c")
 
 
 def test_empty_question_title_is_refused() -> None:
     with pytest.raises(InputError) as info:
-        entry.question_input("  ")
+        forms.question_input("  ")
     assert info.value.fields == {"title": "must not be empty"}
 
 
 def _seed(engine) -> None:  # type: ignore[no-untyped-def]
     apply_batch(engine, ImportBatch(researchers=[ResearcherIn(handle="ada")]))
-    entry.add_question(engine, QuestionIn(title="Will it rain?"))
+    actions.add_question(engine, QuestionIn(title="Will it rain?"))
 
 
 def test_first_forecast_says_so(sqlite_engine) -> None:  # type: ignore[no-untyped-def]
     _seed(sqlite_engine)
-    saved = entry.save_forecast(sqlite_engine, entry.forecast_input(**_form(percent=12.0)))  # type: ignore[arg-type]
+    saved = actions.save_forecast(sqlite_engine, forms.forecast_input(**_form(percent=12.0)))  # type: ignore[arg-type]
     assert saved.previous is None
     assert saved.message() == (
         "Saved ada's forecast on \u201cWill it rain?\u201d (unconditional): 12%. "
@@ -136,10 +139,10 @@ def test_first_forecast_says_so(sqlite_engine) -> None:  # type: ignore[no-untyp
 
 def test_second_forecast_reports_the_change(sqlite_engine) -> None:  # type: ignore[no-untyped-def]
     _seed(sqlite_engine)
-    entry.save_forecast(sqlite_engine, entry.forecast_input(**_form(percent=12.0)))  # type: ignore[arg-type]
-    saved = entry.save_forecast(
+    actions.save_forecast(sqlite_engine, forms.forecast_input(**_form(percent=12.0)))  # type: ignore[arg-type]
+    saved = actions.save_forecast(
         sqlite_engine,
-        entry.forecast_input(**_form(percent=7.0, as_of=date(2025, 6, 10))),  # type: ignore[arg-type]
+        forms.forecast_input(**_form(percent=7.0, as_of=date(2025, 6, 10))),  # type: ignore[arg-type]
     )
     assert saved.previous == 0.12
     assert saved.message() == (
@@ -151,30 +154,30 @@ def test_second_forecast_reports_the_change(sqlite_engine) -> None:  # type: ign
 def test_refused_forecast_writes_nothing(sqlite_engine) -> None:  # type: ignore[no-untyped-def]
     _seed(sqlite_engine)
     with pytest.raises(InputError, match="question 'Nope' does not exist"):
-        entry.save_forecast(sqlite_engine, entry.forecast_input(**_form(question="Nope")))  # type: ignore[arg-type]
+        actions.save_forecast(sqlite_engine, forms.forecast_input(**_form(question="Nope")))  # type: ignore[arg-type]
     assert queries.forecasts_frame(sqlite_engine).empty
 
 
 def test_duplicate_question_is_refused(sqlite_engine) -> None:  # type: ignore[no-untyped-def]
     _seed(sqlite_engine)
     with pytest.raises(InputError) as info:
-        entry.add_question(sqlite_engine, QuestionIn(title="Will it rain?"))
+        actions.add_question(sqlite_engine, QuestionIn(title="Will it rain?"))
     assert info.value.fields == {"title": "'Will it rain?' is already a question"}
 
 
 def test_new_evidence_keeps_its_url_and_is_created_once(sqlite_engine) -> None:  # type: ignore[no-untyped-def]
-    item = entry.evidence_input("Eval report", "https://example.org/report")
-    assert entry.add_evidence(sqlite_engine, item) is True
-    assert entry.add_evidence(sqlite_engine, item) is False
+    item = forms.evidence_input("Eval report", "https://example.org/report")
+    assert actions.add_evidence(sqlite_engine, item) is True
+    assert actions.add_evidence(sqlite_engine, item) is False
     ev = queries.evidence_frame(sqlite_engine)
     assert ev[["evidence", "url"]].values.tolist() == [["Eval report", "https://example.org/report"]]
 
 
 def test_evidence_directions_are_stored(sqlite_engine) -> None:  # type: ignore[no-untyped-def]
     _seed(sqlite_engine)
-    entry.add_evidence(sqlite_engine, entry.evidence_input("Eval report"))
+    actions.add_evidence(sqlite_engine, forms.evidence_input("Eval report"))
     form = _form(evidence=[("Eval report", "no change")])
-    saved = entry.save_forecast(sqlite_engine, entry.forecast_input(**form))  # type: ignore[arg-type]
+    saved = actions.save_forecast(sqlite_engine, forms.forecast_input(**form))  # type: ignore[arg-type]
     links = queries.evidence_links_frame(sqlite_engine)
     assert links[["forecast_id", "evidence", "direction"]].values.tolist() == [
         [saved.forecast_id, "Eval report", "no_change"]

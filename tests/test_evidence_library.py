@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from models import evidence_library
+from models.analysis import evidence as evidence_library
 from models.frames import EVIDENCE, Frames, conform
 from tests.factories import fc, frames_of
 

@@ -8,11 +8,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from models import fatebook
-from models.backup import backup
-from models.db import open_engine
+from models import actions
 from models.errors import InputError
-from models.queries import forecasts_frame, questions_frame, researchers_frame
+from models.files import fatebook
+from models.store.backup import backup
+from models.store.db import open_engine
+from models.store.reads import forecasts_frame, questions_frame, researchers_frame
 from tests.factories import cli
 
 #: Fatebook's export header: its own score columns and sharing columns sit among the ones we read.
@@ -60,20 +61,20 @@ def utc(text: str) -> pd.Timestamp:
 
 
 def test_export_creates_researchers_questions_forecasts_and_resolutions(engine):
-    summary = fatebook.import_fatebook(engine, good_export())
+    summary = actions.import_fatebook(engine, good_export())
     assert summary.created == {"researchers": 3, "questions": 5, "forecasts": 8, "resolutions": 4}
     assert summary.updated == {}
     assert sorted(researchers_frame(engine)["handle"]) == ["Ada Quill", "Bo Lindqvist", "Cy Okafor"]
 
 
 def test_researcher_handle_and_display_name_are_the_name_as_written(engine):
-    fatebook.import_fatebook(engine, good_export())
+    actions.import_fatebook(engine, good_export())
     people = researchers_frame(engine).set_index("handle")
     assert people.loc["Ada Quill", "name"] == "Ada Quill"
 
 
 def test_multiple_choice_options_become_binary_questions_resolved_by_their_own_row(engine):
-    fatebook.import_fatebook(engine, good_export())
+    actions.import_fatebook(engine, good_export())
     q = questions_frame(engine).set_index("question")
     assert q.loc["Which lab ships first? — Lab A", "outcome"] == "no"
     assert q.loc["Which lab ships first? — Lab B", "outcome"] == "yes"
@@ -82,7 +83,7 @@ def test_multiple_choice_options_become_binary_questions_resolved_by_their_own_r
 
 
 def test_resolutions_yes_and_ambiguous_become_yes_and_annulled_with_their_times(engine):
-    fatebook.import_fatebook(engine, good_export())
+    actions.import_fatebook(engine, good_export())
     q = questions_frame(engine).set_index("question")
     assert (q.loc[EVAL, "outcome"], q.loc[EVAL, "resolved_at"]) == ("yes", utc("2025-05-01 12:00:30"))
     assert (
@@ -96,7 +97,7 @@ def test_resolutions_yes_and_ambiguous_become_yes_and_annulled_with_their_times(
 
 
 def test_notes_with_quotes_and_newlines_become_criteria_and_tags_are_split(engine):
-    fatebook.import_fatebook(engine, good_export())
+    actions.import_fatebook(engine, good_export())
     q = questions_frame(engine).set_index("question")
     assert q.loc[EVAL, "criteria"] == 'Resolves YES if any frontier lab\npublishes one, with "results".'
     assert q.loc[EVAL, "tags"] == ("evals", "scheming")
@@ -105,7 +106,7 @@ def test_notes_with_quotes_and_newlines_become_criteria_and_tags_are_split(engin
 
 
 def test_forecasts_keep_probabilities_and_unpadded_times_read_as_utc(engine):
-    fatebook.import_fatebook(engine, good_export())
+    actions.import_fatebook(engine, good_export())
     df = forecasts_frame(engine)
     ada = df[(df["researcher"] == "Ada Quill") & (df["question"] == EVAL)]
     assert ada["probability"].tolist() == [0.3, 0.6]
@@ -116,9 +117,9 @@ def test_forecasts_keep_probabilities_and_unpadded_times_read_as_utc(engine):
 
 
 def test_importing_the_same_export_twice_adds_nothing(engine):
-    fatebook.import_fatebook(engine, good_export())
+    actions.import_fatebook(engine, good_export())
     before = backup(engine)
-    summary = fatebook.import_fatebook(engine, good_export())
+    summary = actions.import_fatebook(engine, good_export())
     assert summary.created == {} or not any(summary.created.values())
     assert summary.present["forecasts"] == 8
     assert summary.lines() == ["already present: 3 researchers, 5 questions, 8 forecasts, 4 resolutions"]
@@ -126,8 +127,8 @@ def test_importing_the_same_export_twice_adds_nothing(engine):
 
 
 def test_a_newer_export_adds_only_the_new_forecasts(engine):
-    fatebook.import_fatebook(engine, export_csv(*EXPORT_ROWS[:3]))
-    summary = fatebook.import_fatebook(engine, good_export())
+    actions.import_fatebook(engine, export_csv(*EXPORT_ROWS[:3]))
+    summary = actions.import_fatebook(engine, good_export())
     assert (summary.created["forecasts"], summary.present["forecasts"]) == (5, 3)
 
 
@@ -141,7 +142,7 @@ def test_a_title_asked_twice_keeps_the_title_for_the_earliest_and_dates_the_late
             p=0.6, at="2025-03-05 9:0:0", asked="2025-03-04 08:00:0", by="2025-03-09 00:00:0", res="YES"
         ),
     )
-    fatebook.import_fatebook(engine, data)
+    actions.import_fatebook(engine, data)
     q = questions_frame(engine).set_index("question")
     assert q.loc["Gym this week?", "outcome"] == "yes"
     assert q.loc["Gym this week? (asked 2025-03-11)", "outcome"] == "no"
@@ -149,12 +150,12 @@ def test_a_title_asked_twice_keeps_the_title_for_the_earliest_and_dates_the_late
 
 def test_score_and_unknown_columns_are_ignored_and_header_case_does_not_matter(engine):
     data = b"QUESTION TITLE,forecast created by,Forecast (scale = 0-1),Forecast created at,Some new column\nQ,Ada Quill,0.25,2025-01-01 1:2:3,x\n"
-    assert fatebook.import_fatebook(engine, data).created["forecasts"] == 1
+    assert actions.import_fatebook(engine, data).created["forecasts"] == 1
 
 
 def test_dry_run_previews_and_writes_nothing(engine):
     before = backup(engine)
-    summary = fatebook.import_fatebook(engine, good_export(), dry_run=True)
+    summary = actions.import_fatebook(engine, good_export(), dry_run=True)
     assert summary.created["forecasts"] == 8
     assert backup(engine) == before
 
@@ -201,10 +202,10 @@ BAD_FILES = [
 
 @pytest.mark.parametrize(("data", "message"), BAD_FILES)
 def test_bad_file_is_refused_with_line_and_column_and_nothing_is_written(engine, data, message):
-    fatebook.import_fatebook(engine, good_export())
+    actions.import_fatebook(engine, good_export())
     before = backup(engine)
     with pytest.raises(InputError) as err:
-        fatebook.import_fatebook(engine, data)
+        actions.import_fatebook(engine, data)
     assert any(p.startswith(message) for p in err.value.problems), err.value.problems
     assert backup(engine) == before
 
@@ -212,7 +213,7 @@ def test_bad_file_is_refused_with_line_and_column_and_nothing_is_written(engine,
 def test_every_bad_row_is_reported_with_physical_line_numbers(engine):
     data = export_csv(*EXPORT_ROWS, row(forecast="1.4"), row(at="2025-02-30 1:2:3"))
     with pytest.raises(InputError) as err:
-        fatebook.import_fatebook(engine, data)
+        actions.import_fatebook(engine, data)
     assert err.value.problems == [
         "line 13: Forecast (scale = 0-1) 1.4 is above 1 (this column is on a 0-1 scale)",
         "line 14: Forecast created at '2025-02-30 1:2:3' is not a date: write 2025-03-04 or 2025-03-04 09:05:07",
@@ -231,7 +232,7 @@ SHEET = (
 
 
 def test_spreadsheet_layout_reads_percent_forecasts_for_the_named_researcher(engine):
-    summary = fatebook.import_fatebook(engine, SHEET, researcher="dove_tail")
+    summary = actions.import_fatebook(engine, SHEET, researcher="dove_tail")
     assert summary.created == {"researchers": 1, "questions": 2, "forecasts": 3, "resolutions": 1}
     df = forecasts_frame(engine)
     assert df["researcher"].unique().tolist() == ["dove_tail"]
@@ -256,7 +257,7 @@ def test_spreadsheet_layout_needs_a_researcher(engine):
 def test_spreadsheet_percent_over_100_is_refused(engine):
     data = b"questionTitle,forecast,qCreatedAt\nQ,140,2024-01-01\nR,abc,2024-01-01\n"
     with pytest.raises(InputError) as err:
-        fatebook.import_fatebook(engine, data, researcher="dove_tail")
+        actions.import_fatebook(engine, data, researcher="dove_tail")
     assert err.value.problems == [
         "line 2: forecast 140% is above 100%",
         "line 3: forecast 'abc' is not a percentage: write 70 for 70%",
@@ -264,7 +265,7 @@ def test_spreadsheet_percent_over_100_is_refused(engine):
 
 
 def test_export_ignores_the_researcher_argument(engine):
-    fatebook.import_fatebook(engine, good_export(), researcher="dove_tail")
+    actions.import_fatebook(engine, good_export(), researcher="dove_tail")
     assert "dove_tail" not in set(forecasts_frame(engine)["researcher"])
 
 

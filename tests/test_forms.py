@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from models import forms
-from models.errors import InputError, NotFound
+from models.errors import InputError, NotFound, Problem
 from models.schemas import ForecastEdit, QuestionEdit
 
 ROW = {
@@ -66,7 +66,7 @@ def test_question_edit_ignores_respaced_tags_and_clears_an_emptied_date():
 
 
 def test_form_problems_of_input_errors_and_other_errors():
-    assert forms.form_problems(InputError(["handle 'x' is already used"])) == {
+    assert forms.form_problems(InputError([Problem("'x' is already used", "handle")])) == {
         "handle": "'x' is already used"
     }
     assert forms.form_problems(NotFound("forecast 9 does not exist")) == {"": "forecast 9 does not exist"}

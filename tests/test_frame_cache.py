@@ -10,14 +10,13 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from models import frame_cache
-from models.backup import backup
-from models.db import open_engine
-from models.demo import load_demo
+from models.actions import import_file, load_demo
+from models.analysis.scoring import score_report
 from models.frames import FORECASTS
-from models.interchange import import_file
-from models.queries import load_frames, questions_frame, scoring_frames
-from models.scoring import score_report
+from models.store import frame_cache
+from models.store.backup import backup
+from models.store.db import open_engine
+from models.store.reads import load_frames, questions_frame, scoring_frames
 from tests.factories import cli, forecasts_csv, good_csv
 
 

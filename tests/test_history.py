@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-from models import catalog, history
-from models.db import write_session
 from models.schemas import EvidenceIn, ForecastEdit, QuestionEdit, ResolutionIn
-from models.store import edit_forecast, edit_question, researcher_by_handle, resolve_question, soft_delete
+from models.store import curation as catalog
+from models.store import history
+from models.store.db import write_session
+from models.store.records import (
+    edit_forecast,
+    edit_question,
+    researcher_by_handle,
+    resolve_question,
+    soft_delete,
+)
 
 
 def test_question_history_keeps_deleted_forecasts_and_earlier_versions(stocked):

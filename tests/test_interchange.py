@@ -5,15 +5,16 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from models import interchange
-from models.backup import backup
+from models import actions
 from models.errors import InputError
-from models.queries import forecasts_frame, questions_frame
+from models.files import interchange
+from models.store.backup import backup
+from models.store.reads import forecasts_frame, questions_frame
 from tests.factories import GOOD_ROWS, HEADER, forecasts_csv, good_csv
 
 
 def import_forecasts(engine: sa.Engine, data: bytes):  # type: ignore[no-untyped-def]
-    return interchange.import_file(engine, data, "forecasts")
+    return actions.import_file(engine, data, "forecasts")
 
 
 def test_import_creates_missing_researchers_questions_levels_and_evidence(engine):
@@ -77,8 +78,8 @@ BAD_FILES = [
     pytest.param(after_good_row("a,Q,,2024-01-01"), "line 3: probability is required", id="empty-probability"),
     pytest.param(after_good_row("a,,0.5,2024-01-01"), "line 3: question must not be empty", id="empty-question"),
     pytest.param(after_good_row(",Q,0.5,2024-01-01"), "line 3: researcher must not be empty", id="empty-researcher"),
-    pytest.param(after_good_row("a,Q,0.5,2999-01-01"), "line 3: as_of 2999-01-01 is in the future", id="future-as-of"),
-    pytest.param(after_good_row("a,Q,0.5,03/04/2025"), "line 3: as_of '03/04/2025' is not a date: write 2025-03-04, or a time like 2025-03-04T10:00:00Z", id="bad-date"),
+    pytest.param(after_good_row("a,Q,0.5,2999-01-01"), "line 3: as of 2999-01-01 is in the future", id="future-as-of"),
+    pytest.param(after_good_row("a,Q,0.5,03/04/2025"), "line 3: as of '03/04/2025' is not a date: write 2025-03-04, or a time like 2025-03-04T10:00:00Z", id="bad-date"),
     pytest.param(after_good_row("a,Q,0.5,2024-01-01,,,,maybe"), "line 3: reconstructed 'maybe' is not true or false", id="bad-flag"),
     pytest.param(after_good_row("a,Q,0.5,2024-01-01,,,Paper [sideways],"), "line 3: evidence 'sideways' is not a direction: use one of raised, lowered, no change", id="bad-direction"),
     pytest.param(after_good_row("a,Q,0.5,2024-01-01,,,,,extra"), "line 3: has 9 fields but the header has 8", id="too-many-fields"),
@@ -107,7 +108,7 @@ def test_every_bad_row_is_reported_not_just_the_first(engine):
         )
     assert err.value.problems == [
         "line 2: probability 140% is above 100%",
-        "line 4: as_of 2999-01-01 is in the future",
+        "line 4: as of 2999-01-01 is in the future",
     ]
 
 
@@ -125,12 +126,12 @@ def test_export_then_import_into_empty_database_then_export_is_identical(engine,
             'a,Q,0.123456789,2024-01-01T10:11:12.5+02:00,,"=cmd()",\'quoted [no change];Other,true'
         ),
     )
-    first = interchange.forecasts_csv(engine)
-    from models.db import open_engine
+    first = actions.forecasts_csv(engine)
+    from models.store.db import open_engine
 
     other = open_engine(f"sqlite:///{tmp_path / 'other.db'}")
-    interchange.import_file(other, first.encode(), "forecasts")
-    assert interchange.forecasts_csv(other) == first
+    actions.import_file(other, first.encode(), "forecasts")
+    assert actions.forecasts_csv(other) == first
 
 
 def test_export_neutralizes_formula_cells_and_import_restores_them(engine):
@@ -140,18 +141,18 @@ def test_export_neutralizes_formula_cells_and_import_restores_them(engine):
             "a,Q,0.5,2024-01-01,,=1+1,,", "a,Q,0.6,2024-01-02,,'=kept,,", "a,Q,0.7,2024-01-03,,-dash,,"
         ),
     )
-    text = interchange.forecasts_csv(engine)
+    text = actions.forecasts_csv(engine)
     assert ",'=1+1," in text and ",''=kept," not in text and ",'-dash," in text
     assert forecasts_frame(engine)["rationale"].tolist() == ["=1+1", "=kept", "-dash"]
 
 
 def test_import_of_export_keeps_ids_and_recorded_at(engine, tmp_path):
     import_forecasts(engine, good_csv())
-    text = interchange.forecasts_csv(engine)
-    from models.db import open_engine
+    text = actions.forecasts_csv(engine)
+    from models.store.db import open_engine
 
     other = open_engine(f"sqlite:///{tmp_path / 'other.db'}")
-    interchange.import_file(other, text.encode(), "forecasts")
+    actions.import_file(other, text.encode(), "forecasts")
     a, b = forecasts_frame(engine), forecasts_frame(other)
     assert a["forecast_id"].tolist() == b["forecast_id"].tolist()
     assert a["recorded_at"].tolist() == b["recorded_at"].tolist()
@@ -159,7 +160,7 @@ def test_import_of_export_keeps_ids_and_recorded_at(engine, tmp_path):
 
 def test_an_exported_id_stored_with_other_values_is_refused(engine):
     import_forecasts(engine, good_csv())
-    text = interchange.forecasts_csv(engine).replace(",0.04,", ",0.05,")
+    text = actions.forecasts_csv(engine).replace(",0.04,", ",0.05,")
     before = backup(engine)
     with pytest.raises(InputError) as err:
         import_forecasts(engine, text.encode())
@@ -172,7 +173,7 @@ def test_an_exported_id_stored_with_other_values_is_refused(engine):
 def test_question_file_describes_questions_and_a_change_keeps_a_revision(engine):
     import_forecasts(engine, good_csv())
     q = b"question,criteria,tags,resolve_by\nSchemers at 3x,Resolves by expert survey,scheming;alignment,2030-01-01\n"
-    summary = interchange.import_file(engine, q, "questions")
+    summary = actions.import_file(engine, q, "questions")
     assert summary.updated["questions"] == 1
     row = questions_frame(engine).set_index("question").loc["Schemers at 3x"]
     assert row["criteria"] == "Resolves by expert survey"
@@ -180,16 +181,16 @@ def test_question_file_describes_questions_and_a_change_keeps_a_revision(engine)
     assert str(row["resolve_by"].date()) == "2030-01-01"  # a deadline may be in the future
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM revision WHERE entity = 'question'")).scalar() == 1
-    assert interchange.import_file(engine, q, "questions").present["questions"] == 1
+    assert actions.import_file(engine, q, "questions").present["questions"] == 1
 
 
 def test_resolution_file_resolves_existing_questions(engine):
     import_forecasts(engine, good_csv())
     r = b"question,outcome,resolved_at,capability,note\nEval published by 2025,yes,2025-01-05,,published\n"
-    assert interchange.import_file(engine, r, "resolutions").created["resolutions"] == 1
+    assert actions.import_file(engine, r, "resolutions").created["resolutions"] == 1
     q = questions_frame(engine).set_index("question").loc["Eval published by 2025"]
     assert (q["outcome"], q["resolution_note"]) == ("yes", "published")
-    assert interchange.import_file(engine, r, "resolutions").present["resolutions"] == 1
+    assert actions.import_file(engine, r, "resolutions").present["resolutions"] == 1
 
 
 @pytest.mark.parametrize(
@@ -200,14 +201,14 @@ def test_resolution_file_resolves_existing_questions(engine):
             "Eval published by 2025,maybe,2025-01-05,,",
             "line 2: outcome 'maybe' is not an outcome: use one of yes, no, annulled",
         ),
-        ("Eval published by 2025,yes,2999-01-05,,", "line 2: resolved_at 2999-01-05 is in the future"),
+        ("Eval published by 2025,yes,2999-01-05,,", "line 2: resolved at 2999-01-05 is in the future"),
     ],
 )
 def test_bad_resolution_is_refused_and_nothing_is_written(engine, row, message):
     import_forecasts(engine, good_csv())
     before = backup(engine)
     with pytest.raises(InputError) as err:
-        interchange.import_file(
+        actions.import_file(
             engine, f"question,outcome,resolved_at,capability,note\n{row}\n".encode(), "resolutions"
         )
     assert err.value.problems == [message]
@@ -225,6 +226,6 @@ def test_header_constant_matches_documented_columns():
 
 def test_dry_run_previews_what_would_be_created_and_writes_nothing(engine):
     before = backup(engine)
-    summary = interchange.import_file(engine, good_csv(), "forecasts", dry_run=True)
+    summary = actions.import_file(engine, good_csv(), "forecasts", dry_run=True)
     assert summary.created["forecasts"] == 4 and summary.created["researchers"] == 2
     assert backup(engine) == before

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from models.db import create_engine, current_revision, head_revision, migrate, open_engine
-from models.queries import forecasts_frame
+from models.store.db import create_engine, current_revision, head_revision, migrate, open_engine
+from models.store.reads import forecasts_frame
 
 
 def test_database_at_first_revision_with_data_upgrades_and_keeps_every_row(db_url):
@@ -70,6 +70,6 @@ def test_models_and_migrations_agree(sqlite_url):
 def test_head_revision_from_file_names_is_alembics_head():
     from alembic.script import ScriptDirectory
 
-    from models.db import alembic_config
+    from models.store.db import alembic_config
 
     assert head_revision() == ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

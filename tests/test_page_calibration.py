@@ -13,9 +13,10 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from models import interchange, queries
-from models.calibration import ALL_RESEARCHERS, target_breakdown
-from models.scoring import SCORE_COLUMNS, Scope, score_report, select_scored, target_scores
+from models import actions
+from models.analysis.calibration import ALL_RESEARCHERS, target_breakdown
+from models.analysis.scoring import SCORE_COLUMNS, Scope, score_report, select_scored, target_scores
+from models.store import reads as queries
 from tests.factories import forecasts_csv
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "calibration.py")
@@ -148,7 +149,7 @@ def test_including_reconstructed_estimates_counts_them(demo_engine):
     question = _resolved_yes(demo_engine)
     before = (question["resolved_at"] - pd.Timedelta(days=30)).date()
     row = f'teal_heron,"{question["question"]}",0.9,{before},,my view back then,,true'
-    interchange.import_file(demo_engine, forecasts_csv(row), "forecasts")
+    actions.import_file(demo_engine, forecasts_csv(row), "forecasts")
 
     at = _app()
     without = _table(at).set_index("researcher").loc["teal_heron", "n_forecasts"]

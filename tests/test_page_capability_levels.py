@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from models import queries
+from models.store import reads as queries
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "capability_levels.py")
 

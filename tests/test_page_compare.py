@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import queries
-from models.db import open_engine
-from models.trajectory import choose_questions, tagged_questions
+from models.analysis.trajectory import choose_questions, tagged_questions
+from models.store import reads as queries
+from models.store.db import open_engine
 from tests.factories import chart_data, chart_spec, demo_database, spec_views
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "compare.py")

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from models import queries
+from models.store import reads as queries
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "log_forecast.py")
@@ -104,7 +104,7 @@ def test_first_forecast_on_a_target_says_so(demo_engine: sa.Engine) -> None:
         (
             lambda at: at.date_input(key="as_of").set_value(date.today() + timedelta(days=3)),
             "As of",
-            f"as_of {(date.today() + timedelta(days=3)).isoformat()} is in the future",
+            f"as of {(date.today() + timedelta(days=3)).isoformat()} is in the future",
         ),
     ],
     ids=["probability-140", "empty-question", "future-date"],

@@ -8,9 +8,9 @@ import pandas as pd
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from models import queries
-from models.db import read_session
-from models.store import revisions
+from models.store import reads as queries
+from models.store.db import read_session
+from models.store.records import revisions
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "questions.py")
 OPEN_QUESTION = "Frontier AIs are schemers (at the stated capability level)"
@@ -110,7 +110,7 @@ def test_a_resolution_in_the_future_is_refused_next_to_its_input(demo_engine):
     at = _app(OPEN_QUESTION)
     at.text_input(key="resolve_at").set_value("2999-01-01")
     at.button(key="resolve").click().run()
-    assert _errors(at) == ["resolved_at 2999-01-01 is in the future"]
+    assert _errors(at) == ["resolved at 2999-01-01 is in the future"]
     assert at.text_input(key="resolve_at").value == "2999-01-01"  # what was typed stays
     assert _question(demo_engine, OPEN_QUESTION)["outcome"] is None
 
@@ -148,7 +148,7 @@ def test_a_bad_forecast_edit_shows_the_problem_and_writes_nothing(demo_engine):
     at.text_input(key="edit_probability").set_value("140%")
     at.text_input(key="edit_as_of").set_value("2999-01-01")
     at.button(key="save_forecast").click().run()
-    assert _errors(at) == ["probability 140% is above 100%", "as_of 2999-01-01 is in the future"]
+    assert _errors(at) == ["probability 140% is above 100%", "as of 2999-01-01 is in the future"]
     assert at.text_input(key="edit_probability").value == "140%"
     with read_session(demo_engine) as s:
         assert revisions(s, "forecast", fid) == []

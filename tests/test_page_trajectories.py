@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import queries
-from models.db import open_engine
+from models.store import reads as queries
+from models.store.db import open_engine
 from tests.factories import chart_data, chart_spec, demo_database, spec_views
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "trajectories.py")

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import interchange
-from models.db import open_engine
-from models.demo import load_demo
+from models import actions
+from models.actions import load_demo
+from models.store.db import open_engine
 from tests.factories import demo_database
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "writeup.py")
@@ -114,7 +114,7 @@ def test_a_write_elsewhere_shows_on_the_next_run(sqlite_url: str, monkeypatch: p
     at.multiselect(key="questions").set_value([RSP]).run()
     assert "new_owl" not in at.code[0].value
     csv = f"researcher,question,probability,as_of,rationale\nnew_owl,{RSP},0.9,2023-08-01,late entry\n"
-    interchange.import_file(eng, csv.encode(), "forecasts")
+    actions.import_file(eng, csv.encode(), "forecasts")
     at.run()
     assert not at.exception
     assert "| 2023-08-01 | new_owl | — → 90% | — | — | late entry |  |" in at.code[0].value

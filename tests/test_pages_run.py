@@ -2,7 +2,7 @@
 
 Pages are found with a glob, so a page added later is covered without touching this file
 (files starting with ``_`` are helpers, not pages).  The large database is built once per
-test session from :mod:`models.synthetic` files through the real importer.
+test session from :mod:`models.files.synthetic` files through the real importer.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import interchange
-from models.db import open_engine
-from models.demo import load_demo
-from models.synthetic import write_synthetic
+from models import actions
+from models.actions import load_demo
+from models.files.synthetic import write_synthetic
+from models.store.db import open_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted(p for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_"))
@@ -43,12 +43,12 @@ def large_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         ("forecasts", files.forecasts),
         ("resolutions", files.resolutions),
     ):
-        interchange.import_file(eng, path.read_bytes(), kind)
+        actions.import_file(eng, path.read_bytes(), kind)
     eng.dispose()
     return url
 
 
-@pytest.fixture(params=["empty", "demo", "large"])
+@pytest.fixture(params=["empty", "demo", pytest.param("large", marks=pytest.mark.slow)])
 def database(request: pytest.FixtureRequest, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     url = {"empty": lambda: sqlite_url, "demo": lambda: request.getfixturevalue("demo_url"),
            "large": lambda: request.getfixturevalue("large_url")}[request.param]()  # fmt: skip

@@ -12,16 +12,16 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from models import queries
+from models.analysis.scoring import score_report
 from models.cli import app
-from models.db import open_engine
 from models.errors import InputError
 from models.frames import Frames
-from models.markdown import md_link, md_text
-from models.report import render_markdown, write_report
-from models.report_filter import history, make_filter
-from models.report_tables import RECONSTRUCTED_MARK, history_csv
-from models.scoring import score_report
+from models.store import reads as queries
+from models.store.db import open_engine
+from models.writeup.filters import history, make_filter
+from models.writeup.markdown import md_link, md_text
+from models.writeup.report import render_markdown, write_report
+from models.writeup.tables import RECONSTRUCTED_MARK, history_csv
 from tests.factories import demo_database
 
 SCHEMERS = "Frontier AIs are schemers (at the stated capability level)"

@@ -14,20 +14,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.calibration import (
+from models.analysis.calibration import (
     ALL_RESEARCHERS,
     bucket_of,
     calibration_intervals,
     calibration_over_time,
     calibration_table,
-    coverage,
     murphy_decomposition,
     relative_scores,
     sharpness,
     target_breakdown,
 )
+from models.analysis.scoring import (
+    Scope,
+    coverage,
+    researcher_scores,
+    score_report,
+    select_scored,
+    target_scores,
+)
 from models.frames import FORECASTS, QUESTIONS, Frames, conform
-from models.scoring import Scope, researcher_scores, score_report, select_scored, target_scores
 
 T0 = pd.Timestamp("2025-01-01", tz="UTC")
 RESOLVED = T0 + pd.Timedelta(days=100)
@@ -604,6 +610,7 @@ forecast_rows = st.tuples(
     st.permutations(range(20)),
     st.booleans(),
 )
+@pytest.mark.slow
 def test_vectorized_report_agrees_with_per_target_loop(
     qrows: list[Any], frows: list[Any], include: bool, ids: list[int], contract_order: bool
 ) -> None:

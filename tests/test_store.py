@@ -7,12 +7,12 @@ import json
 import pytest
 from sqlmodel import select
 
-from models import interchange
-from models.db import read_session, write_session
+from models import actions
 from models.errors import InputError
-from models.queries import forecasts_frame, questions_frame
 from models.schemas import ForecastEdit, QuestionEdit, QuestionIn, ResolutionIn
-from models.store import (
+from models.store.db import read_session, write_session
+from models.store.reads import forecasts_frame, questions_frame
+from models.store.records import (
     create_forecast,
     create_question,
     edit_forecast,
@@ -24,7 +24,7 @@ from models.store import (
     revisions,
     soft_delete,
 )
-from models.tables import ForecastEvidence
+from models.store.tables import ForecastEvidence
 from tests.factories import forecast_in
 
 
@@ -73,7 +73,7 @@ def test_a_deleted_forecast_disappears_from_export_and_comes_back_on_undo(stocke
     with write_session(stocked) as s:
         soft_delete(s, "forecast", 1)
     assert 1 not in forecasts_frame(stocked)["forecast_id"].tolist()
-    assert not interchange.forecasts_csv(stocked).splitlines()[1].startswith("1,")
+    assert not actions.forecasts_csv(stocked).splitlines()[1].startswith("1,")
     with write_session(stocked) as s:
         restore(s, "forecast", 1)
     assert 1 in forecasts_frame(stocked)["forecast_id"].tolist()
@@ -122,7 +122,7 @@ def test_a_question_title_is_unique(stocked):
 
 
 def test_every_write_moves_the_data_version_so_caches_refresh(stocked):
-    from models.db import data_version
+    from models.store.db import data_version
 
     before = data_version(stocked)
     with write_session(stocked) as s:

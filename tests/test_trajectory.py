@@ -9,6 +9,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.analysis.trajectory import (
+    capability_curve,
+    capability_curve_over_time,
+    capability_dates,
+    choose_questions,
+    evidence_events,
+    frames_for,
+    group_line,
+    level_choices,
+    levels_of,
+    researchers_of,
+    resolution_of,
+    standing_at_changes,
+    tagged_questions,
+    trajectories,
+    trajectory,
+    value_at,
+)
+from models.format import day_end, logit
 from models.frames import (
     EVIDENCE,
     EVIDENCE_LINKS,
@@ -19,26 +38,6 @@ from models.frames import (
     Frames,
     conform,
     empty,
-)
-from models.trajectory import (
-    capability_curve,
-    capability_curve_over_time,
-    capability_dates,
-    choose_questions,
-    day_end,
-    evidence_events,
-    frames_for,
-    group_line,
-    level_choices,
-    levels_of,
-    logit,
-    researchers_of,
-    resolution_of,
-    standing_at_changes,
-    tagged_questions,
-    trajectories,
-    trajectory,
-    value_at,
 )
 from tests.factories import fc, frames_of
 

@@ -11,30 +11,19 @@ import pandas as pd
 import pytest
 import vl_convert
 
-from models import chartstyle
-from models.frames import (
-    EVIDENCE,
-    EVIDENCE_LINKS,
-    FORECASTS,
-    LEVELS,
-    LINKS,
-    QUESTIONS,
-    Frames,
-    conform,
-    empty,
-)
-from models.trajectory import (
+from models.analysis.trajectory import (
     capability_curve,
     capability_curve_over_time,
     evidence_events,
     group_line,
-    logit,
     resolution_of,
     standing_at_changes,
     trajectories,
     trajectory,
 )
-from models.trajectory_charts import (
+from models.analysis.updates import spread_history
+from models.charts import style as chartstyle
+from models.charts.trajectory import (
     ESTIMATES_DATA,
     EVIDENCE_DATA,
     PERCENT_TICKS,
@@ -48,7 +37,18 @@ from models.trajectory_charts import (
     to_spec,
     trajectory_chart,
 )
-from models.updates import spread_history
+from models.format import logit
+from models.frames import (
+    EVIDENCE,
+    EVIDENCE_LINKS,
+    FORECASTS,
+    LEVELS,
+    LINKS,
+    QUESTIONS,
+    Frames,
+    conform,
+    empty,
+)
 from tests.factories import fc
 
 NOW = "2024-12-31"

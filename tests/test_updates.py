@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.updates import (
+from models.analysis.updates import (
     CONVERGED,
     DIVERGED,
     STEADY,

@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
-from models import tables  # noqa: F401  (registers every table on SQLModel.metadata)
+from models.store import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 
 config = context.config
 

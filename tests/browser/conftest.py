@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from models.db import open_engine
-from models.demo import load_demo
+from models.actions import load_demo
+from models.store.db import open_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -140,3 +140,10 @@ def open_link(page: Page, app: App, link: str) -> None:
     page.goto(app.url)
     expect(page.get_by_role("heading", name="Log forecast")).to_be_visible(timeout=30_000)
     page.goto(app.url + link)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every browser test is also slow: `make test-fast` leaves them to `make test`."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)

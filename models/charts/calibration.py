@@ -1,6 +1,6 @@
 """Altair charts of calibration: the reliability diagram and the sharpness histogram.
 
-Pure functions of the DataFrames made in :mod:`models.calibration`; the data travels
+Pure functions of the DataFrames made in :mod:`models.analysis.calibration`; the data travels
 inline in the chart spec (no URLs), and every chart ends with :func:`chartstyle.finish`.
 """
 
@@ -11,7 +11,7 @@ from datetime import datetime
 import altair as alt
 import pandas as pd
 
-from models.chartstyle import HEIGHT, WIDTH, caption, colour_scale, finish
+from models.charts.style import HEIGHT, WIDTH, caption, colour_scale, finish
 
 PERCENT = ".0%"
 PERCENT_1 = ".1%"
@@ -31,9 +31,9 @@ def reliability_chart(
 ) -> alt.TopLevelMixin:
     """Reliability diagram: mean forecast against observed frequency, one colour per researcher.
 
-    ``calibration`` has the columns of :func:`models.calibration.calibration_table`
+    ``calibration`` has the columns of :func:`models.analysis.calibration.calibration_table`
     (researcher, bucket, n, mean_forecast, observed), and when it also has ``lower`` and
-    ``upper`` (:func:`models.calibration.calibration_intervals`) each point gets a vertical
+    ``upper`` (:func:`models.analysis.calibration.calibration_intervals`) each point gets a vertical
     rule for its interval.  Layers: the diagonal ``observed == mean forecast`` (dashed; a
     perfectly calibrated forecaster's points lie on it), the interval rules, and points
     sized by ``n``.  Both axes run from 0 to 1 and read as percentages.
@@ -106,7 +106,7 @@ def sharpness_chart(
 ) -> alt.TopLevelMixin:
     """Histogram of forecasts by bucket, bars side by side per researcher.
 
-    ``sharpness`` has the columns of :func:`models.calibration.sharpness` (researcher,
+    ``sharpness`` has the columns of :func:`models.analysis.calibration.sharpness` (researcher,
     bucket, n, share).  Mass near 0% and 100% means confident forecasts; mass at 50% means
     hedged ones.
     """

@@ -19,10 +19,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from models.db import head_revision, write_session
 from models.errors import CredenceError
-from models.importer import sync_sequences
-from models.tables import ALL_TABLES
+from models.store.bulk import sync_sequences
+from models.store.db import head_revision, write_session
+from models.store.tables import ALL_TABLES
 
 FORMAT = "credence-backup"
 VERSION = 1

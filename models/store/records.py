@@ -1,8 +1,8 @@
 """Writing single records: forecasts, questions, resolutions, and their revisions.
 
-Every function takes an open :func:`models.db.write_session` session and validated input
+Every function takes an open :func:`models.store.db.write_session` session and validated input
 (``models.schemas``).  Nothing is destroyed: an edit first copies the row into
-:class:`~models.tables.Revision`; a delete sets ``deleted_at`` and :func:`restore` clears it.
+:class:`~models.store.tables.Revision`; a delete sets ``deleted_at`` and :func:`restore` clears it.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
 
-from models.errors import InputError, NotFound
+from models.errors import InputError, NotFound, Problem
 from models.schemas import EvidenceRef, ForecastEdit, ForecastIn, QuestionEdit, QuestionIn, ResolutionIn
-from models.tables import (
+from models.store.tables import (
     CapabilityLevel,
     Evidence,
     Forecast,
@@ -93,7 +93,7 @@ def revisions(session: Session, entity: str, entity_id: int) -> list[Revision]:
 def _by(session: Session, model: type[T], column: str, value: str, what: str) -> T:
     row = session.exec(select(model).where(getattr(model, column) == value)).first()
     if row is None or getattr(row, "deleted_at", None) is not None:
-        raise InputError([f"{what} {value!r} does not exist"])
+        raise InputError([Problem(f"{value!r} does not exist", what)])
     return row
 
 
@@ -237,7 +237,7 @@ def restore(session: Session, kind: str, row_id: int) -> None:
 
 def create_question(session: Session, data: QuestionIn, by: str = "") -> Question:
     if session.exec(select(Question).where(Question.title == data.title)).first() is not None:
-        raise InputError([f"title {data.title!r} is already a question"])
+        raise InputError([Problem(f"{data.title!r} is already a question", "title")])
     question = Question(
         title=data.title,
         criteria=data.criteria,
@@ -255,7 +255,7 @@ def edit_question(session: Session, question_id: int, edit: QuestionEdit, by: st
     q = get(session, Question, question_id)
     if edit.title is not None and edit.title != q.title:
         if session.exec(select(Question).where(Question.title == edit.title)).first() is not None:
-            raise InputError([f"title {edit.title!r} is already a question"])
+            raise InputError([Problem(f"{edit.title!r} is already a question", "title")])
     _keep_revision(session, q, "question", by)
     if edit.title is not None:
         q.title = edit.title
@@ -299,7 +299,7 @@ def reopen_question(session: Session, question_id: int, by: str = "", note: str 
 def link_questions(session: Session, source_id: int, target_id: int, note: str = "") -> QuestionLink:
     """Record that P(source) moved mostly because P(target) moved."""
     if source_id == target_id:
-        raise InputError(["target must be another question"])
+        raise InputError([Problem("must be another question", "target")])
     get(session, Question, source_id)
     get(session, Question, target_id)
     link = QuestionLink(source_question_id=source_id, target_question_id=target_id, note=note.strip())

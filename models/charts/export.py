@@ -1,8 +1,8 @@
 """Charts as files for write-ups: PNG and SVG at publication size, rendered offline.
 
 vl-convert renders the Vega-Lite spec in-process (no browser, no network: every builder
-keeps its data inline).  Builders draw at :data:`models.chartstyle.WIDTH` ×
-:data:`models.chartstyle.HEIGHT` plus title, caption, axes and legend; PNGs are rendered at
+keeps its data inline).  Builders draw at :data:`models.charts.style.WIDTH` ×
+:data:`models.charts.style.HEIGHT` plus title, caption, axes and legend; PNGs are rendered at
 :data:`SCALE` × that size for print, SVGs at 1× (they scale freely).
 
 :func:`build_chart` makes any chart the app shows from the frames and a :class:`ChartRequest`,
@@ -22,13 +22,9 @@ import pandas as pd
 import vl_convert as vlc
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from models.calibration import calibration_intervals, calibration_table
-from models.calibration_charts import reliability_chart
-from models.errors import InputError, NotFound
-from models.frames import Frames
-from models.schemas import messages
-from models.scoring import Scope, select_scored, target_scores
-from models.trajectory import (
+from models.analysis.calibration import calibration_intervals, calibration_table
+from models.analysis.scoring import Scope, select_scored, target_scores
+from models.analysis.trajectory import (
     capability_curve,
     evidence_events,
     group_line,
@@ -37,7 +33,10 @@ from models.trajectory import (
     trajectories,
     trajectory,
 )
-from models.trajectory_charts import capability_chart, comparison_chart, trajectory_chart
+from models.charts.calibration import reliability_chart
+from models.charts.trajectory import capability_chart, comparison_chart, trajectory_chart
+from models.errors import InputError, NotFound, Problem
+from models.frames import Frames
 
 #: PNG pixels per CSS pixel.
 SCALE = 2
@@ -143,11 +142,10 @@ def make_request(**values: object) -> ChartRequest:
     try:
         return ChartRequest(**values)  # type: ignore[arg-type]
     except ValidationError as err:
-        problems = []
-        for field, msg in messages(err):
-            if field == "kind":
-                msg = f"must be one of {', '.join(KINDS)}"
-            problems.append(f"{field} {msg}")
+        problems = [
+            Problem(f"must be one of {', '.join(KINDS)}", "kind") if p.field == "kind" else p
+            for p in Problem.from_validation_error(err)
+        ]
         raise InputError(problems) from None
 
 

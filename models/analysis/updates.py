@@ -24,17 +24,9 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from models.analysis.trajectory import TARGET, Times, evidence_for, select_forecasts, target_ids, value_at
+from models.format import logit, utc
 from models.frames import Frames
-from models.trajectory import (
-    TARGET,
-    Times,
-    evidence_for,
-    logit,
-    select_forecasts,
-    target_ids,
-    utc,
-    value_at,
-)
 
 UPDATE_COLUMNS = [
     "forecast_id", "researcher", "question_id", "question", "level", "as_of", "recorded_at",

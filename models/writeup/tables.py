@@ -15,10 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from models.markdown import markdown_header, markdown_rows, markdown_table, md_link, md_text
-from models.report_filter import ReportFilter
-from models.schemas import format_percent
-from models.trajectory import DIRECTION_TEXT
+from models.analysis.trajectory import DIRECTION_TEXT
+from models.format import format_percent
+from models.writeup.filters import ReportFilter
+from models.writeup.markdown import markdown_header, markdown_rows, markdown_table, md_link, md_text
 
 RECONSTRUCTED_MARK = "(reconstructed)"
 RECONSTRUCTED_NOTE = (

@@ -1,15 +1,13 @@
-"""The demo dataset in ``data/demo/``: a few invented researchers and AI-safety questions."""
+"""The demo dataset in ``models/files/demo_data/``: a few invented researchers and AI-safety questions."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import sqlalchemy as sa
+from models.batch import ImportBatch
+from models.files import interchange
 
-from models import interchange
-from models.importer import ImportBatch, ImportSummary, Progress, apply_batch
-
-DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+DEMO_DIR = Path(__file__).resolve().parent / "demo_data"
 
 #: File name → interchange format, in the order they are loaded.
 FILES = {
@@ -30,8 +28,3 @@ def demo_batch(directory: Path = DEMO_DIR) -> ImportBatch:
         for field in ("researchers", "levels", "evidence", "questions", "forecasts", "resolutions"):
             getattr(batch, field).extend(getattr(part, field))
     return batch
-
-
-def load_demo(engine: sa.Engine, progress: Progress | None = None) -> ImportSummary:
-    """Load the demo data (loading it twice adds nothing)."""
-    return apply_batch(engine, demo_batch(), by="demo", progress=progress)

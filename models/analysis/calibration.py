@@ -1,10 +1,9 @@
 """What the Calibration page shows: buckets, intervals, Murphy decomposition, sharpness,
-scores relative to peers, coverage and the per-target breakdown.
+scores relative to peers and the per-target breakdown.
 
-The functions take the per-target table of :func:`models.scoring.target_scores` (one row
+The functions take the per-target table of :func:`models.analysis.scoring.target_scores` (one row
 per target: ``researcher``, ``final``, ``outcome`` 1/0, ``brier``, ``resolved_at``, ...),
-or for :func:`coverage` the :class:`models.scoring.Scored` selection, and return plain
-DataFrames; nothing here reads the database or draws.
+and return plain DataFrames; nothing here reads the database or draws.
 
 Rows that pool every researcher carry ``researcher == ALL_RESEARCHERS``.
 """
@@ -13,13 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from statistics import NormalDist
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-
-if TYPE_CHECKING:  # scoring imports this module; the type is only needed for annotations
-    from models.scoring import Scored
 
 #: The ``researcher`` value of rows that pool every researcher's targets.
 ALL_RESEARCHERS = "all researchers"
@@ -262,31 +257,6 @@ def relative_scores(targets: pd.DataFrame) -> pd.DataFrame:
         .reset_index()
     )
     return table.astype({"researcher": "object", "n_compared": "int64"})[columns]
-
-
-def coverage(scored: Scored) -> pd.DataFrame:
-    """Per researcher, the share of resolved questions they had a scored target on.
-
-    ``n_resolved`` is the number of questions resolved yes or no inside the selection's tags
-    and dates (``scored.questions``); ``n_questions`` the distinct questions among the
-    researcher's scored targets; ``coverage = n_questions / n_resolved``.  Every researcher
-    with a forecast in scope appears, with 0 when nothing of theirs was scored.
-
-    Columns: researcher, n_questions, n_resolved, coverage; sorted by researcher.
-    """
-    finals = scored.forecasts.loc[scored.forecasts["is_final"], ["researcher", "question_id"]]
-    counts = finals.drop_duplicates().groupby("researcher").size()
-    counts = counts.reindex(pd.Index(scored.researchers, dtype="object"), fill_value=0)
-    n_resolved = len(scored.questions)
-    table = pd.DataFrame(
-        {
-            "researcher": pd.Series(scored.researchers, dtype="object"),
-            "n_questions": counts.to_numpy(dtype="int64"),
-            "n_resolved": n_resolved,
-        }
-    )
-    table["coverage"] = table["n_questions"] / n_resolved if n_resolved else np.nan
-    return table
 
 
 def target_breakdown(targets: pd.DataFrame) -> pd.DataFrame:

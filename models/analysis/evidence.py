@@ -12,8 +12,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from models.analysis.updates import evidence_impact, updates
 from models.frames import Frames
-from models.updates import evidence_impact, updates
 
 
 def _linked(frames: Frames, evidence_ids: Iterable[int] | None) -> pd.DataFrame:
@@ -38,7 +38,7 @@ USAGE_COLUMNS = [
 def evidence_usage(frames: Frames, evidence_ids: Iterable[int] | None = None) -> pd.DataFrame:
     """Which forecasts each evidence item moved, and how much: one row per citing forecast.
 
-    Built on :func:`models.updates.updates` (computed only for the questions the items are
+    Built on :func:`models.analysis.updates.updates` (computed only for the questions the items are
     cited on): ``from_probability``/``to_probability`` and ``change_points = 100 · (to − from)``,
     ``change_log_odds`` (natural, clipped to [0.001, 0.999]) are the citing forecast's move
     from the previous forecast of its target, NaN when it is the target's first.
@@ -79,7 +79,7 @@ LIBRARY_COLUMNS = [
 def evidence_library(frames: Frames) -> pd.DataFrame:
     """Every current evidence item with how it was used, summed over researchers.
 
-    From :func:`models.updates.evidence_impact`: ``n_citing`` forecasts, ``n_researchers``
+    From :func:`models.analysis.updates.evidence_impact`: ``n_citing`` forecasts, ``n_researchers``
     citing it, link directions ``n_raised, n_lowered, n_no_change, n_unstated``, and the sums
     of the citing updates' changes ``sum_change_points`` and ``sum_change_log_odds`` (a
     target's first forecast adds nothing).  Items nobody cites have zeros.  Sorted by title.

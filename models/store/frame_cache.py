@@ -7,7 +7,7 @@ a copy in the ``frame_cache`` table and uses it while it is certainly current:
 
 * **Data.**  An entry records the ``data_version`` it was read at.  Every write
   transaction bumps ``data_version`` in the same commit as its rows
-  (:func:`models.db.write_session`), so an entry whose version equals the current one
+  (:func:`models.store.db.write_session`), so an entry whose version equals the current one
   was read from exactly the data there is now.  The check and the read of the entry are
   one statement.  An entry is stored only when the version was the same before and after
   the result was read, so a write that lands during the read is never cached.
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from models.db import data_version, derived_write, head_revision
+from models.store.db import data_version, derived_write, head_revision
 
 #: Bump when the payload layout changes; old entries then stop matching.
 FORMAT = "npz-1"

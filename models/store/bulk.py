@@ -1,6 +1,6 @@
 """Applying a validated batch of records in one transaction: everything or nothing.
 
-Parsers (``models.interchange``, ``models.fatebook``) turn files into an
+Parsers (``models.files.interchange``, ``models.files.fatebook``) turn files into an
 :class:`ImportBatch` of validated inputs; :func:`apply_batch` writes it.  Rules:
 
 * Researchers, capability levels, evidence and questions that a forecast names but the
@@ -16,61 +16,22 @@ Parsers (``models.interchange``, ``models.fatebook``) turn files into an
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.db import write_session
+from models.batch import ImportBatch, ImportSummary, Progress
 from models.errors import InputError
 from models.schemas import (
-    EvidenceIn,
     EvidenceRef,
-    ForecastIn,
-    LevelIn,
-    QuestionIn,
-    ResearcherIn,
-    ResolutionIn,
 )
-from models.store import _keep_revision, now
-from models.tables import CapabilityLevel, Evidence, Forecast, ForecastEvidence, Question, Researcher
+from models.store.db import write_session
+from models.store.records import _keep_revision, now
+from models.store.tables import CapabilityLevel, Evidence, Forecast, ForecastEvidence, Question, Researcher
 
-#: ``progress(stage, done, total)``, called as work advances.
-Progress = Callable[[str, int, int], None]
 CHUNK = 5000
-
-
-@dataclass
-class ImportBatch:
-    researchers: list[ResearcherIn] = field(default_factory=list)
-    levels: list[LevelIn] = field(default_factory=list)
-    evidence: list[EvidenceIn] = field(default_factory=list)
-    questions: list[QuestionIn] = field(default_factory=list)
-    forecasts: list[ForecastIn] = field(default_factory=list)
-    resolutions: list[ResolutionIn] = field(default_factory=list)
-
-
-@dataclass
-class ImportSummary:
-    created: Counter[str] = field(default_factory=Counter)
-    updated: Counter[str] = field(default_factory=Counter)
-    present: Counter[str] = field(default_factory=Counter)
-
-    def lines(self) -> list[str]:
-        """Human-readable lines, e.g. ``created: 3 researchers, 12 forecasts``."""
-        out = []
-        for label, counts in (
-            ("created", self.created),
-            ("updated", self.updated),
-            ("already present", self.present),
-        ):
-            parts = [f"{n} {what}" for what, n in counts.items() if n]
-            if parts:
-                out.append(f"{label}: " + ", ".join(parts))
-        return out or ["nothing to import"]
 
 
 def _where(line: int | None) -> str:

@@ -1,8 +1,8 @@
 """Altair charts of belief trajectories, capability curves and researcher comparisons.
 
-Builders take the frames of :mod:`models.trajectory` and :mod:`models.updates`, put the data
+Builders take the frames of :mod:`models.analysis.trajectory` and :mod:`models.analysis.updates`, put the data
 inline in the spec (named datasets in its top-level ``datasets``: no row limit, nothing to
-serve) and end with :func:`models.chartstyle.finish`.  Pages build them with ``inline=False``
+serve) and end with :func:`models.charts.style.finish`.  Pages build them with ``inline=False``
 and draw :func:`to_spec`, which hands the data to Streamlit as DataFrames instead.
 
 Visual conventions
@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 from altair.utils.schemapi import debug_mode
 
-from models import chartstyle
-from models.trajectory import PROB_CLIP, logit
+from models.charts import style as chartstyle
+from models.format import PROB_CLIP, logit
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -390,10 +390,10 @@ def trajectory_chart(
 ) -> alt.TopLevelMixin:
     """One question's trajectory: a step line per researcher (and level).
 
-    ``traj_df`` is :func:`models.trajectory.trajectory`; ``evidence_df`` is
-    :func:`models.trajectory.evidence_events` (rules at the evidence dates; hovering one rings
+    ``traj_df`` is :func:`models.analysis.trajectory.trajectory`; ``evidence_df`` is
+    :func:`models.analysis.trajectory.evidence_events` (rules at the evidence dates; hovering one rings
     the estimates citing it through the ``evidence`` selection param); ``resolution`` is
-    :func:`models.trajectory.resolution_of` (a rule labelled "resolved YES/NO").
+    :func:`models.analysis.trajectory.resolution_of` (a rule labelled "resolved YES/NO").
     """
     researchers = _researchers(traj_df)
     dash = _line_styles(traj_df)[1]
@@ -458,7 +458,7 @@ def capability_chart(
 ) -> alt.TopLevelMixin:
     """P(question | level) along the ordered capability scale, one line per researcher.
 
-    ``curve_df`` is :func:`models.trajectory.capability_curve`; the x axis lists the level
+    ``curve_df`` is :func:`models.analysis.trajectory.capability_curve`; the x axis lists the level
     names in ``level_position`` order.
     """
     question = curve_df["question"].iloc[0] if len(curve_df) else "Capability curve"
@@ -477,7 +477,7 @@ def capability_chart_over_time(
 ) -> alt.TopLevelMixin:
     """:func:`capability_chart` with a date slider (``alt.binding_range`` over ``date_index``).
 
-    ``curve_over_time_df`` is :func:`models.trajectory.capability_curve_over_time`; the slider
+    ``curve_over_time_df`` is :func:`models.analysis.trajectory.capability_curve_over_time`; the slider
     starts at the latest date and a label shows the date chosen.
     """
     df = curve_over_time_df
@@ -562,8 +562,8 @@ def comparison_chart(
 ) -> alt.TopLevelMixin:
     """Small multiples, one panel per question (wrapping after ``columns``), on a shared time axis.
 
-    ``traj_df_multi`` is :func:`models.trajectory.trajectories`; ``group_df`` is
-    :func:`models.trajectory.group_line`, drawn as dashed step lines: median black,
+    ``traj_df_multi`` is :func:`models.analysis.trajectory.trajectories`; ``group_df`` is
+    :func:`models.analysis.trajectory.group_line`, drawn as dashed step lines: median black,
     geometric mean of odds grey.
     """
     researchers = _researchers(traj_df_multi)
@@ -608,8 +608,8 @@ def spread_chart(
     """How far apart the researchers were over time: a band from the lowest to the highest
     standing estimate, and the median as a line, one colour per capability level.
 
-    ``spread_df`` is :func:`models.updates.spread_history` or
-    :func:`models.updates.spread_over_time`; ``question_id`` picks one of its questions (needed
+    ``spread_df`` is :func:`models.analysis.updates.spread_history` or
+    :func:`models.analysis.updates.spread_over_time`; ``question_id`` picks one of its questions (needed
     when it holds several).  Every row holds until the next (step-after), so a narrowing band
     is convergence and a widening one divergence.
     """

@@ -12,7 +12,6 @@ on construction.  Conventions:
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -50,20 +49,6 @@ def utcnow() -> datetime:
 
 def _time(nullable: bool = True, index: bool = False) -> sa.Column[datetime]:
     return sa.Column(UTCDateTime(), nullable=nullable, index=index)
-
-
-class Outcome(StrEnum):
-    yes = "yes"
-    no = "no"
-    annulled = "annulled"
-
-
-class Direction(StrEnum):
-    """How an evidence item moved a forecast."""
-
-    raised = "raised"
-    lowered = "lowered"
-    no_change = "no_change"
 
 
 class Researcher(SQLModel, table=True):
@@ -124,13 +109,6 @@ class Forecast(SQLModel, table=True):
 
     #: Reading a target's history (researcher, question, level in time order) is the common query.
     __table_args__ = (sa.Index("ix_forecast_target", "researcher_id", "question_id", "level_id", "as_of"),)
-
-
-class EvidenceKind(StrEnum):
-    paper = "paper"
-    result = "result"
-    observation = "observation"
-    other = "other"
 
 
 class Evidence(SQLModel, table=True):
@@ -198,7 +176,7 @@ class DataVersion(SQLModel, table=True):
 class FrameCache(SQLModel, table=True):
     """A columnar copy of a query's result, valid while ``data_version`` has not moved.
 
-    Derived data only (see :mod:`models.frame_cache`): never backed up, rebuilt on demand.
+    Derived data only (see :mod:`models.store.frame_cache`): never backed up, rebuilt on demand.
     ``fingerprint`` names what produced the payload (query text, schema, format), so a
     changed query never reads an old entry.
     """

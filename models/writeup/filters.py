@@ -9,7 +9,7 @@
   an update's *from* is the previous estimate of the same target even when that estimate is
   older than ``since``.  Standing estimates are the last forecast of each target dated
   before the end of ``until`` (default: all forecasts).
-* Changes are those of :func:`models.updates.updates`: percentage points ``100 · (to − from)``
+* Changes are those of :func:`models.analysis.updates.updates`: percentage points ``100 · (to − from)``
   and natural log-odds (probabilities clipped to [0.001, 0.999]).
 """
 
@@ -23,11 +23,11 @@ import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from models.analysis.trajectory import TARGET, select_forecasts
+from models.analysis.updates import updates
 from models.errors import InputError
+from models.format import parse_time
 from models.frames import Frames
-from models.schemas import messages, parse_time
-from models.trajectory import TARGET, select_forecasts
-from models.updates import updates
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -103,7 +103,7 @@ def make_filter(**values: Any) -> ReportFilter:
     try:
         return ReportFilter(**values)
     except ValidationError as err:
-        raise InputError([f"{field} {msg}" for field, msg in messages(err)]) from None
+        raise InputError.from_validation_error(err) from None
 
 
 # --- selection ----------------------------------------------------------------------------------
@@ -162,9 +162,9 @@ def in_range(df: pd.DataFrame, filt: ReportFilter, column: str = "as_of") -> pd.
 def history(frames: Frames, filt: ReportFilter, question_ids: Sequence[int] | None = None) -> pd.DataFrame:
     """The update history of the report's questions: one row per forecast dated in the range.
 
-    Columns of :func:`models.updates.updates` (``from_probability`` NaN for a target's first
+    Columns of :func:`models.analysis.updates.updates` (``from_probability`` NaN for a target's first
     forecast) plus ``evidence_links``: a tuple of ``(title, url or None, direction or None)``
-    per forecast, in the order of :func:`models.trajectory.evidence_for`.
+    per forecast, in the order of :func:`models.analysis.trajectory.evidence_for`.
     """
     ids = (
         report_questions(frames, filt)["question_id"].tolist() if question_ids is None else list(question_ids)

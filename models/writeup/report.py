@@ -1,10 +1,10 @@
 """Markdown write-ups of questions, estimates and update histories, ready to paste.
 
 A report covers a question set, some researchers and a date range
-(:class:`models.report_filter.ReportFilter`).  For each question it gives the criteria, the
+(:class:`models.writeup.filters.ReportFilter`).  For each question it gives the criteria, the
 standing estimates (per capability level and researcher), the update history as a table
-(:mod:`models.report_tables`), and the resolution; optionally a calibration summary and
-charts written beside the report.  All text goes through :mod:`models.markdown`, so user
+(:mod:`models.writeup.tables`), and the resolution; optionally a calibration summary and
+charts written beside the report.  All text goes through :mod:`models.writeup.markdown`, so user
 text cannot break the Markdown.
 """
 
@@ -22,11 +22,11 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from models import chart_export
-from models.chart_export import chart_bytes
+from models.analysis.scoring import score_report
+from models.charts import export as chart_export
+from models.charts.export import chart_bytes
 from models.frames import Frames
-from models.markdown import markdown_table, md_text
-from models.report_filter import (
+from models.writeup.filters import (
     ReportFilter,
     filtered_forecasts,
     history,
@@ -34,7 +34,8 @@ from models.report_filter import (
     report_questions,
     standing_estimates,
 )
-from models.report_tables import (
+from models.writeup.markdown import markdown_table, md_text
+from models.writeup.tables import (
     RECONSTRUCTED_NOTE,
     day_text,
     estimates_table,
@@ -42,7 +43,6 @@ from models.report_tables import (
     history_table,
     tables_by_question,
 )
-from models.scoring import score_report
 
 SCORE_NOTE = (
     "Brier: one-sided Brier, 0 best, 1 worst (the mean of (p − outcome)² over each researcher's "
@@ -65,7 +65,7 @@ def _narrowed(frames: Frames, filt: ReportFilter, question_ids: Sequence[int]) -
 def calibration_summary(frames: Frames, filt: ReportFilter) -> pd.DataFrame:
     """Per researcher (then everyone pooled): ``researcher, n, brier, log_score``.
 
-    From :func:`models.scoring.score_report` over the report's questions resolved yes or no
+    From :func:`models.analysis.scoring.score_report` over the report's questions resolved yes or no
     and the researchers' forecasts dated in the range (recorded estimates only): ``n`` is the
     number of scored targets; Brier one-sided, 0 best, 1 worst.  Empty when nothing resolved.
     """

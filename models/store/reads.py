@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from models import frame_cache
 from models import frames as fr
+from models.store import frame_cache
 
 _TIME_COLUMNS = ("as_of", "recorded_at", "created_at", "resolve_by", "resolved_at", "published")
 
@@ -194,7 +194,7 @@ def scoring_frames(engine: sa.Engine, include_reconstructed: bool = False) -> fr
     """Just what scoring needs: forecasts (without rationale) on questions resolved yes or no.
 
     The forecast rows are numbers only, so they are served from
-    :mod:`models.frame_cache` while the data is unchanged: ``credence scores`` on a
+    :mod:`models.store.frame_cache` while the data is unchanged: ``credence scores`` on a
     million forecasts then reads one BLOB instead of half a million rows.
     """
     where = "AND q.outcome IN ('yes', 'no') AND f.as_of < q.resolved_at"

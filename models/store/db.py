@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
     from sqlmodel import Session
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
 BUSY_TIMEOUT_S = 60
 _WRITE = "credence_write"
 _PG_MIGRATION_LOCK = 0x43524544  # "CRED": the advisory lock id held while migrating

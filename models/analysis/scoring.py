@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 
-from models.calibration import ALL_RESEARCHERS, calibration_table
+from models.analysis.calibration import ALL_RESEARCHERS, calibration_table
 from models.frames import Frames
 
 #: Log-score clipping: a probability of 0 or 1 counts as 0.001 or 0.999.
@@ -329,7 +329,7 @@ def score_report(
 
     Which forecasts count: :func:`select_scored`; per-target definitions:
     :func:`target_scores`; means and pooling: :func:`researcher_scores`; buckets:
-    :func:`models.calibration.calibration_table`.  Researchers with no scored target are
+    :func:`models.analysis.calibration.calibration_table`.  Researchers with no scored target are
     left out; the rest are sorted by handle.  ``overall`` pools every target of every
     researcher; with nothing scored the report is ``{"researchers": [], "overall": None}``.
     Values are Python ints and floats (never NaN or infinite).
@@ -356,3 +356,28 @@ def score_report(
         ],
     }
     return {"researchers": researchers, "overall": overall}
+
+
+def coverage(scored: Scored) -> pd.DataFrame:
+    """Per researcher, the share of resolved questions they had a scored target on.
+
+    ``n_resolved`` is the number of questions resolved yes or no inside the selection's tags
+    and dates (``scored.questions``); ``n_questions`` the distinct questions among the
+    researcher's scored targets; ``coverage = n_questions / n_resolved``.  Every researcher
+    with a forecast in scope appears, with 0 when nothing of theirs was scored.
+
+    Columns: researcher, n_questions, n_resolved, coverage; sorted by researcher.
+    """
+    finals = scored.forecasts.loc[scored.forecasts["is_final"], ["researcher", "question_id"]]
+    counts = finals.drop_duplicates().groupby("researcher").size()
+    counts = counts.reindex(pd.Index(scored.researchers, dtype="object"), fill_value=0)
+    n_resolved = len(scored.questions)
+    table = pd.DataFrame(
+        {
+            "researcher": pd.Series(scored.researchers, dtype="object"),
+            "n_questions": counts.to_numpy(dtype="int64"),
+            "n_resolved": n_resolved,
+        }
+    )
+    table["coverage"] = table["n_questions"] / n_resolved if n_resolved else np.nan
+    return table

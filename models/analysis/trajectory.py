@@ -24,10 +24,9 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from models.format import expit, logit, utc
 from models.frames import Frames
 
-#: Probabilities are clipped to [PROB_CLIP, 1 − PROB_CLIP] before taking log-odds.
-PROB_CLIP = 0.001
 TARGET = ["researcher", "question_id", "level"]
 ORDER = ["as_of", "recorded_at", "forecast_id"]
 #: Separator of "researcher · level" series labels.
@@ -41,22 +40,6 @@ TRAJECTORY_COLUMNS = [
 ]  # fmt: skip
 
 Times: TypeAlias = datetime | pd.Timestamp | str | Iterable[datetime | pd.Timestamp | str] | pd.DataFrame
-
-
-def logit(probability: Any) -> np.ndarray:
-    """Natural log-odds ``ln(p / (1 − p))`` with ``p`` clipped to [0.001, 0.999] (NaN stays NaN)."""
-    p = np.clip(np.asarray(probability, dtype="float64"), PROB_CLIP, 1.0 - PROB_CLIP)
-    return np.log(p / (1.0 - p))
-
-
-def expit(log_odds: Any) -> np.ndarray:
-    """Inverse of :func:`logit`: ``1 / (1 + e^−x)``."""
-    return 1.0 / (1.0 + np.exp(-np.asarray(log_odds, dtype="float64")))
-
-
-def utc(when: datetime | pd.Timestamp | str | None) -> pd.Timestamp:
-    """``when`` as a UTC timestamp (naive read as UTC); ``None`` is the current time."""
-    return pd.Timestamp.now(tz="UTC") if when is None else pd.Timestamp(pd.to_datetime(when, utc=True))
 
 
 def series_label(researcher: pd.Series, level: pd.Series) -> pd.Series:
@@ -434,12 +417,6 @@ def resolution_of(frames: Frames, question_id: int) -> dict[str, Any] | None:
 
 
 # --- choosing what a view shows ------------------------------------------------------------
-
-
-def day_end(day: date | datetime | pd.Timestamp | str) -> pd.Timestamp:
-    """The last instant (UTC) of ``day``'s date, so that every estimate made that day counts."""
-    start = utc(day).normalize()
-    return start + pd.Timedelta(days=1) - pd.Timedelta(1, unit="ns")
 
 
 def researchers_of(frames: Frames, question_ids: Iterable[int] | None = None) -> list[str]:

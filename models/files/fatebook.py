@@ -41,13 +41,13 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
 
-from models.errors import InputError
-from models.importer import ImportBatch, ImportSummary, Progress, apply_batch
-from models.interchange import FileSpec, decode, records
-from models.schemas import ForecastIn, QuestionIn, ResearcherIn, ResolutionIn, messages, parse_time
+from models.batch import ImportBatch, Progress
+from models.errors import InputError, Problem, sort_by_line
+from models.files.interchange import FileSpec, decode, records
+from models.format import parse_time
+from models.schemas import ForecastIn, QuestionIn, ResearcherIn, ResolutionIn
 
 EXPORT = "export"
 SPREADSHEET = "spreadsheet"
@@ -227,10 +227,10 @@ class _Row:
 class _Parse:
     layout: Layout
     researcher: str | None
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
     def say(self, line: int, column: str, message: str) -> None:
-        self.problems.append(f"line {line}: {self.layout.columns.get(column, column)} {message}")
+        self.problems.append(Problem(message, self.layout.columns.get(column, column), line))
 
     def row(self, line: int, cells: dict[str, str]) -> _Row | None:
         cols = self.layout.columns
@@ -300,8 +300,8 @@ class _Parse:
         try:
             return model.model_validate({**values, "line": line})
         except ValidationError as err:
-            for name, msg in messages(err):
-                self.say(line, _FIELDS.get(name, name), msg)
+            for problem in Problem.from_validation_error(err):
+                self.say(line, _FIELDS.get(problem.field, problem.field), problem.message)
             return None
 
 
@@ -380,7 +380,9 @@ def parse_fatebook(
         try:
             ResearcherIn.model_validate({"handle": researcher})
         except ValidationError as err:
-            raise InputError([f"researcher {msg}" for _, msg in messages(err)]) from None
+            raise InputError(
+                [Problem(p.message, "researcher") for p in Problem.from_validation_error(err)]
+            ) from None
     spec = FileSpec(
         kind=f"fatebook {lay.name}",
         columns=tuple(header),
@@ -421,27 +423,5 @@ def parse_fatebook(
         if (who := p.validate(ResearcherIn, line, {"handle": handle, "name": name})) is not None:
             batch.researchers.append(who)
     if p.problems:
-        raise InputError(sorted(dict.fromkeys(p.problems), key=_line_number))
+        raise InputError(sort_by_line(p.problems))
     return batch
-
-
-def _line_number(problem: str) -> int:
-    m = re.match(r"line (\d+):", problem)
-    return int(m.group(1)) if m else 0
-
-
-def import_fatebook(
-    engine: sa.Engine,
-    data: bytes,
-    researcher: str | None = None,
-    by: str = "",
-    progress: Progress | None = None,
-    dry_run: bool = False,
-) -> ImportSummary:
-    """Validate a whole Fatebook file, then write it in one transaction (or raise and write nothing).
-
-    Importing the same file again adds nothing; the summary counts what was already present.
-    ``dry_run`` says what the import would create without writing anything (a preview).
-    """
-    batch = parse_fatebook(data, researcher, progress)
-    return apply_batch(engine, batch, by=by, progress=progress, dry_run=dry_run)

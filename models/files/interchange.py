@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
+import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from models.errors import InputError
-from models.importer import ImportBatch, ImportSummary, Progress, apply_batch
+from models.batch import ImportBatch, Progress
+from models.errors import InputError, Problem
+from models.format import format_time
 from models.schemas import (
     EvidenceIn,
     ForecastIn,
@@ -31,8 +32,6 @@ from models.schemas import (
     ResearcherIn,
     ResolutionIn,
     format_evidence_refs,
-    format_time,
-    messages,
 )
 
 FORMULA_START = ("=", "+", "-", "@", "'")
@@ -202,15 +201,15 @@ def validate_rows(
 ) -> list[Any]:
     """Each row validated by ``model``; all problems at once as ``line N: field message``."""
     items: list[Any] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     for n, (line, row) in enumerate(rows, start=1):
         try:
             fields = on_row(line, row) if on_row else row
             items.append(model.model_validate({**fields, "line": line}))
         except ValidationError as err:
-            problems.extend(f"line {line}: {field} {msg}" for field, msg in messages(err))
+            problems.extend(Problem.from_validation_error(err, line))
         except InputError as err:
-            problems.extend(err.problems)
+            problems.extend(err.items)
         if progress and n % 10000 == 0:
             progress("checking rows", n, total)
     if problems:
@@ -240,25 +239,7 @@ def parse(data: bytes, kind: str, progress: Progress | None = None) -> ImportBat
     return batch
 
 
-def import_file(
-    engine: sa.Engine,
-    data: bytes,
-    kind: str,
-    by: str = "",
-    progress: Progress | None = None,
-    dry_run: bool = False,
-) -> ImportSummary:
-    """Validate a whole ``kind`` file, then write it in one transaction (or raise and write nothing).
-
-    ``dry_run`` says what the import would create without writing anything (a preview).
-    """
-    return apply_batch(engine, parse(data, kind, progress), by=by, progress=progress, dry_run=dry_run)
-
-
-def _forecast_rows(engine: sa.Engine) -> Iterator[list[str]]:
-    from models.queries import current_forecasts
-
-    df, refs = current_forecasts(engine)
+def _forecast_rows(df: pd.DataFrame, refs: Mapping[int, list[tuple[str, str | None]]]) -> Iterator[list[str]]:
     for r in df.itertuples(index=False):
         yield [
             str(r.id),
@@ -274,19 +255,15 @@ def _forecast_rows(engine: sa.Engine) -> Iterator[list[str]]:
         ]
 
 
-def export_forecasts(engine: sa.Engine, out: io.TextIOBase | Any) -> int:
-    """Write every current forecast as interchange CSV (plus ``id`` and ``recorded_at``); returns the row count."""
+def write_forecasts(
+    df: pd.DataFrame, refs: Mapping[int, list[tuple[str, str | None]]], out: io.TextIOBase | Any
+) -> int:
+    """Write forecasts (:func:`models.store.reads.current_forecasts`) as interchange CSV (plus ``id`` and
+    ``recorded_at``); returns the row count."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     n = 0
-    for row in _forecast_rows(engine):
+    for row in _forecast_rows(df, refs):
         writer.writerow(row)
         n += 1
     return n
-
-
-def forecasts_csv(engine: sa.Engine) -> str:
-    """:func:`export_forecasts` as a string (for a download button)."""
-    buf = io.StringIO()
-    export_forecasts(engine, buf)
-    return buf.getvalue()

@@ -16,8 +16,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from models.analysis.trajectory import DIRECTION_TEXT
 from models.schemas import format_evidence_refs
-from models.tables import (
+from models.store.tables import (
     CapabilityLevel,
     Evidence,
     Forecast,
@@ -26,7 +27,6 @@ from models.tables import (
     Researcher,
     Revision,
 )
-from models.trajectory import DIRECTION_TEXT
 
 
 def _rows(engine: sa.Engine, stmt: sa.Select[Any]) -> pd.DataFrame:

@@ -1,0 +1,109 @@
+"""Formatting and parsing of the values people read and type: percentages, times, log-odds.
+
+Shared by every layer; pure functions with no database and no UI.
+
+Conventions: probabilities are fractions in [0, 1]; percentages exist only here, at the
+edges.  Times are timezone-aware UTC.  Log-odds are natural, ``logit(p) = ln(p / (1 − p))``,
+with ``p`` clipped to [0.001, 0.999] first so that 0 % and 100 % give ±6.907.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic_core import PydanticCustomError
+
+
+def _fail(message: str) -> PydanticCustomError:
+    return PydanticCustomError("credence", message)
+
+
+def format_percent(p: float) -> str:
+    """``0.37`` → ``"37%"``, ``0.005`` → ``"0.5%"``, ``1.4`` → ``"140%"`` (up to 4 significant digits)."""
+    return f"{p * 100:.4g}%"
+
+
+def parse_time(value: Any) -> datetime:
+    """A timezone-aware UTC datetime from a ``datetime``, a ``date`` or ISO 8601 text.
+
+    A date means 00:00 UTC that day; a date-time without an offset is read as UTC.
+    """
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime.combine(value, time(0), tzinfo=UTC)
+    else:
+        text = str(value).strip()
+        if not text:
+            raise _fail("is required")
+        try:
+            dt = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+        except ValueError:
+            raise _fail(
+                f"{text!r} is not a date: write 2025-03-04, or a time like 2025-03-04T10:00:00Z"
+            ) from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def format_time(dt: datetime) -> str:
+    """ISO 8601 in UTC: ``2025-03-04`` at midnight, else ``2025-03-04T10:00:00Z`` (microseconds if any)."""
+    dt = dt.astimezone(UTC)
+    if dt.time() == time(0):
+        return dt.date().isoformat()
+    return dt.replace(tzinfo=None).isoformat() + "Z"
+
+
+#: Probabilities are clipped to [PROB_CLIP, 1 − PROB_CLIP] before taking log-odds.
+PROB_CLIP = 0.001
+
+
+def logit(probability: Any) -> np.ndarray:
+    """Natural log-odds ``ln(p / (1 − p))`` with ``p`` clipped to [0.001, 0.999] (NaN stays NaN)."""
+    p = np.clip(np.asarray(probability, dtype="float64"), PROB_CLIP, 1.0 - PROB_CLIP)
+    return np.log(p / (1.0 - p))
+
+
+def expit(log_odds: Any) -> np.ndarray:
+    """Inverse of :func:`logit`: ``1 / (1 + e^−x)``."""
+    return 1.0 / (1.0 + np.exp(-np.asarray(log_odds, dtype="float64")))
+
+
+def utc(when: datetime | pd.Timestamp | str | None) -> pd.Timestamp:
+    """``when`` as a UTC timestamp (naive read as UTC); ``None`` is the current time."""
+    return pd.Timestamp.now(tz="UTC") if when is None else pd.Timestamp(pd.to_datetime(when, utc=True))
+
+
+def day_end(day: date | datetime | pd.Timestamp | str) -> pd.Timestamp:
+    """The last instant (UTC) of ``day``'s date, so that every estimate made that day counts."""
+    start = utc(day).normalize()
+    return start + pd.Timedelta(days=1) - pd.Timedelta(1, unit="ns")
+
+
+MINUS = "\u2212"
+
+
+def _signed(x: float, unit: str) -> str:
+    """``-5.0`` → ``"−5 points"``; one decimal from 1 up, two significant digits below."""
+    text = f"{abs(x):.1f}".removesuffix(".0") if abs(x) >= 1 else f"{abs(x):.2g}"
+    return f"{MINUS if x < 0 else '+'}{text}{unit}"
+
+
+def describe_change(prev_p: float, new_p: float) -> str:
+    """``0.12, 0.07`` → ``"12% → 7%, −5 points, −0.6 in log-odds"``.
+
+    Points are ``100 · (new − prev)``; log-odds change is ``logit(new) − logit(prev)``
+    (natural log, probabilities clipped to [0.001, 0.999], one decimal).  An unchanged
+    probability reads ``"12% → 12%, no change"``.
+    """
+    head = f"{format_percent(prev_p)} \u2192 {format_percent(new_p)}"
+    points = (new_p - prev_p) * 100
+    if abs(points) < 1e-9:
+        return f"{head}, no change"
+    log_odds = float(logit(new_p) - logit(prev_p))
+    lo = f"{abs(log_odds):.1f}" if abs(log_odds) >= 0.05 else f"{abs(log_odds):.2g}"
+    return f"{head}, {_signed(points, ' points')}, {MINUS if log_odds < 0 else '+'}{lo} in log-odds"
