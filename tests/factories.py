@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner, Result
 
@@ -26,6 +27,7 @@ from models.frames import (
 )
 from models.schemas import ForecastIn
 from models.store.db import open_engine
+from models.store.tables import Revision
 
 HEADER = "researcher,question,probability,as_of,capability,rationale,evidence,reconstructed"
 
@@ -142,3 +144,13 @@ def frames_of(
 def cli(db_url: str, *args: str) -> Result:
     """``credence --db DB_URL ARGS…`` in-process (typer's CliRunner); stdout and stderr apart."""
     return CliRunner().invoke(cli_app, ["--db", db_url, *args])
+
+
+def revisions(session: Session, entity: str, entity_id: int) -> list[Revision]:
+    """Earlier versions of a question or forecast, oldest first (as stored)."""
+    stmt = (
+        select(Revision)
+        .where(Revision.entity == entity, Revision.entity_id == entity_id)
+        .order_by(Revision.number)  # type: ignore[arg-type]
+    )
+    return list(session.exec(stmt).all())

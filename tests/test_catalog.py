@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from sqlmodel import Session
 
 from models.analysis import questions
 from models.errors import InputError, NotFound
@@ -14,7 +15,7 @@ from models.frames import EVIDENCE, EVIDENCE_LINKS, FORECASTS, LEVELS, LINKS, QU
 from models.schemas import EvidenceIn, LevelIn, ResearcherIn
 from models.store import curation as catalog
 from models.store import reads as queries
-from models.store.db import read_session, write_session
+from models.store.db import write_session
 from models.store.records import soft_delete
 from models.store.tables import CapabilityLevel
 
@@ -146,7 +147,7 @@ def test_set_level_positions_ignores_deleted_levels_when_checking_ties(engine):
     with write_session(engine) as s:
         catalog.set_level_positions(s, {ids["a"]: 2})
     assert _scale(engine) == [("a", 2.0)]
-    with read_session(engine) as s:
+    with Session(engine) as s:
         assert s.get(CapabilityLevel, ids["b"]).position == 2.0  # type: ignore[union-attr]
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import struct
+import io
 import xml.etree.ElementTree as ET
-import zlib
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 import vl_convert as vlc
+from PIL import Image
 from typer.testing import CliRunner
 
 from models.charts import style as chartstyle
@@ -18,7 +18,6 @@ from models.charts.export import (
     SCALE,
     build_chart,
     chart_bytes,
-    downloads,
     file_stem,
     make_request,
     save_chart,
@@ -32,21 +31,16 @@ from tests.factories import demo_database
 
 SCHEMERS = "Frontier AIs are schemers (at the stated capability level)"
 RSP = "A frontier lab publishes a responsible scaling policy by end of 2023"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 runner = CliRunner()
 
 
 def png_size(data: bytes) -> tuple[int, int]:
-    """Width and height from a PNG's IHDR chunk (checking the signature and the chunk's CRC)."""
-    assert data[:8] == PNG_SIGNATURE
-    length, chunk = struct.unpack(">I4s", data[8:16])
-    assert chunk == b"IHDR" and length == 13
-    body = data[16 : 16 + length]
-    (crc,) = struct.unpack(">I", data[16 + length : 20 + length])
-    assert zlib.crc32(b"IHDR" + body) == crc
-    width, height = struct.unpack(">II", body[:8])
-    return width, height
+    """Width and height of a valid PNG (Pillow verifies its structure and checksums)."""
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "PNG"
+        image.verify()
+        return image.size
 
 
 def svg_size(data: bytes) -> tuple[int, int]:
@@ -86,10 +80,8 @@ def test_every_kind_has_a_title_and_a_caption_line(frames: Frames, kind: str) ->
 @pytest.mark.parametrize("kind", list(REQUESTS))
 def test_png_is_twice_the_svg_size(frames: Frames, kind: str) -> None:
     chart = build_chart(frames, make_request(**REQUESTS[kind]))
-    (_, png, png_name, png_mime), (_, svg, svg_name, svg_mime) = downloads(chart, "c")
-    assert (png_name, png_mime, svg_name, svg_mime) == ("c.png", "image/png", "c.svg", "image/svg+xml")
-    width, height = svg_size(svg)
-    assert png_size(png) == (width * SCALE, height * SCALE)
+    width, height = svg_size(chart_bytes(chart, "svg"))
+    assert png_size(chart_bytes(chart, "png")) == (width * SCALE, height * SCALE)
 
 
 def test_trajectory_is_at_least_publication_size(frames: Frames, tmp_path: Path) -> None:
@@ -103,30 +95,16 @@ def test_trajectory_is_at_least_publication_size(frames: Frames, tmp_path: Path)
     assert png_size(png.read_bytes()) == (2 * width, 2 * height)
 
 
-def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
-    """``(type, body)`` of every chunk, checking each CRC."""
-    assert data[:8] == PNG_SIGNATURE
-    out, pos = [], 8
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
-        assert struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])[0] == zlib.crc32(kind + body)
-        out.append((kind, body))
-        pos += 12 + length
-    return out
-
-
-def scanlines(data: bytes) -> bytes:
-    return zlib.decompress(b"".join(body for kind, body in png_chunks(data) if kind == b"IDAT"))
+def pixels(data: bytes) -> bytes:
+    with Image.open(io.BytesIO(data)) as image:
+        return image.convert("RGBA").tobytes()
 
 
 def test_recompressed_png_has_the_same_pixels_and_is_smaller(frames: Frames) -> None:
     chart = build_chart(frames, make_request(kind="trajectory", questions=(SCHEMERS,)))
     original = bytes(vlc.svg_to_png(vlc.vegalite_to_svg(chart.to_dict()), scale=SCALE))
     smaller = chart_bytes(chart, "png")
-    assert scanlines(smaller) == scanlines(original)
-    # The same chunks in the same order, the image data in one IDAT chunk.
-    assert [k for k, _ in png_chunks(smaller)] == list(dict.fromkeys(k for k, _ in png_chunks(original)))
+    assert pixels(smaller) == pixels(original)
     assert len(smaller) < 0.5 * len(original)
 
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
 from models.store import reads as queries
-from models.store.db import read_session
-from models.store.records import revisions
+from tests.factories import revisions
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "questions.py")
 OPEN_QUESTION = "Frontier AIs are schemers (at the stated capability level)"
@@ -137,7 +137,7 @@ def test_editing_a_forecast_keeps_the_old_version_in_the_history(demo_engine):
     versions = _history(at)[lambda h: h["forecast_id"] == fid]
     assert versions["state"].tolist() == ["current", "earlier version"]
     assert versions["probability"].tolist() == [0.33, old]
-    with read_session(demo_engine) as s:
+    with Session(demo_engine) as s:
         assert len(revisions(s, "forecast", fid)) == 1
 
 
@@ -150,7 +150,7 @@ def test_a_bad_forecast_edit_shows_the_problem_and_writes_nothing(demo_engine):
     at.button(key="save_forecast").click().run()
     assert _errors(at) == ["probability 140% is above 100%", "as of 2999-01-01 is in the future"]
     assert at.text_input(key="edit_probability").value == "140%"
-    with read_session(demo_engine) as s:
+    with Session(demo_engine) as s:
         assert revisions(s, "forecast", fid) == []
 
 

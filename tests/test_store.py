@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from models import actions
 from models.errors import InputError
 from models.schemas import ForecastEdit, QuestionEdit, QuestionIn, ResolutionIn
-from models.store.db import read_session, write_session
+from models.store.db import write_session
 from models.store.reads import forecasts_frame, questions_frame
 from models.store.records import (
     create_forecast,
@@ -21,17 +21,16 @@ from models.store.records import (
     reopen_question,
     resolve_question,
     restore,
-    revisions,
     soft_delete,
 )
 from models.store.tables import ForecastEvidence
-from tests.factories import forecast_in
+from tests.factories import forecast_in, revisions
 
 
 def test_create_forecast_links_new_evidence_with_its_direction(stocked):
     with write_session(stocked) as s:
         f = create_forecast(s, forecast_in(evidence="New paper [lowered]"))
-    with read_session(stocked) as s:
+    with Session(stocked) as s:
         link = s.exec(select(ForecastEvidence).where(ForecastEvidence.forecast_id == f.id)).one()
     assert link.direction == "lowered"
 
@@ -55,7 +54,7 @@ def test_create_forecast_refuses_unknown_names_and_writes_nothing(stocked, overr
 def test_editing_a_forecast_keeps_the_old_version_as_a_revision(stocked):
     with write_session(stocked) as s:
         edit_forecast(s, 1, ForecastEdit(probability="5%", rationale="typo fixed"), by="teal_heron")
-    with read_session(stocked) as s:
+    with Session(stocked) as s:
         revs = revisions(s, "forecast", 1)
     assert len(revs) == 1
     old = json.loads(revs[0].data)
@@ -109,7 +108,7 @@ def test_question_edit_and_resolution_history(stocked):
             ),
         )
         reopen_question(s, q.id, note="reopened")
-    with read_session(stocked) as s:
+    with Session(stocked) as s:
         revs = revisions(s, "question", q.id)
     assert [json.loads(r.data)["outcome"] for r in revs] == [None, None, "annulled"]
     current = questions_frame(stocked).set_index("question").loc["Will X happen?"]

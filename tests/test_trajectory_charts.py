@@ -13,7 +13,6 @@ import vl_convert
 
 from models.analysis.trajectory import (
     capability_curve,
-    capability_curve_over_time,
     evidence_events,
     group_line,
     resolution_of,
@@ -31,7 +30,6 @@ from models.charts.trajectory import (
     RECONSTRUCTED_DASH,
     RINGS_DATA,
     capability_chart,
-    capability_chart_over_time,
     comparison_chart,
     spread_chart,
     to_spec,
@@ -274,15 +272,6 @@ def test_capability_chart_orders_levels_by_position(frames: Frames) -> None:
     assert line["encoding"]["color"]["field"] == "researcher"
 
 
-def test_capability_chart_over_time_has_a_date_slider(frames: Frames) -> None:
-    curve = capability_curve_over_time(frames, 1, ["2024-01-05", "2024-03-01"])
-    spec = spec_of(capability_chart_over_time(curve))
-    slider = params(spec)["date_step"]
-    assert slider["bind"] == {"input": "range", "min": 0, "max": 1, "step": 1, "name": "date (step) "}
-    assert slider["value"] == 1
-    assert all("datum.date_index == date_step" in filters(v) for v in views(spec))
-
-
 def test_comparison_is_faceted_by_question_on_a_shared_time_axis(frames: Frames) -> None:
     traj = trajectories(frames, [1, 2], now=NOW)
     spec = spec_of(comparison_chart(traj, columns=2))
@@ -316,9 +305,6 @@ BUILDERS: dict[str, Callable[[Frames], alt.TopLevelMixin]] = {
     "trajectory": _full_trajectory,
     "trajectory_log_odds": lambda f: trajectory_chart(trajectory(f, 1, now=NOW), log_odds=True),
     "capability": lambda f: capability_chart(capability_curve(f, 1, NOW)),
-    "capability_slider": lambda f: capability_chart_over_time(
-        capability_curve_over_time(f, 1, ["2024-01-05", NOW])
-    ),
     "comparison": _comparison,
 }
 

@@ -46,14 +46,12 @@ RECONSTRUCTED_DASH = [2, 3]
 DASHES = [[1, 0], [8, 4], [12, 3, 3, 3], [16, 4], [6, 6], [20, 4, 4, 4], [3, 8]]
 LEGEND_ROWS = 12
 EVIDENCE_PARAM = "evidence"
-DATE_PARAM = "date_step"
 #: Names of the datasets a chart's layers read (``spec["datasets"][name]``).
 ESTIMATES_DATA = "estimates"
 EVIDENCE_DATA = "evidence_events"
 RINGS_DATA = "evidence_rings"
 RESOLUTION_DATA = "resolution"
 CURVE_DATA = "capability_curve"
-DATES_DATA = "dates"
 GROUP_STATISTICS = {
     "median_probability": ("median", "#000000"),
     "geo_mean_odds_probability": ("geometric mean of odds", "#888888"),
@@ -469,41 +467,6 @@ def capability_chart(
     what = f"standing P(question | level) on {when}, {curve_df['researcher'].nunique()} researchers"
     finished = chartstyle.finish(chart, str(question), chartstyle.caption(what, made))
     return _with_data(finished, {CURVE_DATA: _capability_rows(curve_df, log_odds)}, inline)
-
-
-@_unchecked
-def capability_chart_over_time(
-    curve_over_time_df: pd.DataFrame, log_odds: bool = False, made: datetime | None = None
-) -> alt.TopLevelMixin:
-    """:func:`capability_chart` with a date slider (``alt.binding_range`` over ``date_index``).
-
-    ``curve_over_time_df`` is :func:`models.analysis.trajectory.capability_curve_over_time`; the slider
-    starts at the latest date and a label shows the date chosen.
-    """
-    df = curve_over_time_df
-    dates = df[["date_index", "date_label"]].drop_duplicates().sort_values("date_index")
-    last = int(dates["date_index"].max()) if len(dates) else 0
-    step = alt.param(
-        name=DATE_PARAM, value=last, bind=alt.binding_range(min=0, max=last, step=1, name="date (step) ")
-    )
-    chosen = f"datum.date_index == {DATE_PARAM}"
-    layers = [layer.transform_filter(chosen) for layer in _capability_layers(df, log_odds)]
-    label = (
-        alt.Chart(_named(DATES_DATA))
-        .transform_filter(chosen)
-        .transform_calculate(text="'as of ' + datum.date_label")
-        .mark_text(align="left", baseline="top", fontWeight="bold")
-        .encode(x=alt.value(4), y=alt.value(4), text="text:N")
-    )
-    question = df["question"].iloc[0] if len(df) else "Capability curve"
-    chart = (
-        alt.layer(*layers, label)
-        .add_params(step)
-        .properties(width=chartstyle.WIDTH, height=chartstyle.HEIGHT)
-    )
-    what = f"standing P(question | level) at {len(dates)} dates"
-    finished = chartstyle.finish(chart, str(question), chartstyle.caption(what, made))
-    return _with_data(finished, {CURVE_DATA: _capability_rows(df, log_odds), DATES_DATA: dates})
 
 
 def _group_rows(group_df: pd.DataFrame, traj: pd.DataFrame, log_odds: bool) -> pd.DataFrame:

@@ -167,13 +167,6 @@ def open_engine(url: str | None = None) -> sa.Engine:
     return engine
 
 
-def read_session(engine: sa.Engine) -> Session:
-    """A session for reading; use one per action: ``with read_session(engine) as s:``."""
-    from sqlmodel import Session
-
-    return Session(engine, expire_on_commit=False)
-
-
 @contextmanager
 def write_session(engine: sa.Engine) -> Iterator[Session]:
     """A session whose work commits as one transaction, or not at all if anything raises.

@@ -101,15 +101,14 @@ def _named(engine: sa.Engine, df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def forecasts_frame(engine: sa.Engine, *, rationale: bool = True, where: str = "") -> pd.DataFrame:
+def forecasts_frame(engine: sa.Engine, *, rationale: bool = True) -> pd.DataFrame:
     """Current forecasts as a :data:`models.frames.FORECASTS` frame.
 
     ``rationale=False`` skips the largest column when only numbers are needed (its
-    values are then ""); ``where`` is an extra SQL condition on the aliases ``f``, ``q``,
-    ``r`` (internal use).  Names (handle, title, level) are looked up from ids in pandas:
+    values are then "").  Names (handle, title, level) are looked up from ids in pandas:
     creating a million Python strings per query is what makes a large read slow.
     """
-    sql = _FORECAST_SQL.format(rationale=", f.rationale" if rationale else "", where=where)
+    sql = _FORECAST_SQL.format(rationale=", f.rationale" if rationale else "", where="")
     return _named(engine, _forecast_rows(engine, sql))
 
 

@@ -77,16 +77,6 @@ def _keep_revision(session: Session, row: Question | Forecast, entity: str, by: 
     row.updated_by = by
 
 
-def revisions(session: Session, entity: str, entity_id: int) -> list[Revision]:
-    """Earlier versions of a question or forecast, oldest first."""
-    stmt = (
-        select(Revision)
-        .where(Revision.entity == entity, Revision.entity_id == entity_id)
-        .order_by(Revision.number)  # type: ignore[arg-type]
-    )
-    return list(session.exec(stmt).all())
-
-
 # --- lookups ----------------------------------------------------------------------------------
 
 
