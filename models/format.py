@@ -10,6 +10,7 @@ with ``p`` clipped to [0.001, 0.999] first so that 0 % and 100 % give ±6.907.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,22 @@ from pydantic_core import PydanticCustomError
 
 def _fail(message: str) -> PydanticCustomError:
     return PydanticCustomError("credence", message)
+
+
+def split_percent(text: str) -> tuple[Decimal | None, bool]:
+    """``"37%"`` → ``(Decimal("37"), True)``, ``"0.37"`` → ``(Decimal("0.37"), False)``.
+
+    The one reader of typed numbers and percentages: exact decimal arithmetic, so ``0.1%``
+    divides to the same float as ``0.001``.  The number is None when the text is not a
+    finite number; the flag says whether it ended in ``%``.
+    """
+    text = text.strip()
+    percent = text.endswith("%")
+    try:
+        number = Decimal(text[:-1].strip() if percent else text)
+    except InvalidOperation:
+        return None, percent
+    return (number if number.is_finite() else None), percent
 
 
 def format_percent(p: float) -> str:

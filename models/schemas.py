@@ -12,13 +12,12 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from models.format import format_percent, format_time, parse_time
+from models.format import format_percent, format_time, parse_time, split_percent
 from models.vocab import Direction, EvidenceKind, Outcome
 
 
@@ -45,12 +44,8 @@ def parse_probability(value: Any) -> float:
         text = str(value).strip()
         if not text:
             raise _fail("is required")
-        percent = text.endswith("%")
-        try:
-            number = Decimal(text[:-1].strip() if percent else text)
-        except InvalidOperation:
-            number = Decimal("NaN")
-        if not number.is_finite():
+        number, percent = split_percent(text)
+        if number is None:
             raise _fail(f"{text!r} is not a probability: write a fraction like 0.37 or a percentage like 37%")
         if not percent and number > 1:
             raise _fail(f"{text} is ambiguous: write {text}% or {float(number / 100):g}")

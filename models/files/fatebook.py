@@ -38,7 +38,6 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -46,7 +45,7 @@ from pydantic import BaseModel, ValidationError
 from models.batch import ImportBatch, Progress
 from models.errors import InputError, Problem, sort_by_line
 from models.files.interchange import FileSpec, decode, records
-from models.format import parse_time
+from models.format import parse_time, split_percent
 from models.schemas import ForecastIn, QuestionIn, ResearcherIn, ResolutionIn
 
 EXPORT = "export"
@@ -157,7 +156,8 @@ def layout(data: bytes) -> str:
 
 # --- cells --------------------------------------------------------------------------------------
 
-_TIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,6}))?)?)?")
+#: Fatebook's time layouts (parts may be unpadded: ``2025-03-04 9:05:7``); no zone means UTC.
+_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 
 
 class _Bad(Exception):
@@ -167,14 +167,12 @@ class _Bad(Exception):
 def parse_fatebook_time(text: str) -> datetime:
     """A UTC datetime from Fatebook's ``2025-03-04 9:05:7`` (parts unpadded, no zone) or ISO 8601."""
     text = text.strip()
-    m = _TIME.fullmatch(text)
+    for layout in _TIME_FORMATS:
+        try:
+            return datetime.strptime(text.replace("T", " ", 1), layout).replace(tzinfo=UTC)
+        except ValueError:
+            continue
     try:
-        if m:
-            year, month, day, hour, minute, second, frac = m.groups()
-            return datetime(
-                int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
-                int((frac or "0").ljust(6, "0")), tzinfo=UTC,
-            )  # fmt: skip
         return parse_time(text)
     except (ValueError, TypeError):
         raise _Bad(f"{text!r} is not a date: write 2025-03-04 or 2025-03-04 09:05:07") from None
@@ -185,19 +183,15 @@ def _probability(text: str, percent: bool) -> Any:
     text = text.strip()
     if not text:
         return text  # the schema says "is required"
-    number_text = text[:-1].strip() if percent and text.endswith("%") else text
-    try:
-        number = Decimal(number_text)
-    except InvalidOperation:
-        number = Decimal("NaN")
-    if not number.is_finite():
+    number, has_sign = split_percent(text)
+    if number is None or (has_sign and not percent):
         raise _Bad(
             f"{text!r} is not a percentage: write 70 for 70%"
             if percent
             else f"{text!r} is not a number from 0 to 1"
         )
     if percent:
-        return f"{number_text}%"
+        return f"{number}%"
     if number > 1:
         raise _Bad(f"{text} is above 1 (this column is on a 0-1 scale)")
     if number < 0:
