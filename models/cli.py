@@ -21,6 +21,8 @@ from models.errors import CredenceError, InputError
 from models.store.db import database_url, open_engine
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from models.batch import ImportSummary
 
 # Commands import what they use when they run (``from models import interchange`` inside
@@ -315,29 +317,35 @@ def scores(
     ] = False,
 ) -> None:
     """Calibration and scores against resolved outcomes (one-sided Brier: 0 best, 1 worst)."""
-    from models.analysis.scoring import score_report
+    from models.analysis.score_table import score_table
+    from models.analysis.scoring import score_report, select_scored
     from models.store.reads import scoring_frames
 
     frames = scoring_frames(engine(ctx), include_reconstructed=include_reconstructed)
-    report = score_report(frames, include_reconstructed=include_reconstructed)
     if as_json:
-        typer.echo(json.dumps(report))
+        typer.echo(json.dumps(score_report(frames, include_reconstructed=include_reconstructed)))
         return
-    typer.echo(format_scores(report))
+    typer.echo(format_scores(score_table(select_scored(frames, include_reconstructed=include_reconstructed))))
 
 
-def format_scores(report: dict[str, Any]) -> str:
-    """The score report as a plain-text table, one line per researcher and one for everyone."""
-    if report["overall"] is None:
+#: The columns ``credence scores`` prints, with their headings and widths.
+_PRINTED = [("n_targets", "targets", 7), ("n_forecasts", "forecasts", 9), ("brier", "Brier", 7),
+            ("log_score", "log", 7), ("brier_all", "Brier all", 9), ("brier_time_averaged", "Brier time-avg", 14)]  # fmt: skip
+
+
+def format_scores(table: pd.DataFrame) -> str:
+    """The score table (:func:`models.analysis.score_table.score_table`) as plain text, one
+    line per researcher and the pooled line last."""
+    if table.empty:
         return "nothing to score yet: no forecast made before a yes/no resolution"
-    head = f"{'researcher':<20} {'targets':>7} {'forecasts':>9} {'Brier':>7} {'log':>7} {'Brier all':>9} {'Brier time-avg':>14}"
+    head = f"{'researcher':<20} " + " ".join(f"{label:>{w}}" for _, label, w in _PRINTED)
     lines = [head, "-" * len(head)]
-    rows = [(r["researcher"], r) for r in report["researchers"]] + [("(everyone)", report["overall"])]
-    for name, r in rows:
-        lines.append(
-            f"{name:<20} {r['n_targets']:>7} {r['n_forecasts']:>9} {r['brier']:>7.3f} {r['log_score']:>7.3f} "
-            f"{r['brier_all']:>9.3f} {r['brier_time_averaged']:>14.3f}"
-        )
+    for row in table.to_dict("records"):
+        cells = [
+            f"{int(row[name]):>{w}}" if name.startswith("n_") else f"{row[name]:>{w}.3f}"
+            for name, _, w in _PRINTED
+        ]
+        lines.append(f"{row['researcher']:<20} " + " ".join(cells))
     lines.append(
         "Brier is one-sided: 0 is best, 1 worst (Fatebook shows the two-sided 0-2 form). Log score: 0 is best."
     )

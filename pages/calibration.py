@@ -18,8 +18,9 @@ import streamlit as st
 from pydantic import ValidationError
 
 from models.analysis import calibration as cal
+from models.analysis import score_table as score_columns
 from models.analysis.questions import question_tags
-from models.analysis.scoring import Scope, Scored, coverage, researcher_scores, select_scored, target_scores
+from models.analysis.scoring import Scope, Scored, select_scored, target_scores
 from models.charts.calibration import reliability_chart, sharpness_chart
 from models.format import parse_time
 from models.frames import Frames
@@ -39,20 +40,7 @@ SCORE = st.column_config.NumberColumn(format="%.3f")
 #: The periods of ``calibration_over_time`` (its default of 12 months).
 PERIODS = ("last 12 months", "all time")
 #: The score table's columns: (name, label, help).
-TABLE = [
-    ("researcher", "researcher", None),
-    ("n_targets", "targets", "Questions (and capability levels) scored"),
-    ("n_forecasts", "forecasts", "Every scored update of those targets"),
-    ("brier", "Brier", "Mean one-sided Brier of final forecasts: 0 best, 1 worst"),
-    ("log_score", "log score", "Mean ln p of the outcome (p clipped to 0.1%–99.9%): 0 best, lower is worse"),
-    ("brier_all", "Brier (all)", "Brier over every scored update, each counted once"),
-    ("brier_time_averaged", "Brier (time)", "Brier of the forecast held at each moment, averaged over time"),
-    ("relative_brier", "vs peers", "Mean Brier minus the median of the others on the same question; below 0 is better"),
-    ("coverage", "coverage", "Share of the resolved questions in these filters this researcher forecast"),
-    ("reliability", "reliability", "Murphy: distance from the diagonal (lower is better)"),
-    ("resolution", "resolution", "Murphy: how much outcomes differ between buckets (higher is better)"),
-    ("uncertainty", "uncertainty", "Murphy: base rate × (1 − base rate), a property of the questions"),
-]  # fmt: skip
+TABLE = score_columns.COLUMNS
 
 
 # --- cached scoring (recomputed only after a write or a change of filters) --------------------
@@ -81,7 +69,7 @@ def _score(frames: Frames, scope: Scope, reconstructed: bool) -> tuple[Scored, p
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _cached_score_table(_scored: Scored, _targets: pd.DataFrame, key: Key) -> pd.DataFrame:
-    return _score_table(_scored, _targets)
+    return score_columns.score_table(_scored, _targets)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -209,22 +197,6 @@ def _filters(frames: Frames, handles: list[str]) -> tuple[Scope | None, bool, li
 # --- drawing ----------------------------------------------------------------------------------
 
 
-def _score_table(scored: Scored, targets: pd.DataFrame) -> pd.DataFrame:
-    """Every researcher's scores with peers, coverage and Murphy terms; everyone pooled last."""
-    scores = pd.concat(
-        [researcher_scores(targets), researcher_scores(targets, pooled=True)], ignore_index=True
-    )
-    return (
-        scores.merge(cal.relative_scores(targets), on="researcher", how="left")
-        .merge(coverage(scored), on="researcher", how="left")
-        .merge(
-            cal.murphy_decomposition(targets).drop(columns=["n_targets", "brier"]),
-            on="researcher",
-            how="left",
-        )
-    )[[name for name, _, _ in TABLE]]
-
-
 def _table_config() -> dict[str, Any]:
     formats = {"n_targets": "%d", "n_forecasts": "%d", "coverage": "percent"}
     config: dict[str, Any] = {"researcher": st.column_config.TextColumn("researcher")}
@@ -239,7 +211,7 @@ def _scores_section(
     st.subheader("Scores")
     st.caption(
         "Final forecast of each target (researcher, question, capability level) before resolution; "
-        f"“{cal.ALL_RESEARCHERS}” pools every target. {BRIER_NOTE}"
+        f"“{score_columns.POOLED}” pools every target. {BRIER_NOTE}"
     )
     st.dataframe(
         _cached_score_table(scored, targets, key),

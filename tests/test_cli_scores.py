@@ -75,5 +75,5 @@ def test_scores_without_json_prints_a_table_that_says_which_brier(demo_url):
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0].split()[:3] == ["researcher", "targets", "forecasts"]
-    assert any(line.startswith("(everyone)") for line in lines)
+    assert any(line.startswith("all researchers") for line in lines)
     assert "one-sided: 0 is best, 1 worst" in result.stdout

@@ -336,7 +336,7 @@ def test_calibration_summary_matches_the_score_report(full_report: str, frames: 
         assert row["n"] == str(r["n_targets"])
         assert row["Brier"] == f"{r['brier']:.3f}"
         assert row["Log score"] == f"{r['log_score']:.3f}"
-    assert by_name["all (pooled)"]["n"] == str(expected["overall"]["n_targets"])
+    assert by_name["all researchers"]["n"] == str(expected["overall"]["n_targets"])
     assert "one-sided Brier, 0 best, 1 worst" in calibration
 
 

@@ -22,7 +22,8 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from models.analysis.scoring import score_report
+from models.analysis.score_table import score_table
+from models.analysis.scoring import select_scored
 from models.charts import export as chart_export
 from models.charts.export import chart_bytes
 from models.frames import Frames
@@ -65,27 +66,18 @@ def _narrowed(frames: Frames, filt: ReportFilter, question_ids: Sequence[int]) -
 def calibration_summary(frames: Frames, filt: ReportFilter) -> pd.DataFrame:
     """Per researcher (then everyone pooled): ``researcher, n, brier, log_score``.
 
-    From :func:`models.analysis.scoring.score_report` over the report's questions resolved yes or no
-    and the researchers' forecasts dated in the range (recorded estimates only): ``n`` is the
-    number of scored targets; Brier one-sided, 0 best, 1 worst.  Empty when nothing resolved.
+    The first columns of :func:`models.analysis.score_table.score_table` over the report's
+    questions resolved yes or no and the researchers' forecasts dated in the range (recorded
+    estimates only): ``n`` is the number of scored targets; Brier one-sided, 0 best, 1 worst.
+    The pooled row (:data:`~models.analysis.score_table.POOLED`) is shown when there is more
+    than one researcher.  Empty when nothing resolved.
     """
     ids = report_questions(frames, filt)["question_id"].tolist()
-    report = score_report(_narrowed(frames, filt, ids))
-    rows = [
-        {"researcher": r["researcher"], "n": r["n_targets"], "brier": r["brier"], "log_score": r["log_score"]}
-        for r in report["researchers"]
-    ]
-    if report["overall"] is not None and len(rows) > 1:
-        o = report["overall"]
-        rows.append(
-            {
-                "researcher": "all (pooled)",
-                "n": o["n_targets"],
-                "brier": o["brier"],
-                "log_score": o["log_score"],
-            }
-        )
-    return pd.DataFrame(rows, columns=["researcher", "n", "brier", "log_score"])
+    table = score_table(select_scored(_narrowed(frames, filt, ids)))
+    if len(table) == 2:  # one researcher and the pool of their own targets
+        table = table.iloc[:1]
+    table = table.rename(columns={"n_targets": "n"})[["researcher", "n", "brier", "log_score"]]
+    return table.reset_index(drop=True)
 
 
 def calibration_markdown(summary: pd.DataFrame) -> str:
