@@ -9,12 +9,13 @@ made the change; it is stored on every revision the action keeps.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from models.batch import ImportBatch, ImportSummary, Progress
 from models.files import demo, fatebook, interchange
@@ -32,6 +33,9 @@ from models.schemas import (
 from models.store import backup, curation, reads, records
 from models.store.bulk import apply_batch
 from models.store.db import write_session
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,16 @@ def add_question(engine: sa.Engine, data: QuestionIn, by: str = "") -> int:
 
 def add_evidence(engine: sa.Engine, data: EvidenceIn, by: str = "") -> bool:
     """Create an evidence item with its URL; False when an item of that title already exists."""
-    summary = import_batch(engine, ImportBatch(evidence=[data]), by=by)
+    summary = apply_batch(engine, ImportBatch(evidence=[data]), by=by)
     return summary.created["evidence items"] > 0
+
+
+def _write(
+    engine: sa.Engine, write: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """``write(session, *args, **kwargs)`` in its own transaction: all of it is committed, or none."""
+    with write_session(engine) as session:
+        return write(session, *args, **kwargs)
 
 
 # --- forecasts and questions ------------------------------------------------------------------
@@ -106,73 +118,61 @@ def add_evidence(engine: sa.Engine, data: EvidenceIn, by: str = "") -> bool:
 
 def edit_forecast(engine: sa.Engine, forecast_id: int, edit: ForecastEdit, by: str = "") -> None:
     """Correct a forecast; its earlier version stays in the history as a revision."""
-    with write_session(engine) as session:
-        records.edit_forecast(session, forecast_id, edit, by=by)
+    _write(engine, records.edit_forecast, forecast_id, edit, by=by)
 
 
 def edit_question(engine: sa.Engine, question_id: int, edit: QuestionEdit, by: str = "") -> None:
     """Change a question's title, criteria, tags or resolve-by date, keeping a revision."""
-    with write_session(engine) as session:
-        records.edit_question(session, question_id, edit, by=by)
+    _write(engine, records.edit_question, question_id, edit, by=by)
 
 
 def resolve_question(engine: sa.Engine, data: ResolutionIn, by: str = "") -> None:
     """Resolve (or re-resolve) a question; a changed resolution keeps the old one as a revision."""
-    with write_session(engine) as session:
-        records.resolve_question(session, data, by=by)
+    _write(engine, records.resolve_question, data, by=by)
 
 
 def reopen_question(engine: sa.Engine, question_id: int, by: str = "", note: str = "") -> None:
     """Take back a resolution, keeping it in the question's history."""
-    with write_session(engine) as session:
-        records.reopen_question(session, question_id, by=by, note=note)
+    _write(engine, records.reopen_question, question_id, by=by, note=note)
 
 
 def link_questions(engine: sa.Engine, question_id: int, target: int | None, note: str = "") -> None:
     """Record "P(this) moved mostly because P(target) moved" between two questions."""
-    with write_session(engine) as session:
-        curation.add_question_link(session, question_id, target, note)
+    _write(engine, curation.add_question_link, question_id, target, note)
 
 
 def delete(engine: sa.Engine, kind: str, row_id: int) -> None:
     """Soft-delete a row of ``kind`` (see :data:`models.store.records.DELETABLE`); :func:`undo_delete` restores it."""
-    with write_session(engine) as session:
-        records.soft_delete(session, kind, row_id)
+    _write(engine, records.soft_delete, kind, row_id)
 
 
 def undo_delete(engine: sa.Engine, kind: str, row_id: int) -> None:
     """Restore a soft-deleted row."""
-    with write_session(engine) as session:
-        records.restore(session, kind, row_id)
+    _write(engine, records.restore, kind, row_id)
 
 
 # --- curation ---------------------------------------------------------------------------------
 
 
 def create_researcher(engine: sa.Engine, data: ResearcherIn) -> None:
-    with write_session(engine) as session:
-        curation.create_researcher(session, data)
+    _write(engine, curation.create_researcher, data)
 
 
 def rename_researcher(engine: sa.Engine, researcher_id: int, name: str) -> None:
-    with write_session(engine) as session:
-        curation.rename_researcher(session, researcher_id, name)
+    _write(engine, curation.rename_researcher, researcher_id, name)
 
 
 def create_level(engine: sa.Engine, data: LevelIn) -> None:
-    with write_session(engine) as session:
-        curation.create_level(session, data)
+    _write(engine, curation.create_level, data)
 
 
 def move_level(engine: sa.Engine, level_id: int, offset: int) -> None:
     """Move a capability level ``offset`` steps up (+) or down (−) the scale."""
-    with write_session(engine) as session:
-        curation.move_level(session, level_id, offset)
+    _write(engine, curation.move_level, level_id, offset)
 
 
 def set_level_positions(engine: sa.Engine, positions: Mapping[int, float]) -> None:
-    with write_session(engine) as session:
-        curation.set_level_positions(session, positions)
+    _write(engine, curation.set_level_positions, positions)
 
 
 def create_evidence(engine: sa.Engine, data: EvidenceIn) -> int:
@@ -184,25 +184,10 @@ def create_evidence(engine: sa.Engine, data: EvidenceIn) -> int:
 
 
 def edit_evidence(engine: sa.Engine, evidence_id: int, data: EvidenceIn) -> None:
-    with write_session(engine) as session:
-        curation.edit_evidence(session, evidence_id, data)
+    _write(engine, curation.edit_evidence, evidence_id, data)
 
 
 # --- files ------------------------------------------------------------------------------------
-
-
-def import_batch(
-    engine: sa.Engine,
-    batch: ImportBatch,
-    by: str = "",
-    progress: Progress | None = None,
-    dry_run: bool = False,
-) -> ImportSummary:
-    """Write a parsed file in one transaction (or raise and write nothing).
-
-    ``dry_run`` says what the import would create without writing anything (a preview).
-    """
-    return apply_batch(engine, batch, by=by, progress=progress, dry_run=dry_run)
 
 
 def import_file(
@@ -215,7 +200,7 @@ def import_file(
 ) -> ImportSummary:
     """Validate a whole interchange ``kind`` file (:data:`models.files.interchange.SPECS`), then write it."""
     batch = interchange.parse(data, kind, progress)
-    return import_batch(engine, batch, by=by, progress=progress, dry_run=dry_run)
+    return apply_batch(engine, batch, by=by, progress=progress, dry_run=dry_run)
 
 
 def import_fatebook(
@@ -228,12 +213,12 @@ def import_fatebook(
 ) -> ImportSummary:
     """Validate a whole Fatebook file, then write it; importing the same file again adds nothing."""
     batch = fatebook.parse_fatebook(data, researcher, progress)
-    return import_batch(engine, batch, by=by, progress=progress, dry_run=dry_run)
+    return apply_batch(engine, batch, by=by, progress=progress, dry_run=dry_run)
 
 
 def load_demo(engine: sa.Engine, progress: Progress | None = None) -> ImportSummary:
     """Load the demo data (loading it twice adds nothing)."""
-    return import_batch(engine, demo.demo_batch(), by="demo", progress=progress)
+    return apply_batch(engine, demo.demo_batch(), by="demo", progress=progress)
 
 
 def restore(engine: sa.Engine, text: str, replace: bool = False) -> dict[str, int]:
