@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.analysis.record import from_on_record, hindsight_gaps, hindsight_summary
+from models.analysis.record import from_on_record, hindsight_gaps, hindsight_summary, next_on_record
 from tests.factories import fc, frames_of
 
 #: Two contemporaneous records: 40 % written on 2024-01-01, "Unchanged." 40 % on 2025-01-01.
@@ -128,3 +128,30 @@ def test_hindsight_summary_per_researcher() -> None:
     assert s["n_compared"].to_dict() == {"alice": 2, "bob": 1}
     assert s["mean_gap_points"].to_dict() == pytest.approx({"alice": -14.0, "bob": -10.0})
     assert s["mean_abs_gap_points"].to_dict() == pytest.approx({"alice": 24.0, "bob": 10.0})
+
+
+# --- trajectory steps ----------------------------------------------------------------------------
+
+
+def steps(rows: list[dict[str, Any]]) -> dict[int, int | None]:
+    """forecast id -> forecast id its trajectory step leads to (None: held until the end)."""
+    d = frames_of(rows).forecasts.sort_values(["as_of", "recorded_at", "forecast_id"]).reset_index(drop=True)
+    ids = d["forecast_id"].to_numpy()
+    return {int(ids[i]): (None if j < 0 else int(ids[j])) for i, j in enumerate(next_on_record(d))}
+
+
+def test_record_line_skips_a_reconstruction_written_later() -> None:
+    # A's step runs to B; the reconstruction's own short step leads to B too.
+    assert steps([A, B, recon(3, 0.02, "2024-06-01")]) == {1: 2, 3: 2, 2: None}
+
+
+def test_record_line_passes_through_a_reconstruction_written_before_the_next_record() -> None:
+    assert steps([A, B, recon(3, 0.02, "2024-06-01", recorded_at="2024-09-01")]) == {1: 3, 3: 2, 2: None}
+
+
+def test_reconstruction_before_the_first_record_steps_to_it() -> None:
+    assert steps([A, B, recon(3, 0.02, "2023-06-01")]) == {3: 1, 1: 2, 2: None}
+
+
+def test_reconstruction_after_the_last_record_continues_its_line() -> None:
+    assert steps([A, B, recon(3, 0.10, "2025-06-01")]) == {1: 2, 2: 3, 3: None}

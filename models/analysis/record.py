@@ -159,3 +159,29 @@ def hindsight_summary(gaps: pd.DataFrame) -> pd.DataFrame:
         }
     ).reset_index()
     return out[HINDSIGHT_SUMMARY_COLUMNS]
+
+
+def next_on_record(forecasts: pd.DataFrame) -> np.ndarray:
+    """For each row (in forecast order), the position of the estimate its step leads to, or −1.
+
+    A trajectory draws each estimate as a step held until the next one.  To agree with the
+    update rule, the step of ``F`` leads to the last (in forecast order) of the estimates
+    whose *from* is ``F``; an estimate that is nobody's *from* (a reconstruction written after
+    the records around it) leads to the next estimate of its target in forecast order, so it
+    shows as its own short step without cutting the record's line; the last estimate of a
+    target leads nowhere (−1).
+    """
+    n = len(forecasts)
+    if n == 0:
+        return np.array([], dtype="int64")
+    prev = previous_on_record(forecasts)
+    nxt = np.full(n, -1, dtype="int64")
+    has = prev >= 0
+    # Rows are in forecast order, so a larger position is a later estimate: keep the largest.
+    np.maximum.at(nxt, prev[has], np.arange(n)[has])
+    target = _target_ids(forecasts)
+    by_target = np.argsort(target, kind="stable")
+    following = np.full(n, -1, dtype="int64")
+    same = target[by_target][1:] == target[by_target][:-1]
+    following[by_target[:-1][same]] = by_target[1:][same]
+    return np.where(nxt >= 0, nxt, following)
