@@ -438,3 +438,17 @@ def test_frames_for_narrows_without_changing_results() -> None:
     assert set(narrowed.forecasts["question_id"]) == {2, 3}
     assert narrowed.questions["question_id"].tolist() == [2, 3]
     pd.testing.assert_frame_equal(trajectory(narrowed, 3, now=NOW), trajectory(frames, 3, now=NOW))
+
+
+def test_trajectory_record_line_skips_a_reconstruction_entered_later() -> None:
+    rows = [
+        fc(1, 0.40, "2024-01-01", recorded_at="2024-01-01"),
+        fc(2, 0.40, "2025-01-01", recorded_at="2025-01-01"),
+        fc(3, 0.02, "2024-06-01", recorded_at="2026-11-01", reconstructed=True),
+    ]
+    t = trajectory(frames_of(rows), 1, now="2026-12-01").set_index("forecast_id")
+    # The 2024 record holds until 2025 (its step leads to the 2025 record, not to the 2 %);
+    # the reconstruction is its own step, also leading to the 2025 record.
+    assert t.loc[1, "segment_end"] == pd.Timestamp("2025-01-01", tz="UTC")
+    assert t["segment_to"].to_dict() == {1: 2, 3: 2, 2: None}
+    assert t.loc[2, "segment_end"] == pd.Timestamp("2026-12-01", tz="UTC")

@@ -395,3 +395,19 @@ def test_to_spec_of_an_inline_chart_is_its_spec(frames: Frames) -> None:
 
 def test_spread_chart_compiles_to_vega(frames: Frames) -> None:
     assert vl_convert.vegalite_to_vega(spec_of(spread_chart(_spread(frames))))["marks"]
+
+
+def test_chart_step_of_a_record_jumps_to_the_record_it_led_to() -> None:
+    from models.charts.trajectory import _segments
+    from tests.factories import fc, frames_of
+
+    rows = [
+        fc(1, 0.40, "2024-01-01", recorded_at="2024-01-01"),
+        fc(2, 0.45, "2025-01-01", recorded_at="2025-01-01"),
+        fc(3, 0.02, "2024-06-01", recorded_at="2026-11-01", reconstructed=True),
+    ]
+    traj = trajectory(frames_of(rows), 1, now="2026-12-01")
+    seg = _segments(traj, log_odds=False)
+    stops = seg.drop_duplicates("segment", keep="last").set_index("segment")
+    assert stops.loc["1", ["t", "y"]].tolist() == [pd.Timestamp("2025-01-01", tz="UTC"), 0.45]
+    assert stops.loc["3", ["t", "y"]].tolist() == [pd.Timestamp("2025-01-01", tz="UTC"), 0.45]

@@ -282,3 +282,30 @@ def test_statistics_from_a_shared_update_history_are_the_same() -> None:
         update_statistics(frames, now=NOW, history=shared), update_statistics(frames, now=NOW)
     )
     pd.testing.assert_frame_equal(evidence_impact(frames, history=shared), evidence_impact(frames))
+
+
+# --- the update rule: reconstructions never rewrite the updates around them ------------------------
+
+
+def _rule_rows(recorded_at: str) -> list[dict[str, Any]]:
+    """40 % in 2024-01, "Unchanged." 40 % in 2025-01, and "my view in 2024-06 was 2 %"."""
+    return [
+        fc(1, 0.40, "2024-01-01", recorded_at="2024-01-01"),
+        fc(2, 0.40, "2025-01-01", recorded_at="2025-01-01", rationale="Unchanged."),
+        fc(3, 0.02, "2024-06-01", recorded_at=recorded_at, reconstructed=True),
+    ]
+
+
+def test_reconstruction_entered_later_does_not_change_the_update_it_precedes() -> None:
+    got = updates(frames_of(_rule_rows("2026-11-01"))).set_index("forecast_id")
+    assert got.loc[2, ["previous_forecast_id", "from_probability", "change_points"]].tolist() == [
+        1,
+        0.40,
+        0.0,
+    ]
+    assert got.loc[3, ["previous_forecast_id", "change_points"]].tolist() == [1, pytest.approx(-38.0)]
+
+
+def test_reconstruction_entered_before_the_next_record_is_its_from() -> None:
+    got = updates(frames_of(_rule_rows("2024-09-01"))).set_index("forecast_id")
+    assert got.loc[2, ["previous_forecast_id", "change_points"]].tolist() == [3, pytest.approx(38.0)]

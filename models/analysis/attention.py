@@ -25,6 +25,7 @@ from datetime import datetime
 import pandas as pd
 
 from models.analysis.record import ORDER, TARGET, from_on_record
+from models.format import utc
 
 #: The default review interval in days.
 DEFAULT_REVIEW_DAYS = 90
@@ -44,10 +45,6 @@ COLLEAGUE_COLUMNS = [
     "researcher", "question_id", "question", "level", "as_of", "recorded_at", "from_probability",
     "probability", "change_points", "reconstructed", "rationale", "forecast_id",
 ]  # fmt: skip
-
-
-def _utc(when: datetime | pd.Timestamp | str | None) -> pd.Timestamp:
-    return pd.Timestamp.now(tz="UTC") if when is None else pd.Timestamp(pd.to_datetime(when, utc=True))
 
 
 def _open_question_ids(questions: pd.DataFrame) -> pd.Index:
@@ -86,7 +83,7 @@ def due_for_review(
     ``days_overdue = days_since − interval_days``.  Only rows with ``days_overdue > 0``;
     most overdue first, then researcher and question id.
     """
-    now_ts = _utc(now)
+    now_ts = utc(now)
     f = forecasts if researcher is None else forecasts[forecasts["researcher"] == researcher]
     f = f[f["question_id"].isin(_open_question_ids(questions))].sort_values(ORDER, kind="stable")
     last = f.drop_duplicates(TARGET, keep="last")
@@ -114,7 +111,7 @@ def due_for_resolution(
 
     Columns ``question_id, question, resolve_by, days_overdue = (now − resolve_by)`` in days.
     """
-    now_ts = _utc(now)
+    now_ts = utc(now)
     q = questions[questions["outcome"].isna() & questions["resolve_by"].notna()]
     q = q[q["resolve_by"] <= now_ts]
     q = q.assign(days_overdue=(now_ts - q["resolve_by"]).dt.total_seconds() / 86400.0)
@@ -136,7 +133,7 @@ def colleague_updates(
     ``change_points = 100 · (probability − from)`` (NaN for a first estimate).  Newest
     recorded first.
     """
-    now_ts = _utc(now)
+    now_ts = utc(now)
     shared = forecasts.loc[forecasts["researcher"] == researcher, "question_id"].unique()
     others = forecasts[(forecasts["researcher"] != researcher) & forecasts["question_id"].isin(shared)]
     # The update rule needs each target's whole history, so filter by time afterwards.
@@ -145,3 +142,23 @@ def colleague_updates(
     recent = (u["recorded_at"] <= now_ts) & (u["recorded_at"] >= now_ts - pd.Timedelta(days=days))
     u = u[recent].sort_values(["recorded_at", "forecast_id"], ascending=[False, False], kind="stable")
     return u[COLLEAGUE_COLUMNS].reset_index(drop=True)
+
+
+#: Columns of :func:`linked_inconsistencies` (those of the decomposition check).
+INCONSISTENCY_COLUMNS = [
+    "researcher", "level", "question", "given", "implied", "direct", "difference_points",
+    "consistent", "reconstructed_inputs", "problem",
+]  # fmt: skip
+
+
+def linked_inconsistencies(
+    frames: object, researcher: str, now: datetime | pd.Timestamp | str | None = None
+) -> pd.DataFrame:
+    """``researcher``'s linked beliefs that do not add up at ``now``, largest gap first.
+
+    The home page's slot for the decomposition check of linked questions: one row per
+    decomposition whose direct estimate is more than the threshold from the one its parts
+    imply (columns :data:`INCONSISTENCY_COLUMNS`).  Until decompositions are stored there
+    are none, so this is empty; the decomposition feature fills it in.
+    """
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in INCONSISTENCY_COLUMNS})

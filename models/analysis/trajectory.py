@@ -24,6 +24,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from models.analysis.record import next_on_record
 from models.format import expit, logit, utc
 from models.frames import Frames
 
@@ -35,8 +36,8 @@ DIRECTION_TEXT = {"raised": " (raised)", "lowered": " (lowered)", "no_change": "
 
 TRAJECTORY_COLUMNS = [
     "forecast_id", "question_id", "question", "researcher", "level", "level_position", "series",
-    "probability", "log_odds", "as_of", "recorded_at", "segment_end", "reconstructed", "rationale",
-    "evidence", "evidence_ids", "n_evidence",
+    "probability", "log_odds", "as_of", "recorded_at", "segment_end", "segment_to", "reconstructed",
+    "rationale", "evidence", "evidence_ids", "n_evidence",
 ]  # fmt: skip
 
 Times: TypeAlias = datetime | pd.Timestamp | str | Iterable[datetime | pd.Timestamp | str] | pd.DataFrame
@@ -151,13 +152,22 @@ def trajectories(
     questions = frames.questions.drop_duplicates("question_id").set_index("question_id")
     end = questions["resolved_at"].astype("datetime64[ns, UTC]").reindex(df["question_id"]).set_axis(df.index)
     end = end.where(end.notna() & (end < now_ts), now_ts).astype("datetime64[ns, UTC]")
-    following = df.groupby(target_ids(df), sort=False)["as_of"].shift(-1)
+    # Each step leads to the estimate that updated it by the update rule
+    # (models.analysis.record), so a reconstruction entered later is a step of its own and
+    # does not cut the line of the records around it.
+    nxt = next_on_record(df)
+    has = nxt >= 0
+    take = np.where(has, nxt, 0)
+    following = pd.Series(df["as_of"].array.take(take), index=df.index).where(has)
+    segment_to = pd.array(df["forecast_id"].to_numpy()[take], dtype="Int64")
+    segment_to[~has] = pd.NA
     segment_end = following.fillna(end)
     ev = evidence_for(frames, df["forecast_id"])
     out = df.assign(
         series=series_label(df["researcher"], df["level"]),
         log_odds=logit(df["probability"]),
         segment_end=segment_end.where(segment_end >= df["as_of"], df["as_of"]),
+        segment_to=segment_to,
         evidence=ev["evidence"].reindex(df["forecast_id"]).to_numpy(),
         evidence_ids=ev["evidence_ids"].reindex(df["forecast_id"]).to_numpy(),
         n_evidence=ev["n_evidence"].reindex(df["forecast_id"]).to_numpy(),
@@ -177,12 +187,16 @@ def trajectory(
     Columns: ``forecast_id, question_id, question, researcher, level, level_position, series``
     (``researcher``, or ``"researcher · level"`` when conditional), ``probability``,
     ``log_odds`` (natural, ``p`` clipped to [0.001, 0.999]), ``as_of, recorded_at``,
-    ``segment_end``, ``reconstructed, rationale``, ``evidence`` (tooltip text such as
+    ``segment_end``, ``segment_to``, ``reconstructed, rationale``, ``evidence`` (tooltip text such as
     ``"Paper X (lowered); Result Y (raised)"``), ``evidence_ids`` (tuple), ``n_evidence``.
 
-    ``segment_end`` is where the step drawn from this point stops: the next forecast's
-    ``as_of`` in the same target, else ``now`` (default: the current time), or the question's
-    ``resolved_at`` if it resolved before ``now``; never earlier than the point's own ``as_of``.
+    ``segment_end`` is where the step drawn from this point stops and ``segment_to`` the
+    forecast it leads to (nullable): the latest forecast whose *from* this one is by the
+    update rule of :mod:`models.analysis.record` (for records written in date order, simply
+    the next forecast of the target); for a forecast that is nobody's *from* (a
+    reconstruction entered after the records around it), the next forecast of its target;
+    with neither, ``now`` (default: the current time), or the question's ``resolved_at`` if
+    it resolved before ``now``.  Never earlier than the point's own ``as_of``.
     """
     return trajectories(frames, [question_id], researchers, levels, now)
 

@@ -4,9 +4,11 @@ Pure, vectorized functions of :class:`models.frames.Frames`; filter first, then 
 
 Conventions
 -----------
-* An *update* is a forecast that has a previous forecast of the same target
-  ``(researcher, question_id, level)`` in forecast order ``(as_of, recorded_at, forecast_id)``;
-  a target's first forecast is not an update (its changes are NaN).
+* An *update* is a forecast that has a *from*: the previous forecast of the same target
+  ``(researcher, question_id, level)`` in forecast order ``(as_of, recorded_at, forecast_id)``
+  among those recorded no later than it (what was on record when it was written; see
+  :mod:`models.analysis.record`).  A target's first forecast is not an update (its changes
+  are NaN), and a reconstruction entered later never changes the *from* of a record.
 * Changes are ``to − from``: in percentage points ``100 · (p₁ − p₀)`` and in natural log-odds
   ``logit(p₁) − logit(p₀)``, with probabilities clipped to [0.001, 0.999] before the logit, so
   a move from 0 % to 100 % is +13.8 log-odds, never infinite.
@@ -24,7 +26,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from models.analysis.trajectory import TARGET, Times, evidence_for, select_forecasts, target_ids, value_at
+from models.analysis.record import previous_on_record
+from models.analysis.trajectory import TARGET, Times, evidence_for, select_forecasts, value_at
 from models.format import logit, utc
 from models.frames import Frames
 
@@ -43,7 +46,12 @@ def updates(
     researchers: Iterable[str] | None = None,
     levels: Iterable[str | None] | None = None,
 ) -> pd.DataFrame:
-    """Every forecast next to the previous forecast of its target, in forecast order.
+    """Every forecast next to the estimate it updated, in forecast order.
+
+    The *from* of a forecast is what its researcher had on record when it was recorded: the
+    previous forecast of its target by ``as_of`` among those recorded no later than it (see
+    :mod:`models.analysis.record`).  A reconstruction entered later for an earlier date is a
+    row of its own and changes no other row's *from*.
 
     Columns: ``forecast_id, researcher, question_id, question, level, as_of, recorded_at,
     reconstructed, rationale``; ``previous_forecast_id`` (nullable) and ``previous_as_of``;
@@ -55,8 +63,12 @@ def updates(
     keeps the unconditional ones); each target is complete, so its changes are unaffected.
     """
     d = select_forecasts(frames, question_ids, researchers, levels)
-    g = d.groupby(target_ids(d), sort=False)
-    previous = g[["forecast_id", "as_of", "probability"]].shift(1)
+    # The update rule (models.analysis.record): the previous estimate by as_of among those
+    # recorded no later than this one, so a reconstruction entered later changes no update.
+    prev = previous_on_record(d)
+    has = prev >= 0
+    previous = d[["forecast_id", "as_of", "probability"]].iloc[np.where(has, prev, 0)].set_axis(d.index)
+    previous = previous.where(pd.Series(has, index=d.index), axis=0)
     ev = evidence_for(frames, d["forecast_id"]).reindex(d["forecast_id"]).set_axis(d.index)
     rationale = d["rationale"].fillna("").astype(str).str.strip()
     out = d.assign(

@@ -253,7 +253,11 @@ def _segments(traj: pd.DataFrame, log_odds: bool) -> pd.DataFrame:
     """Two rows per point, ``(as_of, y)`` and ``(segment_end, next y)``: with step-after
     interpolation they draw the held belief and the jump to the next estimate."""
     y = traj["log_odds"] if log_odds else traj["probability"]
-    following = y.groupby([traj["question_id"], traj["series"]], sort=False).shift(-1)
+    if "segment_to" in traj.columns:  # the estimate each step leads to (the update rule)
+        y_of = pd.Series(y.to_numpy(), index=traj["forecast_id"].to_numpy())
+        following = pd.Series(y_of.reindex(traj["segment_to"].astype("float64")).to_numpy(), index=traj.index)
+    else:
+        following = y.groupby([traj["question_id"], traj["series"]], sort=False).shift(-1)
     common = pd.DataFrame(
         {
             "question": traj["question"],

@@ -181,7 +181,9 @@ def edit_forecast(session: Session, forecast_id: int, edit: ForecastEdit, by: st
 
 
 def previous_forecast(session: Session, forecast: Forecast) -> Forecast | None:
-    """The same researcher's standing forecast on the same question and level just before ``forecast``."""
+    """The forecast ``forecast`` updated: the same researcher's on the same question and level
+    just before it by ``as_of``, among those recorded no later than it (the update rule of
+    :mod:`models.analysis.record`)."""
     f = Forecast.__table__.c  # type: ignore[attr-defined]
     same_level = f.level_id == forecast.level_id if forecast.level_id is not None else f.level_id.is_(None)
     earlier = sa.or_(
@@ -197,6 +199,7 @@ def previous_forecast(session: Session, forecast: Forecast) -> Forecast | None:
             same_level,
             f.deleted_at.is_(None),
             f.id != forecast.id,
+            f.recorded_at <= forecast.recorded_at,  # what was on record then (the update rule)
             earlier,
         )
         .order_by(f.as_of.desc(), f.recorded_at.desc(), f.id.desc())
