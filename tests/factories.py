@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +68,31 @@ def forecast_in(**overrides: object) -> ForecastIn:
 # --- chart pages (trajectories, compare) ----------------------------------------------------------
 
 
+_TEMPLATES: dict[str, Path] = {}
+
+
+def sqlite_template(kind: str) -> Path:
+    """A SQLite file migrated to head (``kind`` "empty") or holding the demo data ("demo"),
+    built once per test process; tests copy it rather than migrate a new file each time."""
+    if kind not in _TEMPLATES:
+        directory = Path(tempfile.mkdtemp(prefix=f"credence-{kind}-"))
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+        path = directory / f"{kind}.db"
+        engine = open_engine(f"sqlite:///{path}")
+        if kind == "demo":
+            load_demo(engine)
+        with engine.connect() as conn:  # everything into the main file, so a copy is whole
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        _TEMPLATES[kind] = path
+    return _TEMPLATES[kind]
+
+
 def demo_database(directory: Path) -> str:
     """The URL of a new SQLite database in ``directory`` holding the demo data."""
-    url = f"sqlite:///{directory / 'demo.db'}"
-    engine = open_engine(url)
-    load_demo(engine)
-    engine.dispose()
-    return url
+    path = directory / "demo.db"
+    shutil.copyfile(sqlite_template("demo"), path)
+    return f"sqlite:///{path}"
 
 
 def chart_spec(at: AppTest, index: int = 0) -> dict[str, Any]:
