@@ -1,0 +1,142 @@
+"""Update quality without resolution: belief movement against uncertainty reduction.
+
+Augenblick & Rabin ("Belief Movement, Uncertainty Reduction, and Rational Updating", QJE 2021):
+for a Bayesian, the expected sum of squared belief changes equals the expected reduction in
+uncertainty ``π(1 − π)``, whether or not the question ever resolves.  Moving more than one's
+uncertainty shrinks is noisy over-reaction; moving less is stickiness.
+
+Conventions
+-----------
+* A *target* is ``(researcher, question_id, level)`` plus any condition columns the caller
+  names; its estimates π₀ … π_T are its contemporaneous forecasts (``reconstructed`` ones left
+  out) in forecast order ``(as_of, recorded_at, forecast_id)``, so at equal ``as_of`` the one
+  recorded later comes later.  The frames hold current revisions only, without deleted rows.
+* Probabilities are used as they are, in [0, 1]: no clipping, no log-odds.
+* A question's resolution is not appended to the sequence: open, resolved and annulled
+  questions count alike.  Targets with a single estimate (T = 0) carry no information and
+  are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+TARGET = ["researcher", "question_id", "level"]
+ORDER = ["as_of", "recorded_at", "forecast_id"]
+
+TARGET_COLUMNS = ["n_changes", "first_probability", "last_probability", "movement",
+                  "uncertainty_reduction", "excess_movement", "sum_abs_change"]  # fmt: skip
+RESEARCHER_COLUMNS = ["researcher", "n_targets", "movement", "uncertainty_reduction", "excess_movement",
+                      "excess_se", "normalized_excess", "updates_per_target", "mean_abs_change"]  # fmt: skip
+
+
+def target_movement(forecasts: pd.DataFrame, keys: Sequence[str] = TARGET) -> pd.DataFrame:
+    """Movement ``m``, uncertainty reduction ``r`` and excess ``x`` of each target with T ≥ 1.
+
+    For the contemporaneous estimates π₀ … π_T of a target (see the module conventions):
+
+    * ``movement`` m = Σₜ (πₜ₊₁ − πₜ)²
+    * ``uncertainty_reduction`` r = π₀(1 − π₀) − π_T(1 − π_T)
+    * ``excess_movement`` x = m − r
+    * ``n_changes`` = T, ``first_probability`` = π₀, ``last_probability`` = π_T,
+      ``sum_abs_change`` = Σₜ |πₜ₊₁ − πₜ|.
+
+    ``forecasts`` needs the ``keys`` columns, ``probability``, ``reconstructed`` and whichever of
+    ``as_of, recorded_at, forecast_id`` it has.  One row per target, indexed by ``keys``
+    (``None`` keys such as an unconditional level are kept), sorted by the keys.
+    """
+    keys = list(keys)
+    d = forecasts
+    if "reconstructed" in d.columns:
+        d = d[~d["reconstructed"].astype(bool).to_numpy()]
+    d = d.sort_values([c for c in ORDER if c in d.columns], kind="stable")
+    g = d.groupby(keys, dropna=False, sort=True)
+    step = d["probability"] - g["probability"].shift(1)
+    d = d.assign(_sq=step**2, _abs=step.abs())
+    g = d.groupby(keys, dropna=False, sort=True)
+    out = pd.DataFrame(
+        {
+            "n_changes": (g.size() - 1).astype("int64"),
+            "first_probability": g["probability"].first(),
+            "last_probability": g["probability"].last(),
+            "movement": g["_sq"].sum(),
+            "sum_abs_change": g["_abs"].sum(),
+        }
+    )
+    out = out[out["n_changes"] >= 1]
+    p0, pt = out["first_probability"], out["last_probability"]
+    out["uncertainty_reduction"] = p0 * (1.0 - p0) - pt * (1.0 - pt)
+    out["excess_movement"] = out["movement"] - out["uncertainty_reduction"]
+    return out[TARGET_COLUMNS]
+
+
+def researcher_update_quality(per_target: pd.DataFrame) -> pd.DataFrame:
+    """Per researcher, over their targets with T ≥ 1 (``per_target`` is :func:`target_movement`).
+
+    * ``n_targets`` = n; ``movement`` = Σ m; ``uncertainty_reduction`` = Σ r
+    * ``excess_movement`` = mean x; ``excess_se`` = sd(x) / √n with n − 1 in the variance's
+      denominator, NaN when n < 2
+    * ``normalized_excess`` = Σm / Σr − 1, NaN when Σr ≤ 0 (no uncertainty resolved on
+      balance, so the ratio means nothing)
+    * ``updates_per_target`` = mean T; ``mean_abs_change`` = Σ |πₜ₊₁ − πₜ| / Σ T, the mean
+      absolute change over all changes, in probability units.
+
+    Researchers without targets have no row; rows are sorted by handle.
+    """
+    t = per_target.reset_index()
+    g = t.groupby("researcher", sort=True)
+    n = g.size().astype("int64")
+    movement = g["movement"].sum()
+    reduction = g["uncertainty_reduction"].sum()
+    se = g["excess_movement"].std(ddof=1) / np.sqrt(n)
+    out = pd.DataFrame(
+        {
+            "n_targets": n,
+            "movement": movement,
+            "uncertainty_reduction": reduction,
+            "excess_movement": g["excess_movement"].mean(),
+            "excess_se": se.where(n >= 2),
+            "normalized_excess": (movement / reduction.where(reduction > 0)) - 1.0,
+            "updates_per_target": g["n_changes"].mean(),
+            "mean_abs_change": g["sum_abs_change"].sum() / g["n_changes"].sum(),
+        }
+    )
+    out.index.name = "researcher"
+    return out.reset_index()[RESEARCHER_COLUMNS]
+
+
+def update_quality(forecasts: pd.DataFrame, keys: Sequence[str] = TARGET) -> pd.DataFrame:
+    """:func:`researcher_update_quality` of :func:`target_movement` of ``forecasts``."""
+    return researcher_update_quality(target_movement(forecasts, keys))
+
+
+def reading(normalized_excess: float | None, n_targets: int) -> str:
+    """A one-line reading of a researcher's ``normalized_excess`` (Σm / Σr − 1).
+
+    ``Σm / Σr`` is said in words: about 1 is "as much as", 2 "about twice as much"; ``None``
+    or NaN (no net uncertainty reduction) and a single target get their own sentences.
+    """
+    if normalized_excess is None or not np.isfinite(normalized_excess):
+        return "their uncertainty did not shrink on balance, so movement cannot be weighed against it"
+    ratio = normalized_excess + 1.0
+    caveat = " (one target: too few to judge)" if n_targets < 2 else ""
+    if 0.8 <= ratio <= 1.25:
+        text = "moves about as much as their uncertainty shrinks, as a Bayesian would"
+    elif ratio > 1.25:
+        text = f"moves about {_times(ratio)} as much as their uncertainty shrinks (over-reacts)"
+    elif ratio > 0:
+        text = f"moves only {_times(ratio)} as much as their uncertainty shrinks (sticky)"
+    else:
+        text = "barely moves although their uncertainty shrank (sticky)"
+    return text + caveat
+
+
+def _times(ratio: float) -> str:
+    named = {2.0: "twice", 3.0: "three times", 0.5: "half", 1.5: "one and a half times"}
+    for value, word in named.items():
+        if abs(ratio - value) <= 0.1 * value:
+            return word
+    return f"{ratio:.1f} times"
