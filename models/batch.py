@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from models.schemas import EvidenceIn, ForecastIn, LevelIn, QuestionIn, ResearcherIn, ResolutionIn
+from models.schemas import EvidenceIn, ForecastIn, LevelIn, QuestionIn, RatioIn, ResearcherIn, ResolutionIn
 
 #: ``progress(stage, done, total)``, called as work advances.
 Progress = Callable[[str, int, int], None]
@@ -24,6 +24,7 @@ class ImportBatch:
     questions: list[QuestionIn] = field(default_factory=list)
     forecasts: list[ForecastIn] = field(default_factory=list)
     resolutions: list[ResolutionIn] = field(default_factory=list)
+    ratios: list[RatioIn] = field(default_factory=list)
 
 
 @dataclass

@@ -68,6 +68,25 @@ EVIDENCE: dict[str, str] = {
     "url": "object",
     "published": "datetime64[ns, UTC]",  # NaT when unknown
     "summary": "object",
+    "status": "object",  # "anticipated" | "observed"
+    "observed_at": "datetime64[ns, UTC]",  # NaT while anticipated, or when unknown
+}
+
+#: One row per current likelihood ratio (``models.analysis.likelihood``), with its evidence's status.
+RATIOS: dict[str, str] = {
+    "ratio_id": "int64",
+    "researcher": "object",  # handle
+    "question_id": "int64",
+    "question": "object",  # title
+    "level": "object",  # capability level name, or None when unconditional
+    "evidence_id": "int64",
+    "evidence": "object",  # title
+    "ratio": "float64",  # P(E | yes) / P(E | no), > 0
+    "as_of": "datetime64[ns, UTC]",
+    "recorded_at": "datetime64[ns, UTC]",
+    "rationale": "object",
+    "evidence_status": "object",  # "anticipated" | "observed"
+    "observed_at": "datetime64[ns, UTC]",  # the evidence's; NaT while anticipated
 }
 
 #: The ordered capability scale.

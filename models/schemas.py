@@ -14,11 +14,20 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
+from models.analysis.likelihood import parse_likelihood_ratio
 from models.format import format_percent, format_time, parse_time, split_percent
-from models.vocab import Direction, EvidenceKind, Outcome
+from models.vocab import Direction, EvidenceKind, EvidenceStatus, Outcome
 
 
 def _fail(message: str) -> PydanticCustomError:
@@ -106,7 +115,9 @@ def _tags(value: Any) -> tuple[str, ...]:
     return tuple(sorted({t.strip() for t in items if t and t.strip()}))
 
 
-def _choice(enum: type[Outcome] | type[Direction] | type[EvidenceKind], label: str) -> Any:
+def _choice(
+    enum: type[Outcome] | type[Direction] | type[EvidenceKind] | type[EvidenceStatus], label: str
+) -> Any:
     def check(value: Any) -> str:
         text = _text(value).lower().replace(" ", "_")
         if text not in enum.__members__:
@@ -156,6 +167,26 @@ class EvidenceIn(Input):
     kind: Annotated[
         str, BeforeValidator(lambda v: _choice(EvidenceKind, "a kind of evidence")(v or "other"))
     ] = "other"
+    #: ``anticipated`` (a possible observation) or ``observed`` (blank: observed).
+    status: Annotated[
+        str, BeforeValidator(lambda v: _choice(EvidenceStatus, "a status")(v or "observed"))
+    ] = "observed"
+    #: When it was observed; blank for an observed item means its ``date``, if any.
+    observed: OptionalPastTime = None
+
+    @field_validator("observed")
+    @classmethod
+    def _observed_only_when_observed(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        if value is not None and info.data.get("status") == EvidenceStatus.anticipated:
+            raise _fail("must be empty while the evidence is anticipated")
+        return value
+
+    @property
+    def observed_at(self) -> datetime | None:
+        """When it was observed: ``observed``, else its ``date``; None while anticipated."""
+        if self.status == EvidenceStatus.anticipated:
+            return None
+        return self.observed or self.date
 
 
 class EvidenceRef(Input):
@@ -215,6 +246,31 @@ class ForecastIn(Input):
     reconstructed: Flag = False
     #: Kept when importing an export of Credence, so a round trip changes nothing.
     id: int | None = None
+    recorded_at: OptionalPastTime = None
+
+
+def _likelihood_ratio(value: Any) -> float:
+    try:
+        return parse_likelihood_ratio(value)
+    except ValueError as err:
+        raise _fail(str(err)) from None
+
+
+class RatioIn(Input):
+    """An expected likelihood ratio P(E | yes) / P(E | no) for an evidence item on a target.
+
+    ``ratio`` accepts ``3``, ``1/3``, ``0.25``, ``×3``, ``x3`` or ``÷4``
+    (:func:`models.analysis.likelihood.parse_likelihood_ratio`); it must be finite and above 0.
+    """
+
+    researcher: Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=80)]
+    question: Name
+    capability: OptionalName = None
+    evidence: Name
+    ratio: Annotated[float, BeforeValidator(_likelihood_ratio)]
+    as_of: PastTime
+    rationale: Text = ""
+    #: Kept when importing an export of Credence; otherwise the time it is stored.
     recorded_at: OptionalPastTime = None
 
 

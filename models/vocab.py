@@ -28,3 +28,10 @@ class EvidenceKind(StrEnum):
     result = "result"
     observation = "observation"
     other = "other"
+
+
+class EvidenceStatus(StrEnum):
+    """Whether an evidence item is a possible observation or has been seen."""
+
+    anticipated = "anticipated"
+    observed = "observed"

@@ -27,6 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from models.analysis.updates import updates
+from models.frames import Frames
+
 #: Probabilities are clipped to [PROB_CLIP, 1 − PROB_CLIP] before taking log-odds (as in trajectories).
 PROB_CLIP = 0.001
 PRE_REGISTERED, POST_HOC, PENDING = "pre-registered", "post hoc", "pending"
@@ -43,31 +46,31 @@ def parse_likelihood_ratio(text: str | float | int) -> float:
     Accepted: a number (``3``, ``0.25``, ``1e-2``), a fraction (``1/3``), a change in odds
     (``×3``, ``x3``, ``*3`` multiply; ``÷4`` and ``/4`` divide, i.e. LR = 1/4).  The result
     must be finite and greater than 0; anything else raises ``ValueError`` with a message that
-    says why.  A number passed in (not text) is checked the same way.
+    says why and reads after the field's name ("ratio must be greater than 0: …").  A number passed in (not text) is checked the same way.
     """
     if isinstance(text, bool):
-        raise ValueError("A likelihood ratio must be a number such as 3, 1/3, 0.25, ×3 or ÷4.")
+        raise ValueError("must be a number such as 3, 1/3, 0.25, ×3 or ÷4, not true/false")
     if isinstance(text, int | float):
         return check_likelihood_ratio(float(text))
     match = _RATIO.match(str(text))
     if not match:
         raise ValueError(
-            f"{str(text).strip()!r} is not a likelihood ratio: write a number such as 3, 1/3, 0.25, ×3 or ÷4."
+            f"{str(text).strip()!r} is not a likelihood ratio: write a number such as 3, 1/3, 0.25, ×3 or ÷4"
         )
     op, a, sep, b = match.group("op"), _number(match.group("a")), match.group("sep"), match.group("b")
     if op and sep:
         raise ValueError(
-            f"{str(text).strip()!r}: write either a change in odds (×3, ÷4) or a ratio (1/3), not both."
+            f"{str(text).strip()!r} mixes two forms: write a change in odds (×3, ÷4) or a ratio (1/3), not both"
         )
     value = a
     if b is not None:
         denominator = _number(b)
         if denominator == 0:
-            raise ValueError("A likelihood ratio cannot divide by zero.")
+            raise ValueError("cannot divide by zero")
         value = a / denominator
     elif op in ("÷", "/", ":"):
         if a == 0:
-            raise ValueError("A likelihood ratio cannot divide by zero.")
+            raise ValueError("cannot divide by zero")
         value = 1.0 / a
     return check_likelihood_ratio(value)
 
@@ -75,13 +78,11 @@ def parse_likelihood_ratio(text: str | float | int) -> float:
 def check_likelihood_ratio(value: float) -> float:
     """``value`` if it is a finite number greater than 0, else ``ValueError`` saying why."""
     if math.isnan(value):
-        raise ValueError("A likelihood ratio must be a number, not NaN.")
+        raise ValueError("must be a number, not NaN")
     if math.isinf(value):
-        raise ValueError("A likelihood ratio must be finite: no evidence makes an outcome certain.")
+        raise ValueError("must be finite: no evidence makes an outcome certain")
     if value <= 0:
-        raise ValueError(
-            "A likelihood ratio must be greater than 0: it is P(evidence | yes) / P(evidence | no)."
-        )
+        raise ValueError("must be greater than 0: it is P(evidence | yes) / P(evidence | no)")
     return value
 
 
@@ -137,15 +138,25 @@ def share_of_expected(prior: Any, actual: Any, ratio: Any) -> Any:
         return np.where(expected != 0, actual_change / np.where(expected != 0, expected, 1.0), np.nan)
 
 
-def registration(recorded_at: pd.Series, observed_at: pd.Series) -> pd.Series:
+def registration(
+    recorded_at: pd.Series, observed_at: pd.Series, status: pd.Series | None = None
+) -> pd.Series:
     """Per ratio: ``"pre-registered"`` when ``recorded_at < observed_at``, ``"post hoc"`` when
-    recorded at or after it, ``"pending"`` while the evidence is not observed (``observed_at``
-    NaT).  Both are UTC times; an observed *date* means its start, 00:00 UTC, so a ratio
-    written on the day of the observation is post hoc.
+    recorded at or after it, ``"pending"`` while the evidence is anticipated.
+
+    Both are UTC times; an observed *date* means its start, 00:00 UTC, so a ratio written on
+    the day of the observation is post hoc.  Without ``status``, a missing ``observed_at``
+    means anticipated; with it, an ``"observed"`` item of unknown date makes its ratios post
+    hoc (nothing shows they came first).
     """
     observed = pd.to_datetime(observed_at, utc=True)
     recorded = pd.to_datetime(recorded_at, utc=True)
-    values = np.where(observed.isna(), PENDING, np.where(recorded < observed, PRE_REGISTERED, POST_HOC))
+    before = (recorded < observed).to_numpy()
+    if status is None:
+        pending = observed.isna().to_numpy()
+    else:
+        pending = (status.to_numpy() != "observed") & observed.isna().to_numpy()
+    values = np.where(pending, PENDING, np.where(before, PRE_REGISTERED, POST_HOC))
     return pd.Series(values, index=recorded_at.index, dtype="object")
 
 
@@ -236,3 +247,83 @@ def expected_vs_actual(
     out["share"] = share_of_expected(prior, out["actual"], out["ratio"])
     out = out.sort_values(["as_of", "forecast_id"], kind="stable").reset_index(drop=True)
     return out[columns]
+
+
+# --- over the stored data -----------------------------------------------------------------------
+
+
+def ratio_table(ratios: pd.DataFrame) -> pd.DataFrame:
+    """A :data:`models.frames.RATIOS` frame with ``decibans`` (10·log₁₀ LR), ``change`` (the ratio
+    as a change in odds, ``×3`` / ``×1/3``) and ``registration`` (:func:`registration`)."""
+    return ratios.assign(
+        decibans=decibans(ratios["ratio"].to_numpy(dtype="float64")),
+        change=[format_ratio(r) for r in ratios["ratio"].to_numpy(dtype="float64")],
+        registration=registration(ratios["recorded_at"], ratios["observed_at"], ratios["evidence_status"]),
+    )
+
+
+def compare_updates(
+    frames: Frames,
+    ratios: pd.DataFrame,
+    researchers: Iterable[str] | None = None,
+    question_ids: Iterable[int] | None = None,
+    include_post_hoc: bool = False,
+) -> pd.DataFrame:
+    """:func:`expected_vs_actual` over stored forecasts and ratios (a :data:`models.frames.RATIOS`
+    frame), with ``question``, ``evidence`` (titles joined by ``"; "``) and ``summary`` (the
+    sentence of :func:`describe_expected`).  The prior is the previous forecast of the same target
+    in forecast order (:func:`models.analysis.updates.updates`)."""
+    u = updates(frames, question_ids, researchers)
+    out = expected_vs_actual(u, frames.evidence_links, ratio_table(ratios), include_post_hoc=include_post_hoc)
+    titles = frames.evidence.drop_duplicates("evidence_id").set_index("evidence_id")["evidence"]
+    questions = frames.questions.drop_duplicates("question_id").set_index("question_id")["question"]
+    out.insert(3, "question", questions.reindex(out["question_id"]).to_numpy())
+    out["evidence"] = [
+        "; ".join(str(titles.get(i, f"evidence #{i}")) for i in ids) for ids in out["evidence_ids"]
+    ]
+    out["summary"] = [
+        describe_expected(p, r, a)
+        for p, r, a in zip(
+            out["prior"].astype(float), out["ratio"].astype(float), out["actual"].astype(float), strict=True
+        )
+    ]
+    return out
+
+
+def weighed_in_advance(
+    frames: Frames, ratios: pd.DataFrame, researchers: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Every ratio a researcher wrote down, and what became of it.
+
+    One row per ratio (:func:`ratio_table` columns) with ``outcome``: ``"not observed yet"``
+    for anticipated evidence; for observed evidence, the latest forecast on the same target that
+    cites it (``cited_by`` its id, ``share`` of the implied log-odds move it made, taken over all
+    the ratios that forecast cites) or ``"observed <date>; no forecast on this target cites it"``.
+    Post hoc ratios are listed too, with their ``registration``.
+    """
+    r = ratio_table(ratios)
+    if researchers is not None:
+        r = r[r["researcher"].isin(list(researchers))]
+    cmp = compare_updates(frames, r, researchers=researchers, include_post_hoc=True)
+    keys = ["researcher", "question_id", "level"]
+    cited = cmp[[*keys, "forecast_id", "as_of", "evidence_ids", "share", "summary"]].explode("evidence_ids")
+    cited = cited.rename(columns={"evidence_ids": "evidence_id", "as_of": "cited_at"})
+    cited = (
+        cited.astype({"evidence_id": "int64"})
+        if len(cited)
+        else cited.assign(evidence_id=pd.Series(dtype="int64"))
+    )
+    cited = cited.sort_values("cited_at", kind="stable").drop_duplicates([*keys, "evidence_id"], keep="last")
+    out = r.merge(cited.rename(columns={"forecast_id": "cited_by"}), on=[*keys, "evidence_id"], how="left")
+    observed = out["observed_at"].dt.strftime("%Y-%m-%d").fillna("date unknown")
+    out["outcome"] = np.where(
+        out["evidence_status"] != "observed",
+        "not observed yet",
+        np.where(
+            out["cited_by"].notna(),
+            "observed " + observed + "; " + out["summary"].fillna(""),
+            "observed " + observed + "; no forecast on this target cites it",
+        ),
+    )
+    out["cited_by"] = out["cited_by"].astype("Int64")
+    return out.drop(columns=["summary"]).reset_index(drop=True)

@@ -19,10 +19,12 @@ Conventions
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+
+from models.frames import Frames
 
 TARGET = ["researcher", "question_id", "level"]
 ORDER = ["as_of", "recorded_at", "forecast_id"]
@@ -140,3 +142,33 @@ def _times(ratio: float) -> str:
         if abs(ratio - value) <= 0.1 * value:
             return word
     return f"{ratio:.1f} times"
+
+
+#: Condition columns of a forecast given another question's outcome, when the frames have them.
+CONDITION = ["given_question_id", "given_outcome"]
+
+
+def target_keys(forecasts: pd.DataFrame) -> list[str]:
+    """``(researcher, question_id, level)`` plus the condition columns ``forecasts`` has."""
+    return TARGET + [c for c in CONDITION if c in forecasts.columns]
+
+
+def researchers_update_quality(
+    frames: Frames,
+    researchers: Iterable[str] | None = None,
+    tags: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """:func:`update_quality` of the stored forecasts, per researcher (sorted by handle).
+
+    ``researchers`` keeps those handles; ``tags`` keeps questions carrying any of those tags
+    (``None``: no filter).  Targets include the forecast's condition when there is one.
+    """
+    f = frames.forecasts
+    if researchers is not None:
+        f = f[f["researcher"].isin(list(researchers))]
+    if tags is not None:
+        wanted = set(tags)
+        q = frames.questions
+        tagged = q.loc[[bool(wanted.intersection(t or ())) for t in q["tags"]], "question_id"]
+        f = f[f["question_id"].isin(tagged)]
+    return update_quality(f, target_keys(f))

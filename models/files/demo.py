@@ -17,6 +17,7 @@ FILES = {
     "questions.csv": "questions",
     "forecasts.csv": "forecasts",
     "resolutions.csv": "resolutions",
+    "ratios.csv": "ratios",
 }
 
 
@@ -25,6 +26,6 @@ def demo_batch(directory: Path = DEMO_DIR) -> ImportBatch:
     batch = ImportBatch()
     for name, kind in FILES.items():
         part = interchange.parse((directory / name).read_bytes(), kind)
-        for field in ("researchers", "levels", "evidence", "questions", "forecasts", "resolutions"):
+        for field in ("researchers", "levels", "evidence", "questions", "forecasts", "resolutions", "ratios"):
             getattr(batch, field).extend(getattr(part, field))
     return batch

@@ -29,6 +29,7 @@ from models.schemas import (
     ForecastIn,
     LevelIn,
     QuestionIn,
+    RatioIn,
     ResearcherIn,
     ResolutionIn,
     format_evidence_refs,
@@ -106,14 +107,31 @@ LEVELS = FileSpec(
 )
 EVIDENCE = FileSpec(
     kind="evidence",
-    columns=("title", "url", "date", "summary", "kind"),
+    columns=("title", "url", "date", "summary", "kind", "status", "observed"),
     required=("title",),
     model=EvidenceIn,
     batch_field="evidence",
     text=("title", "url", "summary"),
 )
+RATIOS = FileSpec(
+    kind="ratios",
+    columns=(
+        "researcher",
+        "question",
+        "capability",
+        "evidence",
+        "ratio",
+        "as_of",
+        "rationale",
+        "recorded_at",
+    ),
+    required=("researcher", "question", "evidence", "ratio", "as_of"),
+    model=RatioIn,
+    batch_field="ratios",
+    text=("researcher", "question", "capability", "evidence", "rationale"),
+)
 SPECS: dict[str, FileSpec] = {
-    s.kind: s for s in (FORECASTS, QUESTIONS, RESOLUTIONS, RESEARCHERS, LEVELS, EVIDENCE)
+    s.kind: s for s in (FORECASTS, QUESTIONS, RESOLUTIONS, RESEARCHERS, LEVELS, EVIDENCE, RATIOS)
 }
 
 #: The columns ``credence export csv`` writes, in order.
@@ -267,3 +285,44 @@ def write_forecasts(
         writer.writerow(row)
         n += 1
     return n
+
+
+def _time_cell(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else format_time(pd.Timestamp(value).to_pydatetime())
+
+
+def _write(out: io.TextIOBase | Any, columns: tuple[str, ...], rows: Iterator[list[str]]) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    n = 0
+    for row in rows:
+        writer.writerow(row)
+        n += 1
+    return n
+
+
+def write_ratios(df: pd.DataFrame, out: io.TextIOBase | Any) -> int:
+    """Write likelihood ratios (:func:`models.store.reads.ratios_frame`) as a ratios file, with
+    ``recorded_at`` so that importing it keeps each ratio pre-registered or post hoc; returns the
+    row count.  Ratios are written as plain numbers (``×1/3`` becomes ``0.3333333333333333``)."""
+    rows = (
+        [
+            escape(r.researcher), escape(r.question), escape(r.level or ""), escape(r.evidence),
+            repr(float(r.ratio)), _time_cell(r.as_of), escape(r.rationale or ""), _time_cell(r.recorded_at),
+        ]
+        for r in df.itertuples(index=False)
+    )  # fmt: skip
+    return _write(out, RATIOS.columns, rows)
+
+
+def write_evidence(df: pd.DataFrame, out: io.TextIOBase | Any) -> int:
+    """Write the evidence library (:func:`models.store.reads.evidence_frame`) as an evidence file,
+    with each item's ``status`` and ``observed`` date; returns the row count."""
+    rows = (
+        [
+            escape(r.evidence), escape(r.url or ""), _time_cell(r.published), escape(r.summary or ""),
+            r.kind or "other", r.status or "observed", _time_cell(r.observed_at),
+        ]
+        for r in df.itertuples(index=False)
+    )  # fmt: skip
+    return _write(out, EVIDENCE.columns, rows)

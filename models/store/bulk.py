@@ -12,6 +12,9 @@ Parsers (``models.files.interchange``, ``models.files.fatebook``) turn files int
 * A question row that differs from the stored question updates it, keeping a revision; a
   resolution that differs from the stored one re-resolves the question, keeping a revision.
 * A resolution must name a question that exists (stored, or created by the same batch).
+* Likelihood ratios follow :mod:`models.store.ratios`; an evidence item first named by a ratio
+  is created as anticipated.  An evidence row whose status or observed date differs from the
+  stored item's updates them.
 """
 
 from __future__ import annotations
@@ -27,11 +30,17 @@ from models.errors import InputError
 from models.schemas import (
     EvidenceRef,
 )
+from models.store import ratios
 from models.store.db import write_session
 from models.store.records import _keep_revision, now
 from models.store.tables import CapabilityLevel, Evidence, Forecast, ForecastEvidence, Question, Researcher
+from models.vocab import EvidenceStatus
 
 CHUNK = 5000
+#: Column values of an evidence item created because a forecast or ratio named it.
+EVIDENCE_DEFAULTS: dict[str, object] = {
+    "url": None, "published": None, "summary": "", "kind": "other", "status": "observed", "observed_at": None,
+}  # fmt: skip
 
 
 def _where(line: int | None) -> str:
@@ -73,7 +82,8 @@ def _levels(session: Session, batch: ImportBatch, summary: ImportSummary) -> dic
     wanted: dict[str, dict[str, object]] = {}
     for lv in batch.levels:
         wanted.setdefault(lv.name, {"position": lv.position, "description": lv.description})
-    for name in [f.capability for f in batch.forecasts] + [r.capability for r in batch.resolutions]:
+    named = [f.capability for f in batch.forecasts] + [r.capability for r in batch.resolutions]
+    for name in named + [r.capability for r in batch.ratios]:
         if name:
             wanted.setdefault(name, {"position": None, "description": ""})
     if not wanted:
@@ -104,7 +114,7 @@ def _questions(session: Session, batch: ImportBatch, summary: ImportSummary, by:
         wanted.setdefault(
             q.title, {"criteria": q.criteria, "tags": ";".join(q.tags), "resolve_by": q.resolve_by}
         )
-    for title in [f.question for f in batch.forecasts]:
+    for title in [f.question for f in batch.forecasts] + [r.question for r in batch.ratios]:
         wanted.setdefault(title, {})
     stored = {
         q.title: q
@@ -417,17 +427,25 @@ def _apply(
             r.handle: {"name": r.name or r.handle} for r in batch.researchers
         }
         stamp = now()
-        for f in batch.forecasts:
-            researchers.setdefault(f.researcher, {"name": f.researcher})
+        for handle in [f.researcher for f in batch.forecasts] + [r.researcher for r in batch.ratios]:
+            researchers.setdefault(handle, {"name": handle})
         for attrs in researchers.values():
             attrs["created_at"] = stamp
         evidence: dict[str, dict[str, object]] = {
-            e.title: {"url": e.url, "published": e.date, "summary": e.summary, "kind": e.kind}
+            e.title: {"url": e.url, "published": e.date, "summary": e.summary, "kind": e.kind,
+                      "status": e.status, "observed_at": e.observed_at}
             for e in batch.evidence
-        }
+        }  # fmt: skip
         for f in batch.forecasts:
             for ref in f.evidence:
                 evidence.setdefault(ref.title, {})
+        # An item first named by a ratio is a possible observation, written down in advance.
+        for r in batch.ratios:
+            evidence.setdefault(r.evidence, {"status": EvidenceStatus.anticipated.value})
+        for attrs in evidence.values():
+            for key, default in EVIDENCE_DEFAULTS.items():
+                attrs.setdefault(key, default)
+        ratios.check_ratio_evidence(session, batch)
         ids = {
             "researchers": _ensure(
                 session,
@@ -452,6 +470,8 @@ def _apply(
         }
         _forecasts(session, batch, ids, summary, by, progress)
         _resolutions(session, batch, ids["levels"], summary, by)
+        ratios.sync_evidence_status(session, batch, summary)
+        ratios.import_ratios(session, batch, ids, summary, by)
         if dry_run:
             raise _Preview
     return summary

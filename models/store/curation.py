@@ -154,18 +154,23 @@ def set_level_positions(session: Session, positions: Mapping[int, float]) -> lis
 def create_evidence(session: Session, data: EvidenceIn) -> Evidence:
     """Add an evidence item to the library; its title must be new."""
     _refuse_taken(session, Evidence, "title", data.title, "title", "evidence item")
-    item = Evidence(title=data.title, kind=data.kind, url=data.url, published=data.date, summary=data.summary)
+    item = Evidence(
+        title=data.title, kind=data.kind, url=data.url, published=data.date, summary=data.summary,
+        status=data.status, observed_at=data.observed_at,
+    )  # fmt: skip
     session.add(item)
     session.flush()
     return item
 
 
 def edit_evidence(session: Session, evidence_id: int, data: EvidenceIn) -> Evidence:
-    """Replace an evidence item's title, kind, URL, date and summary; links to forecasts stay."""
+    """Replace an evidence item's title, kind, URL, date, summary, status and observed date;
+    links to forecasts and ratios stay."""
     item = get(session, Evidence, evidence_id)
     _refuse_taken(session, Evidence, "title", data.title, "title", "evidence item", except_id=evidence_id)
     item.title, item.kind, item.url = data.title, data.kind, data.url
     item.published, item.summary = data.date, data.summary
+    item.status, item.observed_at = data.status, data.observed_at
     session.add(item)
     return item
 

@@ -14,7 +14,15 @@ import sqlalchemy as sa
 from models import frames as fr
 from models.store import frame_cache
 
-_TIME_COLUMNS = ("as_of", "recorded_at", "created_at", "resolve_by", "resolved_at", "published")
+_TIME_COLUMNS = (
+    "as_of",
+    "recorded_at",
+    "created_at",
+    "resolve_by",
+    "resolved_at",
+    "published",
+    "observed_at",
+)
 
 
 def _frame(engine: sa.Engine, sql: str) -> pd.DataFrame:
@@ -139,12 +147,35 @@ def evidence_links_frame(engine: sa.Engine) -> pd.DataFrame:
 def evidence_frame(engine: sa.Engine) -> pd.DataFrame:
     df = _frame(
         engine,
-        """SELECT id AS evidence_id, title AS evidence, url, published, summary, kind
+        """SELECT id AS evidence_id, title AS evidence, url, published, summary, status, observed_at, kind
            FROM evidence WHERE deleted_at IS NULL ORDER BY title""",
     )
     out = fr.conform(df, fr.EVIDENCE)
     out["kind"] = df["kind"].to_numpy() if len(df) else pd.Series(dtype="object")
     return out
+
+
+def ratios_frame(engine: sa.Engine) -> pd.DataFrame:
+    """Current likelihood ratios as a :data:`models.frames.RATIOS` frame, ordered by researcher,
+    question, level and evidence title.  Ratios of deleted researchers, questions, levels or
+    evidence items are left out."""
+    df = _frame(
+        engine,
+        """SELECT lr.id AS ratio_id, r.handle AS researcher, lr.question_id, q.title AS question,
+                  l.name AS level, lr.evidence_id, e.title AS evidence, lr.ratio, lr.as_of, lr.recorded_at,
+                  lr.rationale, e.status AS evidence_status, e.observed_at
+           FROM likelihood_ratio lr
+           JOIN researcher r ON r.id = lr.researcher_id
+           JOIN question q ON q.id = lr.question_id
+           JOIN evidence e ON e.id = lr.evidence_id
+           LEFT JOIN capability_level l ON l.id = lr.level_id
+           WHERE lr.deleted_at IS NULL AND r.deleted_at IS NULL AND q.deleted_at IS NULL
+             AND e.deleted_at IS NULL AND (lr.level_id IS NULL OR l.deleted_at IS NULL)
+""",
+    )
+    # Sorted here: SQLite and PostgreSQL order NULL levels differently.
+    df = df.sort_values(["researcher", "question", "level", "evidence"], na_position="first", kind="stable")
+    return fr.conform(df, fr.RATIOS)
 
 
 def levels_frame(engine: sa.Engine) -> pd.DataFrame:

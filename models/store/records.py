@@ -21,6 +21,7 @@ from models.store.tables import (
     Evidence,
     Forecast,
     ForecastEvidence,
+    LikelihoodRatio,
     Question,
     QuestionLink,
     Researcher,
@@ -37,6 +38,7 @@ DELETABLE: dict[str, type[Any]] = {
     "evidence": Evidence,
     "capability_level": CapabilityLevel,
     "question_link": QuestionLink,
+    "likelihood_ratio": LikelihoodRatio,
 }
 
 
@@ -52,7 +54,9 @@ def row_data(row: SQLModel) -> dict[str, Any]:
     return out
 
 
-def _keep_revision(session: Session, row: Question | Forecast, entity: str, by: str) -> None:
+def _keep_revision(
+    session: Session, row: Question | Forecast | LikelihoodRatio, entity: str, by: str
+) -> None:
     """Copy ``row`` as it is now into the revision history, then bump its revision number."""
     assert row.id is not None
     data = row_data(row)
@@ -97,6 +101,10 @@ def question_by_title(session: Session, title: str) -> Question:
 
 def level_by_name(session: Session, name: str) -> CapabilityLevel:
     return _by(session, CapabilityLevel, "name", name, "capability")
+
+
+def evidence_by_title(session: Session, title: str) -> Evidence:
+    return _by(session, Evidence, "title", title, "evidence")
 
 
 def get(session: Session, model: type[T], row_id: int) -> T:

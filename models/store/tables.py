@@ -120,7 +120,43 @@ class Evidence(SQLModel, table=True):
     url: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     published: datetime | None = Field(default=None, sa_column=_time())
     summary: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    #: An :class:`~models.vocab.EvidenceStatus`: ``anticipated`` (a possible observation that
+    #: ratios can be written down for in advance) or ``observed``.
+    status: str = Field(
+        default="observed", sa_column=sa.Column(sa.String(20), nullable=False, server_default="observed")
+    )
+    #: When it was observed (None while anticipated, or when an observed item's date is unknown).
+    observed_at: datetime | None = Field(default=None, sa_column=_time())
     deleted_at: datetime | None = Field(default=None, sa_column=_time())
+
+
+class LikelihoodRatio(SQLModel, table=True):
+    """A researcher's expected likelihood ratio P(E | yes) / P(E | no) for an evidence item on a
+    target (question, optional capability level).
+
+    One current row per (researcher, question, level, evidence); recording it again keeps the
+    earlier version in :class:`Revision` (entity ``likelihood_ratio``).  ``recorded_at`` is when
+    this value was written down: a ratio recorded before the evidence's ``observed_at`` is
+    pre-registered, one recorded after is post hoc.
+    """
+
+    __tablename__ = "likelihood_ratio"
+
+    id: int | None = Field(default=None, primary_key=True)
+    researcher_id: int = Field(foreign_key="researcher.id")
+    question_id: int = Field(foreign_key="question.id")
+    level_id: int | None = Field(default=None, foreign_key="capability_level.id")
+    evidence_id: int = Field(foreign_key="evidence.id", index=True)
+    ratio: float = Field(sa_column=sa.Column(sa.Float, nullable=False))
+    as_of: datetime = Field(sa_column=_time(nullable=False))
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    rationale: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    revision: int = Field(default=1, sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    updated_by: str = Field(default="", sa_column=sa.Column(sa.String(80), nullable=False, server_default=""))
+    deleted_at: datetime | None = Field(default=None, sa_column=_time())
+
+    __table_args__ = (sa.Index("ix_likelihood_ratio_target", "researcher_id", "question_id", "level_id"),)
 
 
 class ForecastEvidence(SQLModel, table=True):
@@ -199,5 +235,6 @@ ALL_TABLES: list[type[SQLModel]] = [
     Forecast,
     ForecastEvidence,
     QuestionLink,
+    LikelihoodRatio,
     Revision,
 ]
