@@ -27,10 +27,11 @@ from models.schemas import (
     LevelIn,
     QuestionEdit,
     QuestionIn,
+    RatioIn,
     ResearcherIn,
     ResolutionIn,
 )
-from models.store import backup, curation, reads, records
+from models.store import backup, curation, ratios, reads, records
 from models.store.bulk import apply_batch
 from models.store.db import write_session
 
@@ -237,3 +238,24 @@ def forecasts_csv(engine: sa.Engine) -> str:
     buf = io.StringIO()
     export_forecasts(engine, buf)
     return buf.getvalue()
+
+
+# --- likelihood ratios and evidence status ------------------------------------------------------
+
+
+def record_ratio(engine: sa.Engine, data: RatioIn, by: str = "") -> int:
+    """Record (or revise, keeping a revision) a researcher's expected likelihood ratio; returns its id."""
+    with write_session(engine) as session:
+        row = ratios.record_ratio(session, data, by=by)
+        assert row.id is not None
+        return row.id
+
+
+def export_ratios(engine: sa.Engine, out: io.TextIOBase | Any) -> int:
+    """Every current likelihood ratio as a ratios CSV file; returns the row count."""
+    return interchange.write_ratios(reads.ratios_frame(engine), out)
+
+
+def export_evidence(engine: sa.Engine, out: io.TextIOBase | Any) -> int:
+    """The evidence library, with status and observed date, as an evidence CSV file; returns the row count."""
+    return interchange.write_evidence(reads.evidence_frame(engine), out)

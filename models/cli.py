@@ -144,7 +144,12 @@ _import_command(
 )
 _import_command("researchers", "Researchers: handle[,name].")
 _import_command("levels", "Capability levels: name[,position,description].")
-_import_command("evidence", "Evidence: title[,url,date,summary,kind].")
+_import_command("evidence", "Evidence: title[,url,date,summary,kind,status,observed].")
+_import_command(
+    "ratios",
+    "Likelihood ratios: researcher,question,evidence,ratio,as_of[,capability,rationale,recorded_at]. "
+    "Ratios read 3, 1/3, 0.25, ×3 or ÷4; a new evidence title is created as anticipated.",
+)
 
 
 @import_app.command("fatebook")
@@ -192,6 +197,36 @@ def export_csv(
     with open(file, "w", encoding="utf-8", newline="") as out:
         n = actions.export_forecasts(engine(ctx), out)
     typer.echo(f"wrote {n} forecasts to {file}")
+
+
+def _export(ctx: typer.Context, file: Path, what: str) -> None:
+    from models import actions
+
+    write = {"ratios": actions.export_ratios, "evidence": actions.export_evidence}[what]
+    if str(file) == "-":
+        write(engine(ctx), sys.stdout)
+        return
+    with open(file, "w", encoding="utf-8", newline="") as out:
+        n = write(engine(ctx), out)
+    typer.echo(f"wrote {n} {'likelihood ratios' if what == 'ratios' else 'evidence items'} to {file}")
+
+
+@export_app.command("ratios")
+@friendly
+def export_ratios(
+    ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Where to write; - for standard output.")]
+) -> None:
+    """Current likelihood ratios, with recorded_at (readable by import ratios)."""
+    _export(ctx, file, "ratios")
+
+
+@export_app.command("evidence")
+@friendly
+def export_evidence(
+    ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Where to write; - for standard output.")]
+) -> None:
+    """The evidence library with each item's status and observed date (readable by import evidence)."""
+    _export(ctx, file, "evidence")
 
 
 QuestionOpt = Annotated[
@@ -326,6 +361,32 @@ def scores(
         typer.echo(json.dumps(score_report(frames, include_reconstructed=include_reconstructed)))
         return
     typer.echo(format_scores(score_table(select_scored(frames, include_reconstructed=include_reconstructed))))
+
+
+@app.command()
+@friendly
+def updates(
+    ctx: typer.Context,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object (the documented contract).")
+    ] = False,
+    researcher: ResearcherOpt = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", metavar="T", help="Only questions with this tag (repeatable)."),
+    ] = None,
+) -> None:
+    """Update quality without resolution: belief movement against uncertainty reduction, per researcher."""
+    from models.analysis.update_quality import (
+        format_update_quality,
+        researchers_update_quality,
+        update_quality_report,
+    )
+    from models.store.reads import load_frames
+
+    table = researchers_update_quality(load_frames(engine(ctx)), researcher or None, tag or None)
+    report = update_quality_report(table)
+    typer.echo(json.dumps(report) if as_json else format_update_quality(report))
 
 
 #: The columns ``credence scores`` prints, with their headings and widths.

@@ -19,12 +19,13 @@ from models.format import format_time
 from models.frames import Frames
 from models.schemas import EvidenceIn
 from models.store.db import database_url
-from models.vocab import EvidenceKind
+from models.vocab import EvidenceKind, EvidenceStatus
 from pages import _shared as shared
 
 state = st.session_state
 KINDS = [k.value for k in EvidenceKind]
-FIELDS = ("title", "kind", "url", "date", "summary")
+FIELDS = ("title", "kind", "url", "date", "summary", "status", "observed")
+STATUSES = [s.value for s in reversed(EvidenceStatus)]  # observed first: most evidence is
 POINTS = st.column_config.NumberColumn("change (points)", format="%+.1f")
 LOG_ODDS = st.column_config.NumberColumn("change (log-odds)", format="%+.2f")
 #: How the tables' columns are labelled and formatted.
@@ -72,8 +73,11 @@ def _impact(_frames: Frames, url: str, version: int, evidence_id: int) -> pd.Dat
     return impact[impact["evidence_id"] == evidence_id].drop(columns=["evidence_id", "evidence"])
 
 
+DEFAULTS = {"kind": "other", "status": "observed"}
+
+
 def _typed(prefix: str) -> EvidenceIn:
-    return EvidenceIn(**{f: state.get(f"{prefix}{f}") or ("other" if f == "kind" else "") for f in FIELDS})
+    return EvidenceIn(**{f: state.get(f"{prefix}{f}") or DEFAULTS.get(f, "") for f in FIELDS})
 
 
 def _add() -> None:
@@ -81,7 +85,7 @@ def _add() -> None:
         data = _typed("new_ev_")
         item_id = actions.create_evidence(shared.engine(), data)
         for f in FIELDS:
-            state[f"new_ev_{f}"] = "other" if f == "kind" else ""
+            state[f"new_ev_{f}"] = DEFAULTS.get(f, "")
         state["evidence_pick"] = item_id
         return f"Added “{data.title}”."
 
@@ -111,6 +115,16 @@ def _fields(prefix: str, form: str) -> None:
     shared.problem(form, "date")
     st.text_area("Summary", key=f"{prefix}summary", height=80)
     shared.problem(form, "summary")
+    st.selectbox(
+        "Status", STATUSES, key=f"{prefix}status",
+        help="Anticipated: a possible observation, for writing likelihood ratios down in advance.",
+    )  # fmt: skip
+    shared.problem(form, "status")
+    st.text_input(
+        "Observed", key=f"{prefix}observed", placeholder="2025-03-04",
+        help="When it was observed (empty: the date above); leave empty while anticipated.",
+    )  # fmt: skip
+    shared.problem(form, "observed")
 
 
 def _item(frames: Frames, url: str, version: int, row: pd.Series, eid: int) -> None:
@@ -118,6 +132,10 @@ def _item(frames: Frames, url: str, version: int, row: pd.Series, eid: int) -> N
     meta = [row["kind"]]
     if pd.notna(row["published"]):
         meta.append(format_time(row["published"]))
+    if row["status"] == "anticipated":
+        meta.append("anticipated (not observed yet)")
+    elif pd.notna(row["observed_at"]):
+        meta.append(f"observed {format_time(row['observed_at'])}")
     if row["url"]:
         meta.append(row["url"])
     st.caption(" · ".join(meta))
@@ -143,6 +161,8 @@ def _item(frames: Frames, url: str, version: int, row: pd.Series, eid: int) -> N
                 "ev_url": row["url"] or "",
                 "ev_summary": row["summary"] or "",
                 "ev_date": "" if pd.isna(row["published"]) else format_time(row["published"]),
+                "ev_status": row["status"] if row["status"] in STATUSES else "observed",
+                "ev_observed": "" if pd.isna(row["observed_at"]) else format_time(row["observed_at"]),
                 "_edit_for": eid,
             }
         )
@@ -183,8 +203,8 @@ def main() -> None:
 
     st.subheader("Add evidence")
     with st.form("add_evidence", border=True):
-        if "new_ev_kind" not in state:
-            state["new_ev_kind"] = "other"
+        for f, default in DEFAULTS.items():
+            state.setdefault(f"new_ev_{f}", default)
         _fields("new_ev_", "add")
         st.form_submit_button("Add evidence", key="add_evidence", on_click=_add)
     shared.other_problems("add", FIELDS)

@@ -71,7 +71,7 @@ def evidence_usage(frames: Frames, evidence_ids: Iterable[int] | None = None) ->
 
 
 LIBRARY_COLUMNS = [
-    "evidence_id", "evidence", "kind", "published", "url", "summary", "n_citing", "n_researchers",
+    "evidence_id", "evidence", "kind", "published", "status", "observed_at", "url", "summary", "n_citing", "n_researchers",
     "n_raised", "n_lowered", "n_no_change", "n_unstated", "sum_change_points", "sum_change_log_odds",
 ]  # fmt: skip
 
@@ -106,4 +106,5 @@ def evidence_library(frames: Frames) -> pd.DataFrame:
         out[col] = out[col].fillna(0.0).astype("float64")
     if "kind" not in out.columns:
         out["kind"] = "other"
+    out["status"] = out["status"].fillna("observed")
     return out.sort_values("evidence", kind="stable")[LIBRARY_COLUMNS].reset_index(drop=True)

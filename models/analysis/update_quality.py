@@ -172,3 +172,51 @@ def researchers_update_quality(
         tagged = q.loc[[bool(wanted.intersection(t or ())) for t in q["tags"]], "question_id"]
         f = f[f["question_id"].isin(tagged)]
     return update_quality(f, target_keys(f))
+
+
+def update_quality_report(table: pd.DataFrame) -> dict[str, list[dict[str, object]]]:
+    """The ``credence updates --json`` contract from :func:`researcher_update_quality`:
+    ``{"researchers": [{"researcher", "n_targets", "movement", "uncertainty_reduction",
+    "excess_movement", "excess_se", "normalized_excess", "updates_per_target",
+    "mean_abs_change"}, ...]}`` sorted by handle, NaN as ``None``."""
+    rows: list[dict[str, object]] = []
+    for record in table.sort_values("researcher", kind="stable").to_dict("records"):
+        row: dict[str, object] = {
+            "researcher": str(record["researcher"]),
+            "n_targets": int(record["n_targets"]),
+        }
+        for column in RESEARCHER_COLUMNS[2:]:
+            value = float(record[column])
+            row[column] = None if np.isnan(value) else value
+        rows.append(row)
+    return {"researchers": rows}
+
+
+def format_update_quality(report: dict[str, list[dict[str, object]]]) -> str:
+    """:func:`update_quality_report` as a plain-text table, each researcher followed by a reading."""
+    if not report["researchers"]:
+        return "no researcher has two contemporaneous estimates of one target yet"
+    head = (
+        f"{'researcher':<20} {'targets':>7} {'movement':>9} {'unc. red.':>9} {'excess ± se':>17} "
+        f"{'Σm/Σr − 1':>9} {'upd/target':>10} {'mean |Δ|':>8}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in report["researchers"]:
+        se = r["excess_se"]
+        excess = f"{r['excess_movement']:+.4f}" + (f" ± {se:.4f}" if isinstance(se, float) else " ± –")
+        normalized = r["normalized_excess"]
+        norm = f"{normalized:+.2f}" if isinstance(normalized, float) else "–"
+        lines.append(
+            f"{r['researcher']!s:<20} {r['n_targets']:>7} {r['movement']:>9.4f} {r['uncertainty_reduction']:>9.4f} "
+            f"{excess:>17} {norm:>9} {r['updates_per_target']:>10.2f} {r['mean_abs_change']:>8.3f}"
+        )
+        n_targets = r["n_targets"]
+        assert isinstance(n_targets, int)
+        lines.append(
+            f"  {r['researcher']} {reading(normalized if isinstance(normalized, float) else None, n_targets)}"
+        )
+    lines.append(
+        "movement = Σ squared changes; unc. red. = π₀(1−π₀) − π_T(1−π_T). A Bayesian's excess is 0 on average;"
+    )
+    lines.append("few targets, or estimates far from 50%, make these figures noisy.")
+    return "\n".join(lines)

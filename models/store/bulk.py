@@ -361,6 +361,7 @@ def sync_sequences(session: Session) -> None:
         "evidence",
         "forecast",
         "question_link",
+        "likelihood_ratio",
         "revision",
     ):
         session.execute(
