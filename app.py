@@ -17,6 +17,7 @@ NAVIGATION = [
     ("questions.py", "Questions", ":material/help:"),
     ("trajectories.py", "Trajectories", ":material/timeline:"),
     ("compare.py", "Compare researchers", ":material/compare_arrows:"),
+    ("update_quality.py", "Update quality", ":material/balance:"),
     ("calibration.py", "Calibration", ":material/target:"),
     ("researchers.py", "Researchers", ":material/group:"),
     ("capability_levels.py", "Capability levels", ":material/stairs:"),

@@ -37,6 +37,7 @@ from models.schemas import (
     ForecastIn,
     QuestionEdit,
     QuestionIn,
+    RatioIn,
     ResolutionIn,
     parse_odds,
 )
@@ -281,3 +282,31 @@ def evidence_input(title: str, url: str = "") -> EvidenceIn:
         return EvidenceIn.model_validate({"title": title, "url": url})
     except ValidationError as err:
         raise InputError(_problems(err)) from None
+
+
+def ratio_input(
+    *,
+    researcher: str | None,
+    question: str | None,
+    capability: str | None,
+    evidence: str | None,
+    ratio: str | None,
+    as_of: date | None,
+    today: date,
+    rationale: str = "",
+) -> RatioIn:
+    """A validated :class:`RatioIn` from the "weigh evidence in advance" form, or :class:`InputError`
+    naming each bad field (``ratio must be greater than 0: …``)."""
+    values = {
+        "researcher": researcher or "",
+        "question": question or "",
+        "capability": capability,
+        "evidence": evidence or "",
+        "ratio": ratio or "",
+        "as_of": as_of_time(as_of, today) if as_of is not None else "",
+        "rationale": rationale,
+    }
+    try:
+        return RatioIn.model_validate(values)
+    except ValidationError as err:
+        raise InputError.from_validation_error(err) from None

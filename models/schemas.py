@@ -250,6 +250,8 @@ class ForecastIn(Input):
 
 
 def _likelihood_ratio(value: Any) -> float:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise _fail("is required")
     try:
         return parse_likelihood_ratio(value)
     except ValueError as err:

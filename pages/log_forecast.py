@@ -19,6 +19,7 @@ from typing import Any
 import streamlit as st
 
 from models import actions, forms
+from models.analysis.likelihood import implied_by_ratios
 from models.errors import InputError, Problem
 from models.format import format_percent
 from models.schemas import parse_odds
@@ -43,6 +44,32 @@ FIELDS = (
 )
 
 state = st.session_state
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _ratios(url: str, at_version: int) -> Any:
+    return queries.ratios_frame(engine())
+
+
+def _implied(chosen: list[str]) -> str | None:
+    """What the researcher's pre-registered ratios for the chosen evidence imply, before saving."""
+    values = _values()
+    ratios = _ratios(database_url(), version())
+    if not chosen or not values["researcher"] or not values["question"] or ratios.empty:
+        return None
+    prior = queries.standing_estimate(
+        engine(), values["researcher"], values["question"], values["capability"], values["as_of"]
+    )
+    try:
+        typed = parse_odds(values["odds"]) if values["odds"] else state.get("probability")
+        probability = None if typed is None else (typed if values["odds"] else typed / 100)
+    except ValueError:
+        probability = None
+    if probability is not None and not 0 <= probability <= 1:
+        probability = None
+    return implied_by_ratios(
+        ratios, prior, values["researcher"], values["question"], values["capability"], chosen, probability
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -292,6 +319,9 @@ for title in chosen:
         key=f"direction:{title}",
     )
 _problem("evidence")
+implied = _implied(chosen)
+if implied:
+    st.info(implied)
 added = state.pop("evidence_added", None)
 if added:
     st.success(

@@ -327,3 +327,40 @@ def weighed_in_advance(
     )
     out["cited_by"] = out["cited_by"].astype("Int64")
     return out.drop(columns=["summary"]).reset_index(drop=True)
+
+
+def implied_by_ratios(
+    ratios: pd.DataFrame,
+    prior: float | None,
+    researcher: str | None,
+    question: str | None,
+    level: str | None,
+    evidence: Iterable[str],
+    probability: float | None = None,
+) -> str | None:
+    """The sentence the Log forecast form shows before saving, or None when nothing applies.
+
+    ``ratios`` is a :data:`models.frames.RATIOS` frame; of it, the pre-registered ratios of
+    ``researcher`` on the target (``question``, ``level``) for the chosen ``evidence`` titles count.
+    With a ``prior`` (the standing estimate), ``"Pre-registered ×1/3 (Title) implied 7% → 2.4%"``,
+    plus ``"; you moved to 4%, 54% of the way in log-odds"`` once a ``probability`` is typed.
+    """
+    chosen = list(evidence)
+    if not (researcher and question and chosen) or ratios.empty:
+        return None
+    r = ratio_table(ratios)
+    same_level = r["level"].isna() if level is None else r["level"].eq(level)
+    mine = r[
+        r["researcher"].eq(researcher)
+        & r["question"].eq(question)
+        & same_level
+        & r["evidence"].isin(chosen)
+        & r["registration"].eq(PRE_REGISTERED)
+    ]
+    if mine.empty:
+        return None
+    ratio = float(np.exp(np.log(mine["ratio"].to_numpy(dtype="float64")).sum()))
+    items = ", ".join(f"{c} for “{t}”" for c, t in zip(mine["change"], mine["evidence"], strict=True))
+    if prior is None:
+        return f"Pre-registered {items}; this is the first estimate of this target, so there is no prior to move."
+    return f"Pre-registered {items}: " + describe_expected(prior, ratio, probability)

@@ -220,3 +220,18 @@ def format_update_quality(report: dict[str, list[dict[str, object]]]) -> str:
     )
     lines.append("few targets, or estimates far from 50%, make these figures noisy.")
     return "\n".join(lines)
+
+
+def with_intervals(table: pd.DataFrame, z: float = 1.96) -> pd.DataFrame:
+    """:func:`researcher_update_quality` with ``excess_low`` / ``excess_high`` = mean x ∓ z·se
+    (a normal-approximation interval, 95 % for z = 1.96; NaN when se is) and ``reading``
+    (:func:`reading` of each row)."""
+    out = table.assign(
+        excess_low=table["excess_movement"] - z * table["excess_se"],
+        excess_high=table["excess_movement"] + z * table["excess_se"],
+    )
+    out["reading"] = [
+        reading(None if pd.isna(v) else float(v), int(n))
+        for v, n in zip(out["normalized_excess"], out["n_targets"], strict=True)
+    ]
+    return out

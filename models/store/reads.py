@@ -7,12 +7,15 @@ returned, and a forecast is hidden when its question or researcher is deleted.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from models import frames as fr
 from models.store import frame_cache
+from models.store.tables import CapabilityLevel, Forecast, Question, Researcher
 
 _TIME_COLUMNS = (
     "as_of",
@@ -254,3 +257,31 @@ def current_forecasts(engine: sa.Engine) -> tuple[pd.DataFrame, dict[int, list[t
     ):
         refs.setdefault(int(fid), []).append((title, direction))
     return df, refs
+
+
+def standing_estimate(
+    engine: sa.Engine, researcher: str, question: str, level: str | None, at: datetime | date | None = None
+) -> float | None:
+    """The researcher's latest current forecast of the target (question title, level name or None)
+    with ``as_of`` up to the end of ``at``'s day (default: any), the one recorded later at equal
+    ``as_of``; None when there is none."""
+    f, r, q, lv = (t.__table__ for t in (Forecast, Researcher, Question, CapabilityLevel))  # type: ignore[union-attr]
+    stmt = (
+        sa.select(f.c.probability)
+        .join(r, r.c.id == f.c.researcher_id)
+        .join(q, q.c.id == f.c.question_id)
+        .where(r.c.handle == researcher, q.c.title == question, f.c.deleted_at.is_(None))
+        .order_by(f.c.as_of.desc(), f.c.recorded_at.desc(), f.c.id.desc())
+        .limit(1)
+    )
+    if level is None:
+        stmt = stmt.where(f.c.level_id.is_(None))
+    else:
+        stmt = stmt.where(f.c.level_id == sa.select(lv.c.id).where(lv.c.name == level).scalar_subquery())
+    if at is not None:
+        day = at.date() if isinstance(at, datetime) else at
+        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
+        stmt = stmt.where(f.c.as_of < end)
+    with engine.connect() as conn:
+        value = conn.execute(stmt).scalar()
+    return None if value is None else float(value)
