@@ -25,6 +25,7 @@ KINDS = {
     "researchers": "Researchers",
     "levels": "Capability levels",
     "evidence": "Evidence",
+    "ratios": "Likelihood ratios",
     "fatebook": "Fatebook export",
 }
 SHOWN_PROBLEMS = 50

@@ -117,7 +117,7 @@ def _quality_section(frames: Frames, url: str, version: int) -> None:
     if table.empty:
         st.info("No researcher has two contemporaneous estimates of one target yet.")
         return
-    st.altair_chart(excess_chart(table), width="stretch")
+    st.altair_chart(excess_chart(table), width="content", theme=None)
     st.dataframe(table, hide_index=True, column_config=QUALITY_COLUMNS, column_order=list(QUALITY_COLUMNS),
                  key="quality_table")  # fmt: skip
 

@@ -184,3 +184,12 @@ def test_expected_vs_actual_needs_the_same_target() -> None:
          "ratio": [3.0], "registration": [PRE_REGISTERED]}
     )  # fmt: skip
     assert expected_vs_actual(_updates(), citations, ratios).empty
+
+
+def test_comparisons_of_empty_frames_are_empty() -> None:
+    from models.analysis.likelihood import compare_updates, weighed_in_advance
+    from models.frames import RATIOS, Frames, empty
+
+    frames, ratios = Frames.empty(), empty(RATIOS)
+    assert compare_updates(frames, ratios).empty
+    assert weighed_in_advance(frames, ratios).empty

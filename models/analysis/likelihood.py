@@ -315,7 +315,8 @@ def weighed_in_advance(
     )
     cited = cited.sort_values("cited_at", kind="stable").drop_duplicates([*keys, "evidence_id"], keep="last")
     out = r.merge(cited.rename(columns={"forecast_id": "cited_by"}), on=[*keys, "evidence_id"], how="left")
-    observed = out["observed_at"].dt.strftime("%Y-%m-%d").fillna("date unknown")
+    out["summary"] = out["summary"].astype("object")
+    observed = out["observed_at"].dt.strftime("%Y-%m-%d").fillna("date unknown").astype("object")
     out["outcome"] = np.where(
         out["evidence_status"] != "observed",
         "not observed yet",
@@ -325,6 +326,7 @@ def weighed_in_advance(
             "observed " + observed + "; no forecast on this target cites it",
         ),
     )
+    out["outcome"] = out["outcome"].astype("object")
     out["cited_by"] = out["cited_by"].astype("Int64")
     return out.drop(columns=["summary"]).reset_index(drop=True)
 
