@@ -352,14 +352,19 @@ def scores(
     ] = False,
 ) -> None:
     """Calibration and scores against resolved outcomes (one-sided Brier: 0 best, 1 worst)."""
+    if as_json:
+        # The copy kept fresh after every write (models/store/scores.py): a write costs the
+        # questions it touched, not a re-read of every forecast.
+        from models.analysis.scoring import report_of_targets
+        from models.store.scores import score_targets
+
+        typer.echo(json.dumps(report_of_targets(score_targets(engine(ctx), include_reconstructed))))
+        return
     from models.analysis.score_table import score_table
-    from models.analysis.scoring import score_report, select_scored
+    from models.analysis.scoring import select_scored
     from models.store.reads import scoring_frames
 
     frames = scoring_frames(engine(ctx), include_reconstructed=include_reconstructed)
-    if as_json:
-        typer.echo(json.dumps(score_report(frames, include_reconstructed=include_reconstructed)))
-        return
     typer.echo(format_scores(score_table(select_scored(frames, include_reconstructed=include_reconstructed))))
 
 

@@ -334,7 +334,13 @@ def score_report(
     researcher; with nothing scored the report is ``{"researchers": [], "overall": None}``.
     Values are Python ints and floats (never NaN or infinite).
     """
-    targets = target_scores(select_scored(frames, scope, include_reconstructed=include_reconstructed))
+    return report_of_targets(
+        target_scores(select_scored(frames, scope, include_reconstructed=include_reconstructed))
+    )
+
+
+def report_of_targets(targets: pd.DataFrame) -> dict[str, Any]:
+    """:func:`score_report` from per-target scores already computed (:func:`target_scores`' columns)."""
     if targets.empty:
         return {"researchers": [], "overall": None}
     bucket_columns = ["bucket", "n", "mean_forecast", "observed"]

@@ -177,8 +177,10 @@ def write_session(engine: sa.Engine) -> Iterator[Session]:
 
     with Session(engine.execution_options(**{_WRITE: True}), expire_on_commit=False) as session:
         with session.begin():
-            yield session
+            # First, not last: on PostgreSQL its row lock makes writers take turns, so the version
+            # a transaction records (the score_change triggers) is its place in commit order.
             session.execute(sa.text("UPDATE data_version SET version = version + 1 WHERE id = 1"))
+            yield session
 
 
 @contextmanager

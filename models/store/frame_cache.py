@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,10 @@ def fingerprint(query_key: str) -> str:
     return hashlib.sha256(f"{FORMAT}\n{head_revision()}\n{query_key}".encode()).hexdigest()
 
 
-def encode(df: pd.DataFrame) -> bytes:
+_META = "__meta__"
+
+
+def encode(df: pd.DataFrame, meta: int | None = None) -> bytes:
     """``df``'s columns as an uncompressed ``.npz`` (UTC datetimes stored as naive UTC).
 
     The index is not kept: :func:`decode` gives a RangeIndex.
@@ -57,6 +61,8 @@ def encode(df: pd.DataFrame) -> bytes:
             raise TypeError(
                 f"column {name!r} ({col.dtype}) cannot be cached: numbers, booleans, UTC times only"
             )
+    if meta is not None:
+        arrays[_META] = np.array([meta], dtype="int64")
     buffer = io.BytesIO()
     np.savez(buffer, allow_pickle=False, **arrays)
     return buffer.getvalue()
@@ -64,15 +70,20 @@ def encode(df: pd.DataFrame) -> bytes:
 
 def decode(payload: bytes) -> pd.DataFrame:
     """The frame :func:`encode` stored; datetime columns come back as ``datetime64[ns, UTC]``."""
+    return _decode(payload)[0]
+
+
+def _decode(payload: bytes) -> tuple[pd.DataFrame, int | None]:
     with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
         columns = {name: npz[name] for name in npz.files}
+    meta = columns.pop(_META, None)
     return pd.DataFrame(
         {
             name: pd.to_datetime(values, utc=True) if values.dtype.kind == "M" else values
             for name, values in columns.items()
         },
         copy=False,
-    )
+    ), (None if meta is None else int(meta[0]))
 
 
 _LOOKUP = sa.text(
@@ -88,6 +99,30 @@ def lookup(engine: sa.Engine, name: str, query_key: str) -> pd.DataFrame | None:
     return None if payload is None else decode(payload)
 
 
+@dataclass(frozen=True)
+class Entry:
+    """A stored frame, the data version it was read at, and the number stored beside it."""
+
+    frame: pd.DataFrame
+    version: int
+    meta: int | None
+
+
+_LOOKUP_ANY = sa.text(
+    "SELECT payload, data_version FROM frame_cache WHERE name = :name AND fingerprint = :fingerprint"
+)
+
+
+def lookup_any(engine: sa.Engine, name: str, query_key: str) -> Entry | None:
+    """The cached frame ``name`` for this query, current or not (the caller brings it up to date)."""
+    with engine.connect() as conn:
+        row = conn.execute(_LOOKUP_ANY, {"name": name, "fingerprint": fingerprint(query_key)}).first()
+    if row is None:
+        return None
+    frame, meta = _decode(row[0])
+    return Entry(frame, int(row[1]), meta)
+
+
 _STORE = (
     sa.text("DELETE FROM frame_cache WHERE name = :name"),
     sa.text(
@@ -97,13 +132,16 @@ _STORE = (
 )
 
 
-def store(engine: sa.Engine, name: str, query_key: str, version: int, df: pd.DataFrame) -> bool:
-    """Keep ``df`` as ``name``, read at data version ``version``; False if it could not be stored."""
+def store(
+    engine: sa.Engine, name: str, query_key: str, version: int, df: pd.DataFrame, meta: int | None = None
+) -> bool:
+    """Keep ``df`` (and the number ``meta``) as ``name``, read at data version ``version``;
+    False if it could not be stored."""
     row = {
         "name": name,
         "data_version": version,
         "fingerprint": fingerprint(query_key),
-        "payload": encode(df),
+        "payload": encode(df, meta),
     }
     delete, insert = _STORE
     try:

@@ -223,19 +223,33 @@ def load_frames(engine: sa.Engine) -> fr.Frames:
     )
 
 
-def scoring_frames(engine: sa.Engine, include_reconstructed: bool = False) -> fr.Frames:
+def scoring_frames(
+    engine: sa.Engine,
+    include_reconstructed: bool = False,
+    question_ids: list[int] | None = None,
+    *,
+    cached: bool = True,
+) -> fr.Frames:
     """Just what scoring needs: forecasts (without rationale) on questions resolved yes or no.
 
     The forecast rows are numbers only, so they are served from
     :mod:`models.store.frame_cache` while the data is unchanged: ``credence scores`` on a
-    million forecasts then reads one BLOB instead of half a million rows.
+    million forecasts then reads one BLOB instead of half a million rows.  ``question_ids``
+    reads only those questions' forecasts (through the question index); they, and every
+    read with ``cached=False``, skip the cache.
     """
     where = "AND q.outcome IN ('yes', 'no') AND f.as_of < q.resolved_at"
     if not include_reconstructed:
         where += " AND NOT f.reconstructed"
+    if question_ids is not None:
+        listed = ", ".join(str(int(q)) for q in question_ids) or "NULL"
+        where += f" AND f.question_id IN ({listed})"
     sql = _FORECAST_SQL.format(rationale="", where=where)
-    name = "scoring forecasts" + (" with reconstructed" if include_reconstructed else "")
-    rows = frame_cache.cached_frame(engine, name, sql, lambda: _forecast_rows(engine, sql))
+    if question_ids is not None or not cached:
+        rows = _forecast_rows(engine, sql)
+    else:
+        name = "scoring forecasts" + (" with reconstructed" if include_reconstructed else "")
+        rows = frame_cache.cached_frame(engine, name, sql, lambda: _forecast_rows(engine, sql))
     empty = fr.Frames.empty()
     return fr.Frames(
         forecasts=_named(engine, rows),

@@ -225,6 +225,19 @@ class FrameCache(SQLModel, table=True):
     payload: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
 
 
+class ScoreChange(SQLModel, table=True):
+    """The data version at which a question's scored forecasts last changed (written by triggers).
+
+    Bookkeeping for :mod:`models.store.scores`; question 0 means "everything changed".
+    Not backed up.
+    """
+
+    __tablename__ = "score_change"
+
+    question_id: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
+    version: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+
+
 #: Every table of user data, parents before children (the order backups are written and
 #: restored in).  ``data_version`` and ``frame_cache`` are bookkeeping, not backed up.
 ALL_TABLES: list[type[SQLModel]] = [

@@ -1,0 +1,228 @@
+"""Per-target scores that stay fresh after every write: what ``credence scores`` reads.
+
+A target's scores (:func:`models.analysis.scoring.target_scores`) depend only on its own
+forecasts and its question, and a write touches the forecasts of one question or a few.
+So the per-target numbers are kept as a columnar copy in the frame cache and, after a
+write, recomputed only for the questions that changed, by the same pandas pipeline
+(``select_scored`` → ``target_scores``) on just those questions' forecasts, read through
+the question index.  Every target's numbers are therefore exactly what the pipeline gives
+on freshly read frames; only their order in the copy differs, and it is restored on read.
+
+* **Which questions changed.**  New forecasts have ids above the largest id the copy has
+  seen (ids only grow, and writers take turns: see :func:`models.store.db.write_session`).
+  Edits, soft deletes and restores of forecasts, and any change to a question, are recorded
+  by database triggers (migration ``0005``) in the ``score_change`` table with the data
+  version of their transaction.  Anything else (a hard delete, a change to a researcher,
+  rows imported with ids of their own) records question 0: "recompute everything".
+* **Everything** is recomputed when there is no copy, when the triggers are missing (a
+  migration that rebuilds a table drops them), or when more than a tenth of the
+  questions changed.
+
+The copy holds numbers only: ids instead of names (handles, titles and level names are
+looked up on every read, so a rename needs no recomputation) and times as nanoseconds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from models.analysis.scoring import brier_score, log_score, select_scored, target_scores
+from models.store import frame_cache
+from models.store.db import data_version
+from models.store.reads import scoring_frames
+
+#: The columns of :func:`models.analysis.scoring.target_scores`, in order.
+TARGET_COLUMNS = [
+    "target",
+    "researcher",
+    "question_id",
+    "question",
+    "level",
+    "resolved_at",
+    "outcome",
+    "first_as_of",
+    "final",
+    "n_forecasts",
+    "brier",
+    "log_score",
+    "sum_squared_error",
+    "brier_time_averaged",
+]
+#: What the copy keeps per target: numbers only (ids for names, nanoseconds for times).
+ROW_COLUMNS = {
+    "researcher_id": "int64",
+    "question_id": "int64",
+    "level_id": "float64",  # NaN when unconditional
+    "resolved_ns": "int64",
+    "outcome": "int64",
+    "first_as_of_ns": "int64",
+    "final": "float64",
+    "n_forecasts": "int64",
+    "sum_squared_error": "float64",
+    "brier_time_averaged": "float64",
+}
+
+
+def _pairs(engine: sa.Engine, sql: str) -> list[tuple[Any, Any]]:
+    with engine.connect() as conn:
+        return [(a, b) for a, b in conn.execute(sa.text(sql)).all()]
+
+
+def _target_rows(
+    engine: sa.Engine, include_reconstructed: bool, question_ids: list[int] | None = None
+) -> pd.DataFrame:
+    """:data:`ROW_COLUMNS` of every target, or of the targets on ``question_ids``, by the pandas pipeline."""
+    frames = scoring_frames(engine, include_reconstructed, question_ids, cached=False)
+    targets = target_scores(select_scored(frames, include_reconstructed=include_reconstructed))
+    handles = {h: int(i) for i, h in _pairs(engine, "SELECT id, handle FROM researcher")}
+    levels = {n: float(i) for i, n in _pairs(engine, "SELECT id, name FROM capability_level")}
+    return pd.DataFrame(
+        {
+            "researcher_id": [handles[h] for h in targets["researcher"]],
+            "question_id": targets["question_id"].to_numpy(),
+            "level_id": [np.nan if lv is None else levels[lv] for lv in targets["level"]],
+            "resolved_ns": targets["resolved_at"].dt.as_unit("ns").array.asi8,
+            "outcome": targets["outcome"].to_numpy(),
+            "first_as_of_ns": targets["first_as_of"].dt.as_unit("ns").array.asi8,
+            "final": targets["final"].to_numpy(),
+            "n_forecasts": targets["n_forecasts"].to_numpy(),
+            "sum_squared_error": targets["sum_squared_error"].to_numpy(),
+            "brier_time_averaged": targets["brier_time_averaged"].to_numpy(),
+        }
+    ).astype(ROW_COLUMNS)
+
+
+def _lookup(ids: np.ndarray, names: dict[int, object]) -> np.ndarray:
+    return np.array([names.get(int(i)) for i in ids], dtype="object")
+
+
+def target_frame(engine: sa.Engine, rows: pd.DataFrame) -> pd.DataFrame:
+    """Per-target numbers (:data:`ROW_COLUMNS`) as :func:`models.analysis.scoring.target_scores`' frame.
+
+    Names are looked up now.  Targets are ordered as that function orders them (researcher
+    handle, question id, then level: unconditional first, then by level id) and numbered
+    0, 1, ...; ``brier`` ``(final − y)²`` and ``log_score`` (``final`` clipped to
+    [0.001, 0.999]) come from the scoring module's own functions.
+    """
+    handles = {int(i): h for i, h in _pairs(engine, "SELECT id, handle FROM researcher")}
+    titles = {int(i): t for i, t in _pairs(engine, "SELECT id, title FROM question")}
+    levels = {int(i): n for i, n in _pairs(engine, "SELECT id, name FROM capability_level")}
+    researcher = _lookup(rows["researcher_id"].to_numpy(), handles)
+    level_id = rows["level_id"].to_numpy(dtype="float64")
+    order = np.lexsort((np.nan_to_num(level_id, nan=-1.0), rows["question_id"].to_numpy(), researcher))
+    rows = rows.iloc[order].reset_index(drop=True)
+    researcher, level_id = researcher[order], level_id[order]
+    outcome = rows["outcome"].to_numpy(dtype="int64").astype("int8")
+    final = rows["final"].to_numpy(dtype="float64")
+    question_id = rows["question_id"].to_numpy(dtype="int64")
+    level = np.array([None if np.isnan(v) else levels.get(int(v)) for v in level_id], dtype="object")
+    out = pd.DataFrame(
+        {
+            "target": np.arange(len(rows), dtype="int64"),
+            "researcher": pd.Series(researcher, dtype="object"),
+            "question_id": question_id,
+            "question": pd.Series(_lookup(question_id, titles), dtype="object"),
+            "level": pd.Series(level, dtype="object"),
+            "resolved_at": pd.to_datetime(rows["resolved_ns"].to_numpy(dtype="int64"), unit="ns", utc=True),
+            "outcome": outcome,
+            "first_as_of": pd.to_datetime(
+                rows["first_as_of_ns"].to_numpy(dtype="int64"), unit="ns", utc=True
+            ),
+            "final": final,
+            "n_forecasts": rows["n_forecasts"].to_numpy(dtype="int64"),
+            "brier": brier_score(final, outcome),
+            "log_score": log_score(final, outcome),
+            "sum_squared_error": rows["sum_squared_error"].to_numpy(dtype="float64"),
+            "brier_time_averaged": rows["brier_time_averaged"].to_numpy(dtype="float64"),
+        }
+    )
+    return out[TARGET_COLUMNS]
+
+
+#: Recompute everything when more than this share of questions changed.
+DELTA_LIMIT = 0.1
+#: The ``score_change`` row that means "recompute everything".
+EVERYTHING = 0
+#: The triggers that record changes; without all of them no copy is patched.
+TRIGGERS = (
+    "score_change_forecast_update",
+    "score_change_forecast_delete",
+    "score_change_question_update",
+    "score_change_question_delete",
+    "score_change_researcher_update",
+    "score_change_researcher_delete",
+)
+
+
+def _triggers_present(engine: sa.Engine) -> bool:
+    """Whether every change-recording trigger exists (a table rebuilt by a migration loses them)."""
+    names = ", ".join(f"'{t}'" for t in TRIGGERS)
+    if engine.dialect.name == "sqlite":
+        sql = f"SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({names})"
+    else:
+        sql = (
+            "SELECT COUNT(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
+            f" AND NOT t.tgisinternal AND t.tgname IN ({names})"
+        )
+    with engine.connect() as conn:
+        found = conn.execute(sa.text(sql)).scalar()
+    return found == len(TRIGGERS)
+
+
+def _changed_questions(engine: sa.Engine, since_version: int, above_id: int) -> set[int]:
+    """Questions whose scored forecasts may differ from a copy read at ``since_version``."""
+    with engine.connect() as conn:
+        recorded = conn.execute(
+            sa.text("SELECT question_id FROM score_change WHERE version >= :v"), {"v": since_version}
+        ).scalars()
+        added = conn.execute(
+            sa.text("SELECT DISTINCT question_id FROM forecast WHERE id > :id"), {"id": above_id}
+        ).scalars()
+        return {int(q) for q in recorded} | {int(q) for q in added}
+
+
+def _max_forecast_id(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT COALESCE(MAX(id), 0) FROM forecast")).scalar() or 0)
+
+
+def _n_questions(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT COUNT(*) FROM question")).scalar() or 0)
+
+
+def target_rows(engine: sa.Engine, include_reconstructed: bool = False) -> pd.DataFrame:
+    """Per-target numbers (:data:`ROW_COLUMNS`), fresh for the current data (see the module)."""
+    name = "score targets" + (" with reconstructed" if include_reconstructed else "")
+    key = f"{_target_rows.__qualname__} {sorted(ROW_COLUMNS)} {include_reconstructed}"
+    before = data_version(engine)
+    hit = frame_cache.lookup_any(engine, name, key)
+    if hit is not None and hit.version == before:
+        return hit.frame
+    top = _max_forecast_id(engine)
+    rows: pd.DataFrame | None = None
+    if hit is not None and hit.meta is not None and _triggers_present(engine):
+        changed = _changed_questions(engine, hit.version, int(hit.meta))
+        if EVERYTHING not in changed and len(changed) <= DELTA_LIMIT * max(_n_questions(engine), 1):
+            kept = hit.frame[~hit.frame["question_id"].isin(list(changed))]
+            fresh = _target_rows(engine, include_reconstructed, question_ids=sorted(changed))
+            rows = pd.concat([kept, fresh], ignore_index=True) if len(kept) else fresh
+    if rows is None:
+        rows = _target_rows(engine, include_reconstructed)
+    if data_version(engine) == before:
+        frame_cache.store(engine, name, key, before, rows, meta=top)
+    return rows
+
+
+def score_targets(engine: sa.Engine, include_reconstructed: bool = False) -> pd.DataFrame:
+    """:func:`models.analysis.scoring.target_scores` of every scored forecast, fresh after every write.
+
+    The same values as that pipeline on freshly read frames: each target's numbers come
+    from it, computed on the questions that changed since the copy was stored.
+    """
+    return target_frame(engine, target_rows(engine, include_reconstructed))
