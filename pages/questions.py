@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from models import actions, forms
-from models.analysis import questions
+from models.analysis import questions, record
 from models.format import format_percent, format_time
 from models.frames import Frames
 from models.schemas import ResolutionIn
@@ -352,6 +352,34 @@ def _links(frames: Frames, qid: int, titles: dict[int, str]) -> None:
     shared.other_problems("link", ("target",))
 
 
+def _hindsight(frames: Frames, qid: int) -> None:
+    """Reconstructed estimates beside the record that stood on their date, per researcher."""
+    f = frames.forecasts
+    gaps = record.hindsight_gaps(f[f["question_id"] == qid])
+    if gaps.empty:
+        return
+    st.subheader("Hindsight")
+    st.caption(
+        "Reconstructed estimates beside the contemporaneous record that stood on their date: "
+        "how a researcher's memory of their own belief drifts."
+    )
+    for line in record.hindsight_sentences(gaps):
+        st.text(line)
+    summary = record.hindsight_summary(gaps)
+    st.dataframe(
+        summary,
+        hide_index=True,
+        column_config={
+            "researcher": "researcher",
+            "n_compared": "reconstructions compared",
+            "mean_gap_points": st.column_config.NumberColumn("mean difference (points)", format="%+.1f"),
+            "mean_abs_gap_points": st.column_config.NumberColumn(
+                "mean size of difference (points)", format="%.1f"
+            ),
+        },
+    )
+
+
 def _question_page(frames: Frames, qid: int, titles: dict[int, str]) -> None:
     url, version = database_url(), shared.version()
     row = frames.questions.set_index("question_id").loc[qid]
@@ -369,6 +397,8 @@ def _question_page(frames: Frames, qid: int, titles: dict[int, str]) -> None:
         st.caption("Nobody has forecast this question yet.")
     else:
         st.dataframe(estimates, hide_index=True, column_config=COLUMNS, column_order=ESTIMATE_ORDER)
+
+    _hindsight(frames, qid)
 
     st.subheader("Forecast history")
     history = _history(url, version, qid)

@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.analysis.record import from_on_record, hindsight_gaps, hindsight_summary, next_on_record
+from models.analysis.record import (
+    from_on_record,
+    hindsight_gaps,
+    hindsight_sentences,
+    hindsight_summary,
+    next_on_record,
+)
 from tests.factories import fc, frames_of
 
 #: Two contemporaneous records: 40 % written on 2024-01-01, "Unchanged." 40 % on 2025-01-01.
@@ -155,3 +161,17 @@ def test_reconstruction_before_the_first_record_steps_to_it() -> None:
 
 def test_reconstruction_after_the_last_record_continues_its_line() -> None:
     assert steps([A, B, recon(3, 0.10, "2025-06-01")]) == {1: 2, 2: 3, 3: None}
+
+
+def test_hindsight_in_words() -> None:
+    rows = [
+        A,
+        B,
+        recon(3, 0.02, "2024-06-01"),
+        fc(4, 0.6, "2024-01-01", level="3x"),
+        recon(5, 0.65, "2024-02-01", level="3x"),
+    ]
+    assert hindsight_sentences(gaps(rows)) == [
+        "alice: reconstructed 2% for 2024-06-01; on record then: 40% (\u221238 points)",
+        "alice (3x): reconstructed 65% for 2024-02-01; on record then: 60% (+5 points)",
+    ]

@@ -74,3 +74,11 @@ def test_markdown_report_shows_the_record_as_unchanged(recorded: str, tmp_path: 
     rows = [line for line in out.read_text().splitlines() if "Unchanged." in line]
     assert len(rows) == 1
     assert "70% → 70%" in rows[0]
+
+
+def test_markdown_report_shows_the_hindsight_gap(recorded: str, tmp_path: Path) -> None:
+    out = tmp_path / "report.md"
+    assert cli(recorded, "export", "markdown", str(out), "--question", QUESTION).exit_code == 0
+    text = out.read_text()
+    assert "**Hindsight**" in text
+    assert "- orrery: reconstructed 2% for 2024-06-01; on record then: 70% (\u221268 points)" in text

@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from models.format import format_percent
+
 TARGET = ["researcher", "question_id", "level"]
 ORDER = ["as_of", "recorded_at", "forecast_id"]
 
@@ -185,3 +187,20 @@ def next_on_record(forecasts: pd.DataFrame) -> np.ndarray:
     same = target[by_target][1:] == target[by_target][:-1]
     following[by_target[:-1][same]] = by_target[1:][same]
     return np.where(nxt >= 0, nxt, following)
+
+
+def hindsight_sentences(gaps: pd.DataFrame) -> list[str]:
+    """:func:`hindsight_gaps` in words, one line per reconstruction, e.g. ``"teal_heron (3x):
+    reconstructed 2% for 2024-06-01; on record then: 40% (−38 points)"``; the level is left out
+    for an unconditional estimate and the difference is ``gap_points`` with one decimal."""
+    lines = []
+    for row in gaps.itertuples():
+        level = f" ({row.level})" if isinstance(row.level, str) else ""
+        points = f"{abs(row.gap_points):.1f}".removesuffix(".0")
+        sign = "\u2212" if row.gap_points < 0 else "+"
+        lines.append(
+            f"{row.researcher}{level}: reconstructed {format_percent(row.reconstructed_probability)} for "
+            f"{pd.Timestamp(row.as_of):%Y-%m-%d}; on record then: {format_percent(row.on_record_probability)} "
+            f"({sign}{points} points)"
+        )
+    return lines

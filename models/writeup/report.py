@@ -22,6 +22,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from models.analysis.record import hindsight_gaps, hindsight_sentences
 from models.analysis.score_table import score_table
 from models.analysis.scoring import select_scored
 from models.charts import export as chart_export
@@ -137,6 +138,7 @@ class _Tables:
     estimates: str | None
     history: str | None
     reconstructed: bool
+    hindsight: tuple[str, ...] = ()
 
 
 def _question_section(
@@ -163,6 +165,9 @@ def _question_section(
         out += ["**Update history**", "", tables.history, ""]
     if tables.reconstructed:
         out += [md_text(RECONSTRUCTED_NOTE), ""]
+    if tables.hindsight:
+        out += ["**Hindsight** (reconstructed estimates beside the record that stood then)", ""]
+        out += [f"- {md_text(line)}" for line in tables.hindsight] + [""]
     resolution = _resolution(row)
     if resolution:
         out += [resolution, ""]
@@ -199,9 +204,15 @@ def render_markdown(
     marked = set(standing.loc[standing["reconstructed"], "question_id"]) | set(
         h.loc[h["reconstructed"], "question_id"]
     )
+    f = frames.forecasts
+    chosen = f[
+        f["question_id"].isin(ids) & (f["researcher"].isin(filt.researchers) if filt.researchers else True)
+    ]
+    gaps = hindsight_gaps(chosen)
     for row in questions.itertuples(index=False):
         qid = row.question_id
-        tables = _Tables(estimates_md.get(qid), history_md.get(qid), qid in marked)
+        hindsight = tuple(hindsight_sentences(gaps[gaps["question_id"] == qid]))
+        tables = _Tables(estimates_md.get(qid), history_md.get(qid), qid in marked, hindsight)
         mine = [i for i in images if i.question_id == qid]
         out += _question_section(filt, row, tables, mine)
     if calibration:
