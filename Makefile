@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
+# Only this machine can reach `make run`; `make run HOST=0.0.0.0` serves every interface.
+HOST ?= 127.0.0.1
 
 .PHONY: install lock run test test-fast lint format bench clean
 
@@ -28,7 +30,7 @@ lock: install
 run: install
 	$(BIN)/credence migrate
 	$(BIN)/credence demo --if-empty
-	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+	$(BIN)/streamlit run app.py --server.headless true --server.address $(HOST) --server.port $(PORT) --browser.gatherUsageStats false
 
 test: install
 	$(BIN)/python -m pytest

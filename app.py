@@ -9,10 +9,15 @@ import streamlit as st
 
 PAGES = Path(__file__).parent / "pages"
 
-st.set_page_config(page_title="Credence", page_icon=":material/timeline:", layout="wide")
+#: The browser tab's icon: an emoji is drawn by the browser itself (a Material icon would be
+#: fetched from fonts.gstatic.com, and Credence makes no request to another host).
+ICON = "\N{CHART WITH UPWARDS TREND}"
+
+st.set_page_config(page_title="Credence", page_icon=ICON, layout="wide")
 
 #: (file, title, icon), in the order the sidebar shows them.
 NAVIGATION = [
+    ("home.py", "Home", ":material/home:"),
     ("log_forecast.py", "Log forecast", ":material/edit_note:"),
     ("questions.py", "Questions", ":material/help:"),
     ("trajectories.py", "Trajectories", ":material/timeline:"),
@@ -27,7 +32,10 @@ NAVIGATION = [
 ]
 
 pages = [
-    st.Page(PAGES / name, title=title, icon=icon, default=name == "log_forecast.py")
+    st.Page(PAGES / name, title=title, icon=icon, default=name == "home.py")
     for name, title, icon in NAVIGATION
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+# The tab says which page and which app: "Questions · Credence".
+st.set_page_config(page_title=f"{page.title} · Credence", page_icon=ICON)
+page.run()

@@ -51,11 +51,13 @@ class Saved:
     as_of: datetime
     previous: float | None
     previous_as_of: datetime | None
+    reconstructed: bool = False
 
     def message(self) -> str:
         """``Saved ada's forecast on "Q" (unconditional): 12% → 7%, −5 points, −0.6 in log-odds …``."""
         level = self.capability or "unconditional"
-        head = f"Saved {self.researcher}'s forecast on \u201c{self.question}\u201d ({level})"
+        kind = "reconstructed forecast" if self.reconstructed else "forecast"
+        head = f"Saved {self.researcher}'s {kind} on \u201c{self.question}\u201d ({level})"
         if self.previous is None or self.previous_as_of is None:
             return (
                 f"{head}: {format_percent(self.probability)}. "
@@ -77,19 +79,37 @@ def save_forecast(engine: sa.Engine, data: ForecastIn, by: str = "") -> Saved:
     One transaction: a refused forecast (unknown researcher, question or level) writes nothing.
     """
     with write_session(engine) as session:
-        forecast = records.create_forecast(session, data, by=by)
-        prev = records.previous_forecast(session, forecast)
-        assert forecast.id is not None
-        return Saved(
-            forecast_id=forecast.id,
-            researcher=data.researcher,
-            question=data.question,
-            capability=data.capability,
-            probability=forecast.probability,
-            as_of=_utc(forecast.as_of),
-            previous=prev.probability if prev else None,
-            previous_as_of=_utc(prev.as_of) if prev else None,
-        )
+        return _create_forecast(session, data, by)
+
+
+def reaffirm(
+    engine: sa.Engine, forecast_id: int, note: str = "", by: str = "", now: datetime | None = None
+) -> Saved:
+    """Record forecast ``forecast_id``'s estimate again as of ``now`` (default: the current time).
+
+    "I still think 7%" on the record: a forecast like any other (same researcher, question,
+    level and probability), with rationale ``"Reaffirmed."`` or ``"Reaffirmed: <note>"``.
+    """
+    with write_session(engine) as session:
+        data = records.reaffirmation(session, forecast_id, note, now or datetime.now(UTC))
+        return _create_forecast(session, data, by or data.researcher)
+
+
+def _create_forecast(session: Session, data: ForecastIn, by: str) -> Saved:
+    forecast = records.create_forecast(session, data, by=by)
+    prev = records.previous_forecast(session, forecast)
+    assert forecast.id is not None
+    return Saved(
+        forecast_id=forecast.id,
+        researcher=data.researcher,
+        question=data.question,
+        capability=data.capability,
+        probability=forecast.probability,
+        as_of=_utc(forecast.as_of),
+        previous=prev.probability if prev else None,
+        previous_as_of=_utc(prev.as_of) if prev else None,
+        reconstructed=data.reconstructed,
+    )
 
 
 def add_question(engine: sa.Engine, data: QuestionIn, by: str = "") -> int:

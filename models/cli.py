@@ -487,6 +487,37 @@ def resolve(
 
 @app.command()
 @friendly
+def due(
+    ctx: typer.Context,
+    researcher: Annotated[
+        str | None, typer.Option("--researcher", metavar="H", help="Only this researcher's estimates.")
+    ] = None,
+    count: Annotated[
+        bool, typer.Option("--count", help="Print only how many are due (for a shell prompt).")
+    ] = False,
+) -> None:
+    """Estimates due for review: not revisited for longer than their question's interval (default 90 days)."""
+    from models.analysis.attention import due_for_review, plural, review_lines
+    from models.errors import NotFound
+    from models.store.reads import load_frames
+
+    frames = load_frames(engine(ctx))
+    if researcher is not None and researcher not in set(frames.forecasts["researcher"]):
+        raise NotFound(f"researcher {researcher} has no forecasts")
+    found = due_for_review(frames.forecasts, frames.questions, researcher=researcher)
+    if count:
+        typer.echo(str(len(found)))
+        return
+    if found.empty:
+        typer.echo("Nothing is due for review.")
+        return
+    typer.echo(f"{plural(len(found), 'estimate')} due for review:")
+    for line in review_lines(found):
+        typer.echo(line)
+
+
+@app.command()
+@friendly
 def migrate(ctx: typer.Context) -> None:
     """Create the database or bring its schema up to date (the app and CLI also do this on open)."""
     eng = engine(ctx)

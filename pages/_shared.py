@@ -31,6 +31,25 @@ if TYPE_CHECKING:  # pages never talk to the database directly; the engine is on
 UNCONDITIONAL = "unconditional"
 
 
+def _run_through_app() -> None:
+    """Rerun through ``app.py`` when Streamlit ran this page on its own.
+
+    Until some session has run ``app.py``'s ``st.navigation``, a fresh server treats
+    ``pages/`` as Streamlit's old page folder: a deep link opened as its very first request
+    would run the page alone, without the app's navigation, title or layout.  Every page
+    imports this module, so the first such run switches Streamlit to ``st.navigation`` and
+    reruns (the URL and its query parameters stay); later runs are unaffected.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_run_through_app()
+
+
 @st.cache_resource(show_spinner=False)
 def _engine(url: str) -> sa.Engine:
     return open_engine(url)

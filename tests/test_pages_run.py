@@ -66,10 +66,10 @@ def test_page_runs_on_its_own(page_file: Path, database: str) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
-def test_app_runs_and_lands_on_log_forecast(database: str) -> None:
+def test_app_runs_and_lands_on_home(database: str) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.title[0].value == "Log forecast"
+    assert at.title[0].value == "Home"
 
 
 def test_every_page_file_is_in_the_apps_navigation() -> None:

@@ -25,7 +25,7 @@ from datetime import datetime
 import pandas as pd
 
 from models.analysis.record import ORDER, TARGET, from_on_record
-from models.format import utc
+from models.format import format_percent, utc
 
 #: The default review interval in days.
 DEFAULT_REVIEW_DAYS = 90
@@ -162,3 +162,23 @@ def linked_inconsistencies(
     are none, so this is empty; the decomposition feature fills it in.
     """
     return pd.DataFrame({c: pd.Series(dtype="object") for c in INCONSISTENCY_COLUMNS})
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``"1 estimate"``, ``"2 estimates"``: a count with its noun in the right number."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def review_lines(due: pd.DataFrame) -> list[str]:
+    """:func:`due_for_review` as lines of text, one per estimate, e.g. ``"teal_heron · Q
+    (3x AI R&D): 4% as of 2024-06-15, 534 days ago (review every 90 days)"``; the level is left
+    out for an unconditional estimate, and days are whole days, rounded down."""
+    lines = []
+    for row in due.itertuples():
+        level = f" ({row.level})" if isinstance(row.level, str) else ""
+        lines.append(
+            f"{row.researcher} · {row.question}{level}: {format_percent(float(row.probability))} as of "
+            f"{pd.Timestamp(row.as_of):%Y-%m-%d}, {plural(int(row.days_since), 'day')} ago "
+            f"(review every {plural(int(round(float(row.interval_days))), 'day')})"
+        )
+    return lines

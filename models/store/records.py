@@ -117,6 +117,29 @@ def get(session: Session, model: type[T], row_id: int) -> T:
 # --- forecasts --------------------------------------------------------------------------------
 
 
+def reaffirmation(session: Session, forecast_id: int, note: str, as_of: datetime) -> ForecastIn:
+    """The input that records forecast ``forecast_id``'s estimate again, as of ``as_of``.
+
+    Same researcher, question, capability level and probability; not reconstructed; no
+    evidence; rationale ``"Reaffirmed."``, or ``"Reaffirmed: <note>"`` with a note.
+    """
+    forecast = get(session, Forecast, forecast_id)
+    if forecast.deleted_at is not None:
+        raise NotFound(f"forecast #{forecast_id} is deleted; restore it first")
+    level = get(session, CapabilityLevel, forecast.level_id) if forecast.level_id is not None else None
+    note = note.strip()
+    return ForecastIn.model_validate(
+        {
+            "researcher": get(session, Researcher, forecast.researcher_id).handle,
+            "question": get(session, Question, forecast.question_id).title,
+            "capability": level.name if level is not None else None,
+            "probability": forecast.probability,
+            "as_of": as_of,
+            "rationale": f"Reaffirmed: {note}" if note else "Reaffirmed.",
+        }
+    )
+
+
 def _link_evidence(session: Session, forecast_id: int, refs: list[EvidenceRef]) -> None:
     seen: set[str] = set()
     for ref in refs:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
 from models.actions import load_demo
 from models.store.db import open_engine
@@ -132,13 +132,8 @@ def save_screenshot(page: Page, tmp_path: Path, name: str) -> Path:
 
 
 def open_link(page: Page, app: App, link: str) -> None:
-    """Follow a deep link into the app.
-
-    The app is opened once first: until some session has run app.py's st.navigation, a
-    fresh server treats pages/ as Streamlit's old page folder and would run the page alone.
-    """
-    page.goto(app.url)
-    expect(page.get_by_role("heading", name="Log forecast")).to_be_visible(timeout=30_000)
+    """Follow a deep link into the app (even as a fresh server's first request, a deep link
+    shows the app with its navigation: see pages/_shared.py and tests/browser/test_first_visit.py)."""
     page.goto(app.url + link)
 
 

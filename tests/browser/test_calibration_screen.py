@@ -21,11 +21,6 @@ def test_a_link_to_the_calibration_page_shows_the_named_researchers(
     page: Page, app: App, tmp_path: Path
 ) -> None:
     page.set_viewport_size(VIEWPORT)
-    # Open the app once first: until some session has run app.py's st.navigation, a fresh
-    # server treats pages/ as Streamlit's old page folder and would run a deep link alone.
-    page.goto(app.url)
-    expect(page.get_by_role("heading", name="Log forecast")).to_be_visible(timeout=30_000)
-
     page.goto(app.url + LINK)
     expect(page.get_by_role("heading", name="Calibration", exact=True)).to_be_visible(timeout=30_000)
     expect(page.get_by_test_id("stAlertContentInfo").first).to_contain_text(BRIER_NOTE)

@@ -36,7 +36,7 @@ def _pick(page: Page, label: str, option: str) -> None:
 
 @pytest.mark.browser
 def test_forecast_logged_in_the_browser_is_in_the_export(page: Page, app: App, tmp_path: Path) -> None:
-    page.goto(app.url)
+    page.goto(app.url + "/log_forecast")
     expect(page.get_by_role("heading", name="Log forecast")).to_be_visible(timeout=30_000)
 
     _pick(page, "Researcher", RESEARCHER)
