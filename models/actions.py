@@ -147,9 +147,15 @@ def edit_question(engine: sa.Engine, question_id: int, edit: QuestionEdit, by: s
     _write(engine, records.edit_question, question_id, edit, by=by)
 
 
-def resolve_question(engine: sa.Engine, data: ResolutionIn, by: str = "") -> None:
-    """Resolve (or re-resolve) a question; a changed resolution keeps the old one as a revision."""
-    _write(engine, records.resolve_question, data, by=by)
+def resolve_question(engine: sa.Engine, data: ResolutionIn, by: str = "") -> bool:
+    """Resolve (or re-resolve) a question; a changed resolution keeps the old one as a revision.
+
+    Returns False when the question was already resolved with exactly these values (nothing
+    is written then), True otherwise.
+    """
+    with write_session(engine) as session:
+        before = records.question_by_title(session, data.question).revision
+        return records.resolve_question(session, data, by=by).revision != before
 
 
 def reopen_question(engine: sa.Engine, question_id: int, by: str = "", note: str = "") -> None:

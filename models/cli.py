@@ -478,7 +478,10 @@ def resolve(
     from models.forms import resolution_from_text
 
     data = resolution_from_text(question=question, outcome=outcome, when=when, capability=level, note=note)
-    resolve_question(engine(ctx), data)
+    changed = resolve_question(engine(ctx), data)
+    if not changed:
+        typer.echo(f"\u201c{data.question}\u201d is already resolved as {data.outcome}; nothing changed.")
+        return
     reached = f" at capability level {data.capability}" if data.capability else ""
     typer.echo(
         f"Resolved \u201c{data.question}\u201d as {data.outcome} on {format_time(data.resolved_at)}{reached}."

@@ -22,7 +22,7 @@ so a page can show each message next to its input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -310,3 +310,16 @@ def ratio_input(
         return RatioIn.model_validate(values)
     except ValidationError as err:
         raise InputError.from_validation_error(err) from None
+
+
+def evidence_after(
+    as_of: date | None, published: Mapping[str, date], chosen: Iterable[str]
+) -> list[tuple[str, date]]:
+    """The chosen evidence items published after ``as_of`` (by calendar day), with their day.
+
+    An estimate as of a day cannot rest on evidence that appeared later; the form warns before
+    saving (a reconstruction may cite it by mistake).  Items without a known day never warn.
+    """
+    if as_of is None:
+        return []
+    return [(t, published[t]) for t in chosen if t in published and published[t] > as_of]

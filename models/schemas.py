@@ -67,13 +67,22 @@ def parse_probability(value: Any) -> float:
 
 
 def parse_odds(text: str) -> float:
-    """Odds ``"1:20"`` (for : against) as a probability: 1 / (1 + 20) ≈ 4.76%."""
+    """Odds ``"1:20"`` (for : against) as a probability: 1 / (1 + 20) ≈ 4.76%.
+
+    Odds with a zero side (``"1:0"``, ``"0:1"``) mean certainty and are refused: a person who
+    means 100 % or 0 % types that.
+    """
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)\s*", text or "")
     if not m:
         raise ValueError(f"{text!r} is not odds: write them as for:against, like 1:20")
     for_, against = float(m.group(1)), float(m.group(2))
     if for_ + against == 0:
         raise ValueError("odds 0:0 say nothing: write them as for:against, like 1:20")
+    if for_ == 0 or against == 0:
+        # Odds of n:0 or 0:n are certainty, almost always a slip; someone who means it says so.
+        raise ValueError(
+            f"{text.strip()} means certainty: to mean it, enter {'100%' if against == 0 else '0%'} instead"
+        )
     return for_ / (for_ + against)
 
 
@@ -120,6 +129,9 @@ def _choice(
 ) -> Any:
     def check(value: Any) -> str:
         text = _text(value).lower().replace(" ", "_")
+        if not text:
+            options = ", ".join(m.replace("_", " ") for m in enum.__members__)
+            raise _fail(f"is required: choose {options}")
         if text not in enum.__members__:
             options = ", ".join(m.replace("_", " ") for m in enum.__members__)
             raise _fail(f"{_text(value)!r} is not {label}: use one of {options}")
@@ -148,8 +160,21 @@ class Input(BaseModel):
     line: int | None = Field(default=None, exclude=True)
 
 
+#: A researcher's handle: what files, links and the CLI name them by.
+HANDLE = re.compile(r"[a-z0-9_-]+")
+HANDLE_RULE = "lowercase letters, digits, _ and - only, like teal_heron"
+
+
+def _handle(value: str) -> str:
+    if value and not HANDLE.fullmatch(value):
+        raise _fail(f"{value!r} is not a handle: use {HANDLE_RULE}")
+    return value
+
+
 class ResearcherIn(Input):
-    handle: Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=80)]
+    handle: Annotated[
+        str, BeforeValidator(_text), Field(min_length=1, max_length=80), AfterValidator(_handle)
+    ]
     name: Text = ""
 
 

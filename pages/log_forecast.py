@@ -88,6 +88,14 @@ def _choices(url: str, at_version: int) -> tuple[list[str], list[str], list[str]
     )
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _published(url: str, at_version: int) -> dict[str, date]:
+    """Evidence title -> the day it was published (items with a known date only)."""
+    ev = queries.evidence_frame(engine())
+    ev = ev[ev["published"].notna()]
+    return dict(zip(ev["evidence"], ev["published"].dt.date, strict=True))
+
+
 @dataclass
 class SavedForms:
     """The last form each browser session saved: ``{session token: (form values, message)}``."""
@@ -166,6 +174,15 @@ def _save() -> None:
             saved_forms.by_session[token] = (values, saved.message())
             problems = None
     state["log_errors"] = problems
+    if problems is None:
+        # The next estimate must not inherit this one's reasons: clear them (the researcher,
+        # question and level stay).  The confirmation is shown once, at the top.
+        state["log_saved"] = (saved.message(), {**values, "rationale": "", "evidence": ()})
+        state["log_toast"] = True
+        state["rationale"] = ""
+        state["evidence"] = []
+        for key in [k for k in state if str(k).startswith("direction:")]:
+            del state[key]
 
 
 def _create_question() -> None:
@@ -237,6 +254,15 @@ def _small_problem(kind: str, field: str) -> None:
 state.setdefault("form_session", uuid.uuid4().hex)
 st.title("Log forecast")
 st.caption("A dated probability estimate for a question, with your reasons and the evidence behind it.")
+
+# The confirmation of the last save, at the top (visible without scrolling), until the form
+# changes; Save stays disabled until then, so a double click stores one forecast.
+confirmation = state.get("log_saved")
+just_saved = confirmation is not None and confirmation[1] == _values()
+if just_saved:
+    st.success(confirmation[0])
+    if state.pop("log_toast", False):
+        st.toast(confirmation[0], icon=":material/check_circle:")
 
 titles, levels, evidence_titles = _choices(database_url(), version())
 
@@ -322,6 +348,11 @@ _problem("evidence")
 implied = _implied(chosen)
 if implied:
     st.info(implied)
+for title, day in forms.evidence_after(as_of, _published(database_url(), version()), chosen):
+    st.warning(
+        f"“{title}” was published on {day:%Y-%m-%d}, after this estimate's as of date ({as_of:%Y-%m-%d}). "
+        "Check both dates before saving."
+    )
 added = state.pop("evidence_added", None)
 if added:
     st.success(
@@ -343,8 +374,7 @@ with st.expander("Add new evidence", expanded=bool(state.get("evidence_errors"))
 
 _other_problems()
 last = _last_saved()
-unchanged = last is not None and last[0] == _values()
+unchanged = (last is not None and last[0] == _values()) or just_saved
 st.button("Save forecast", key="save", type="primary", on_click=_save, disabled=unchanged)
-if last is not None and unchanged:
-    st.success(last[1])
-    st.caption("Change anything above to log another forecast.")
+if unchanged:
+    st.caption("Saved (see the top of the page). Change anything above to log another forecast.")

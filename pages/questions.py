@@ -146,7 +146,8 @@ def _resolve(title: str) -> None:
             capability=state.get("resolve_capability") or None,
             note=state.get("resolve_note") or "",
         )
-        actions.resolve_question(shared.engine(), data, by=_by())
+        if not actions.resolve_question(shared.engine(), data, by=_by()):
+            return f"Nothing changed: already resolved as {data.outcome} on {format_time(data.resolved_at)}."
         return f"Resolved as {data.outcome} on {format_time(data.resolved_at)}."
 
     shared.submit("resolve", action)
@@ -301,6 +302,7 @@ def _resolution(qid: int, row: pd.Series, levels: list[str]) -> None:
         st.radio(
             "Outcome",
             ["yes", "no", "annulled"],
+            index=None,  # an outcome is chosen, never assumed
             key="resolve_outcome",
             horizontal=True,
             help="Annul when the question cannot be resolved as asked",

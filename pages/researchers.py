@@ -64,7 +64,8 @@ def main() -> None:
             "Handle",
             key="new_handle",
             placeholder="teal_heron",
-            help="The short name files and links use; it cannot change later",
+            help="The short name files and links use: lowercase letters, digits, _ and -; "
+            "it cannot change later",
         )
         shared.problem("add", "handle")
         st.text_input("Display name", key="new_name", placeholder="Teal Heron")

@@ -108,6 +108,7 @@ def test_resolving_a_question_writes_the_outcome(demo_engine):
 
 def test_a_resolution_in_the_future_is_refused_next_to_its_input(demo_engine):
     at = _app(OPEN_QUESTION)
+    at.radio(key="resolve_outcome").set_value("yes")
     at.text_input(key="resolve_at").set_value("2999-01-01")
     at.button(key="resolve").click().run()
     assert _errors(at) == ["resolved at 2999-01-01 is in the future"]

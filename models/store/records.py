@@ -296,9 +296,20 @@ def edit_question(session: Session, question_id: int, edit: QuestionEdit, by: st
 
 
 def resolve_question(session: Session, data: ResolutionIn, by: str = "") -> Question:
-    """Record a question's outcome (yes, no or annulled); a change of resolution keeps the old one."""
+    """Record a question's outcome (yes, no or annulled); a change of resolution keeps the old one.
+
+    Resolving again with identical values (outcome, time, level reached, note) changes nothing
+    and writes no revision.
+    """
     q = question_by_title(session, data.question)
     level_id = level_by_name(session, data.capability).id if data.capability else None
+    if (q.outcome, q.resolved_at, q.resolution_level_id, q.resolution_note) == (
+        data.outcome,
+        data.resolved_at,
+        level_id,
+        data.note,
+    ):
+        return q
     _keep_revision(session, q, "question", by)
     q.outcome = data.outcome
     q.resolved_at = data.resolved_at
