@@ -27,6 +27,11 @@ class ImportBatch:
     ratios: list[RatioIn] = field(default_factory=list)
 
 
+def _number(plural: str, n: int) -> str:
+    """``"researchers"`` for many, ``"researcher"`` for one (the kinds are regular plurals)."""
+    return plural.removesuffix("s") if n == 1 else plural
+
+
 @dataclass
 class ImportSummary:
     created: Counter[str] = field(default_factory=Counter)
@@ -41,7 +46,11 @@ class ImportSummary:
             ("updated", self.updated),
             ("already present", self.present),
         ):
-            parts = [f"{n} {what}" for what, n in counts.items() if n]
+            parts = [f"{n} {_number(what, n)}" for what, n in counts.items() if n]
             if parts:
                 out.append(f"{label}: " + ", ".join(parts))
         return out or ["nothing to import"]
+
+    def changes_anything(self) -> bool:
+        """Whether importing would create or update anything (not only find it present)."""
+        return any(self.created.values()) or any(self.updated.values())

@@ -172,10 +172,20 @@ def _handle(value: str) -> str:
 
 
 class ResearcherIn(Input):
+    handle: Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=80)]
+    name: Text = ""
+
+
+class NewResearcherIn(ResearcherIn):
+    """A researcher a person adds by typing a handle: the handle must follow :data:`HANDLE`.
+
+    Imports keep the handles their files use (Fatebook's are people's names as written), so
+    they go through :class:`ResearcherIn`.
+    """
+
     handle: Annotated[
         str, BeforeValidator(_text), Field(min_length=1, max_length=80), AfterValidator(_handle)
     ]
-    name: Text = ""
 
 
 class LevelIn(Input):

@@ -121,10 +121,8 @@ if upload is not None:
         if cached is None or cached[0] != preview_key:
             bar, update = _progress_bar(f"Checking {upload.name}…")
             try:
-                result = (
-                    "ok",
-                    _import(data, kind, progress=update, dry_run=True).lines(),
-                )
+                preview = _import(data, kind, progress=update, dry_run=True)
+                result = ("ok" if preview.changes_anything() else "present", preview.lines())
             except InputError as err:
                 result = ("refused", err.problems)
             bar.empty()
@@ -132,6 +130,12 @@ if upload is not None:
         status, lines = cached[1]
         if status == "refused":
             st.error(_problems(lines))
+        elif status == "present":
+            st.success(
+                _summary(
+                    f"Everything in {upload.name} is already present: there is nothing to import.", lines
+                )
+            )
         else:
             st.info(
                 _summary(f"Preview of {upload.name} (nothing written yet). Importing it will give:", lines)

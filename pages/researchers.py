@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from models import actions
-from models.schemas import ResearcherIn
+from models.schemas import NewResearcherIn
 from models.store import history
 from models.store.db import database_url
 from pages import _shared as shared
@@ -25,7 +25,7 @@ def _deleted(url: str, version: int) -> pd.DataFrame:
 
 def _add() -> None:
     def action() -> str:
-        data = ResearcherIn(handle=state.get("new_handle") or "", name=state.get("new_name") or "")
+        data = NewResearcherIn(handle=state.get("new_handle") or "", name=state.get("new_name") or "")
         actions.create_researcher(shared.engine(), data)
         state["new_handle"] = ""
         state["new_name"] = ""

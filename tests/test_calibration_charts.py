@@ -10,6 +10,7 @@ import pytest
 
 from models.analysis.calibration import calibration_intervals
 from models.charts.calibration import reliability_chart, sharpness_chart
+from models.charts.style import researcher_colour
 
 MADE = datetime(2026, 3, 1, tzinfo=UTC)
 CALIBRATION = pd.DataFrame(
@@ -51,10 +52,10 @@ def test_reliability_points_plot_mean_forecast_against_observed(reliability: dic
 
 def test_reliability_colours_researchers_with_shared_palette(reliability: dict[str, Any]) -> None:
     colour = layers(reliability)["circle"]["encoding"]["color"]
-    assert (colour["field"], colour["scale"]["domain"], colour["scale"]["range"][:2]) == (
+    assert (colour["field"], colour["scale"]["domain"], colour["scale"]["range"]) == (
         "researcher",
         ["ann", "bo"],
-        ["#0072B2", "#E69F00"],
+        [researcher_colour("ann"), researcher_colour("bo")],
     )
 
 

@@ -30,7 +30,7 @@ def test_import_forecasts_reports_what_it_created(db_url, good_file):
     result = cli(db_url, "import", "forecasts", str(good_file))
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        "created: 2 researchers, 1 capability levels, 2 evidence items, 2 questions, 4 forecasts"
+        "created: 2 researchers, 1 capability level, 2 evidence items, 2 questions, 4 forecasts"
     ]
     assert len(forecasts_frame(open_engine(db_url))) == 4
 
@@ -71,8 +71,8 @@ def test_questions_and_resolutions_commands(sqlite_url, good_file, tmp_path):
     )
     r = tmp_path / "r.csv"
     r.write_text("question,outcome,resolved_at,capability,note\nEval published by 2025,no,2025-12-31,,\n")
-    assert cli(sqlite_url, "import", "questions", str(q)).stdout == "updated: 1 questions\n"
-    assert cli(sqlite_url, "import", "resolutions", str(r)).stdout == "created: 1 resolutions\n"
+    assert cli(sqlite_url, "import", "questions", str(q)).stdout == "updated: 1 question\n"
+    assert cli(sqlite_url, "import", "resolutions", str(r)).stdout == "created: 1 resolution\n"
     assert (
         questions_frame(open_engine(sqlite_url))
         .set_index("question")

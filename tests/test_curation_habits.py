@@ -12,7 +12,7 @@ from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
 from models.forms import form_problems
-from models.schemas import ResearcherIn
+from models.schemas import NewResearcherIn
 from models.store import reads as queries
 from tests.factories import cli, revisions
 
@@ -23,13 +23,13 @@ HANDLE_RULE = "use lowercase letters, digits, _ and - only, like teal_heron"
 
 @pytest.mark.parametrize("handle", ["teal_heron", "r2-d2", "x", "a_b-c9"])
 def test_handles_of_lowercase_letters_digits_underscores_and_hyphens_are_accepted(handle: str) -> None:
-    assert ResearcherIn(handle=handle).handle == handle
+    assert NewResearcherIn(handle=handle).handle == handle
 
 
 @pytest.mark.parametrize("handle", ["Teal_Heron", "teal heron", "teal.heron", "émile", "a/b", "ada@lab"])
 def test_other_handles_are_refused_with_the_rule(handle: str) -> None:
     with pytest.raises(ValidationError) as err:
-        ResearcherIn(handle=handle)
+        NewResearcherIn(handle=handle)
     assert form_problems(err.value) == {"handle": f"{handle!r} is not a handle: {HANDLE_RULE}"}
 
 

@@ -326,7 +326,7 @@ def test_cli_spreadsheet_layout_without_researcher_is_a_clear_error(sqlite_url, 
     )
     ok = cli(sqlite_url, "import", "fatebook", str(sheet), "--researcher", "dove_tail")
     assert ok.exit_code == 0, ok.output
-    assert ok.stdout.splitlines()[0] == "created: 1 researchers, 2 questions, 3 forecasts, 1 resolutions"
+    assert ok.stdout.splitlines()[0] == "created: 1 researcher, 2 questions, 3 forecasts, 1 resolution"
 
 
 def test_cli_missing_file_is_a_message(sqlite_url):

@@ -38,7 +38,7 @@ def test_upload_previews_then_import_writes_the_rows(demo_engine: sa.Engine) -> 
     at = _upload("forecasts", "mine.csv", GOOD)
     (preview,) = [i.value for i in at.info]
     assert "Preview of mine.csv (nothing written yet)" in preview
-    assert "created: 1 researchers, 1 questions, 2 forecasts" in preview
+    assert "created: 1 researcher, 1 question, 2 forecasts" in preview
     assert len(queries.forecasts_frame(demo_engine)) == before
 
     at.button(key="import").click().run()
@@ -51,11 +51,16 @@ def test_upload_previews_then_import_writes_the_rows(demo_engine: sa.Engine) -> 
     assert not at.button  # no second Import for the same file
 
 
-def test_importing_the_same_file_again_adds_nothing(demo_engine: sa.Engine) -> None:
+def test_importing_the_same_file_again_says_everything_is_present_and_offers_no_import(
+    demo_engine: sa.Engine,
+) -> None:
     at = _upload("forecasts", "mine.csv", GOOD)
     at.button(key="import").click().run()
     again = _upload("forecasts", "mine-again.csv", GOOD)
-    assert "already present: 2 forecasts" in again.info[0].value
+    (said,) = [s.value for s in again.success]
+    assert said.startswith("Everything in mine-again.csv is already present: there is nothing to import.")
+    assert "already present: 2 forecasts" in said
+    assert not [b for b in again.button if b.key == "import"]
     assert len(queries.forecasts_frame(demo_engine).query("researcher == 'new_owl'")) == 2
 
 

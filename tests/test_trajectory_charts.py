@@ -152,7 +152,10 @@ def test_colour_and_shape_both_encode_the_researcher(frames: Frames) -> None:
     point = next(v for v in views(spec) if mark(v)["type"] == "point" and "shape" in v["encoding"])
     colour, shape = point["encoding"]["color"], point["encoding"]["shape"]
     assert (colour["field"], shape["field"]) == ("researcher", "researcher")
-    assert colour["scale"] == {"domain": ["alice", "bob"], "range": chartstyle.PALETTE}
+    assert colour["scale"] == {
+        "domain": ["alice", "bob"],
+        "range": [chartstyle.researcher_colour("alice"), chartstyle.researcher_colour("bob")],
+    }
 
 
 def test_reconstructed_points_are_hollow_and_recorded_points_filled(frames: Frames) -> None:
@@ -411,3 +414,10 @@ def test_chart_step_of_a_record_jumps_to_the_record_it_led_to() -> None:
     stops = seg.drop_duplicates("segment", keep="last").set_index("segment")
     assert stops.loc["1", ["t", "y"]].tolist() == [pd.Timestamp("2025-01-01", tz="UTC"), 0.45]
     assert stops.loc["3", ["t", "y"]].tolist() == [pd.Timestamp("2025-01-01", tz="UTC"), 0.45]
+
+
+def test_a_researcher_keeps_their_colour_as_colleagues_are_added() -> None:
+    alone = chartstyle.colour_scale(["bob"]).to_dict()
+    together = chartstyle.colour_scale(["alice", "bob", "carol"]).to_dict()
+    assert alone["range"][0] == together["range"][together["domain"].index("bob")]
+    assert chartstyle.researcher_colour("bob") in chartstyle.PALETTE
