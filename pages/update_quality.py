@@ -145,6 +145,19 @@ def _ratio_sections(frames: Frames, url: str, version: int) -> None:
         st.subheader(str(handle))
         st.dataframe(rows, hide_index=True, column_config=WEIGHED_COLUMNS, column_order=list(WEIGHED_COLUMNS),
                      key=f"weighed_{handle}")  # fmt: skip
+    shared.undo_notice("likelihood_ratio")
+    if not weighed.empty:
+        labels = {
+            int(r.ratio_id): f"{r.researcher}: {r.change} for “{r.evidence}” on “{r.question}”"
+            + (f" at {r.level}" if r.level else "")
+            for r in weighed.itertuples()
+        }
+        pick = st.selectbox("Delete a ratio", list(labels), format_func=labels.get, index=None, key="ratio_pick",
+                            placeholder="Pick a ratio to delete (it can be restored with Undo)")  # fmt: skip
+        if pick is not None:
+            shared.delete_button(
+                "Delete this ratio", "likelihood_ratio", pick, labels[pick], key="delete_ratio"
+            )
 
 
 def _ratio_form(frames: Frames) -> None:

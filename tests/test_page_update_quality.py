@@ -128,3 +128,17 @@ def test_log_form_shows_the_expected_posterior_of_a_pre_registered_ratio_before_
     assert hints == [
         "Pre-registered ×3 for “Neuralese scaling result”: ×3 implied 64% → 84%; you moved to 73%, 38% of the way in log-odds"
     ]
+
+
+def test_deleting_a_ratio_can_be_undone(demo_url):
+    at = _app()
+    engine = open_engine(demo_url)
+    ratio_id = int(ratios_frame(engine)["ratio_id"].iloc[0])
+    at.selectbox(key="ratio_pick").set_value(ratio_id).run()
+    at.button(key="delete_ratio").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert ratio_id not in ratios_frame(engine)["ratio_id"].tolist()
+    assert any(s.value.startswith("Deleted ") for s in at.success)
+    at.button(key="undo_likelihood_ratio").click().run()
+    assert not at.exception
+    assert ratio_id in ratios_frame(engine)["ratio_id"].tolist()

@@ -211,3 +211,19 @@ def test_simulated_researcher_doubling_each_step_has_excess_above_five_standard_
     q = update_quality(simulate(doubling=True)).iloc[0]
     assert q["n_targets"] == 2000
     assert q["excess_movement"] > 5 * q["excess_se"]
+
+
+def test_stored_conditions_split_targets_when_the_frames_have_them() -> None:
+    import dataclasses
+
+    from models.analysis.update_quality import researchers_update_quality
+    from models.frames import Frames
+
+    d = frame(rows([0.5, 0.6]), rows([0.5, 0.9], start_id=10))
+    d["given_question_id"] = pd.array([7, 7, 7, 7], dtype="Int64")
+    d["given_outcome"] = ["yes", "yes", "no", "no"]
+    frames = dataclasses.replace(Frames.empty(), forecasts=d)
+    q = researchers_update_quality(frames).iloc[0]
+    # two targets, P(A | B = yes): .5 -> .6 and P(A | B = no): .5 -> .9
+    assert q["n_targets"] == 2
+    assert q["movement"] == pytest.approx(0.01 + 0.16)
