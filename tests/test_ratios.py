@@ -148,6 +148,15 @@ def test_evidence_file_marks_a_stored_item_observed(engine):
     assert r.loc["Neuralese at scale", "registration"] == PRE_REGISTERED
 
 
+def test_evidence_file_without_status_leaves_an_anticipated_item_alone(engine):
+    stock(engine)
+    summary = actions.import_file(
+        engine, b"title,url\nNeuralese at scale,https://example.org/n\n", "evidence"
+    )
+    assert summary.updated["evidence items"] == 0
+    assert evidence_frame(engine).set_index("evidence").loc["Neuralese at scale", "status"] == "anticipated"
+
+
 def _export(engine: sa.Engine) -> tuple[str, str]:
     evidence, ratios = io.StringIO(), io.StringIO()
     actions.export_evidence(engine, evidence)

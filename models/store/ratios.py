@@ -110,8 +110,11 @@ def import_ratios(
 
 
 def sync_evidence_status(session: Session, batch: ImportBatch, summary: ImportSummary) -> None:
-    """Give stored evidence items the status and observed date the file says (an update)."""
-    listed = {e.title: e for e in batch.evidence}
+    """Give stored evidence items the status and observed date the file says (an update).
+
+    Only rows that give a ``status`` or an ``observed`` date count: an older evidence file
+    without those columns leaves an anticipated item anticipated."""
+    listed = {e.title: e for e in batch.evidence if {"status", "observed"} & e.model_fields_set}
     if not listed:
         return
     rows = session.exec(select(Evidence).where(col(Evidence.title).in_(list(listed)))).all()
