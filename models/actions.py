@@ -2,8 +2,13 @@
 
 Each action validates nothing itself (its input is already a validated schema from
 :mod:`models.forms`, :mod:`models.schemas` or a parser in :mod:`models.files`), opens its own
-transaction, and either writes everything or raises and writes nothing.  ``by`` names who
-made the change; it is stored on every revision the action keeps.
+transaction, and either writes everything or raises and writes nothing.
+
+``by`` says who acts: an :class:`~models.permissions.Actor` (a signed-in member in team mode,
+whose permissions are checked here, before anything is written: a refusal raises
+:class:`~models.errors.NotAllowed` saying why), or a plain handle (laptop mode and the CLI,
+where nothing is refused).  Its handle is stored as the author of every revision the action
+keeps.
 """
 
 from __future__ import annotations
@@ -11,19 +16,23 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from models.batch import ImportBatch, ImportSummary, Progress
+from models.errors import InputError, NotAllowed, Problem
 from models.files import demo, fatebook, interchange
 from models.format import describe_change, format_percent, format_time
+from models.permissions import OWNED, Actor, TeamPolicy, Thing, Verb, require, require_admin, require_import
 from models.schemas import (
     EvidenceIn,
     ForecastEdit,
     ForecastIn,
+    JoinIn,
     LevelIn,
     QuestionEdit,
     QuestionIn,
@@ -31,12 +40,47 @@ from models.schemas import (
     ResearcherIn,
     ResolutionIn,
 )
-from models.store import backup, curation, ratios, reads, records
+from models.store import backup, curation, ratios, reads, records, share_links
 from models.store.bulk import apply_batch
 from models.store.db import write_session
+from models.store.tables import Forecast, Researcher
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+#: Who acts: a signed-in member (team mode), or the handle recorded as the author (laptop mode, CLI).
+By = Actor | str
+
+
+def actor_of(by: By) -> Actor:
+    """``by`` as an :class:`Actor`: a plain handle is laptop mode (nothing refused)."""
+    return by if isinstance(by, Actor) else Actor.local(by)
+
+
+def author(by: By) -> str:
+    """The handle stored as the author of what ``by`` writes."""
+    return actor_of(by).handle
+
+
+def _owner(session: Any, researcher_id: int) -> tuple[int, str]:
+    researcher = session.get(Researcher, researcher_id)
+    return researcher_id, researcher.handle if researcher is not None else ""
+
+
+def _check_owned(session: Any, by: By, verb: Verb, thing: Thing, researcher_id: int) -> None:
+    actor = actor_of(by)
+    if actor.team:
+        owner_id, handle = _owner(session, researcher_id)
+        require(actor, verb, thing, owner_id=owner_id, owner_handle=handle)
+
+
+def _check_owner(session: Any, by: By, verb: Verb, thing: Thing, handle: str) -> None:
+    """A new forecast or ratio (an owned ``thing``) belongs to the researcher ``handle``."""
+    actor = actor_of(by)
+    if actor.team:
+        row = records.researcher_by_handle(session, handle)
+        assert row.id is not None
+        require(actor, verb, thing, owner_id=row.id, owner_handle=handle)
 
 
 @dataclass(frozen=True)
@@ -73,17 +117,19 @@ def _utc(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
-def save_forecast(engine: sa.Engine, data: ForecastIn, by: str = "") -> Saved:
+def save_forecast(engine: sa.Engine, data: ForecastIn, by: By = "") -> Saved:
     """Store one forecast (:func:`models.store.records.create_forecast`) and find the estimate it follows.
 
-    One transaction: a refused forecast (unknown researcher, question or level) writes nothing.
+    One transaction: a refused forecast (unknown researcher, question or level; in team mode,
+    another researcher's) writes nothing.
     """
     with write_session(engine) as session:
-        return _create_forecast(session, data, by)
+        _check_owner(session, by, Verb.create, Thing.forecast, data.researcher)
+        return _create_forecast(session, data, author(by))
 
 
 def reaffirm(
-    engine: sa.Engine, forecast_id: int, note: str = "", by: str = "", now: datetime | None = None
+    engine: sa.Engine, forecast_id: int, note: str = "", by: By = "", now: datetime | None = None
 ) -> Saved:
     """Record forecast ``forecast_id``'s estimate again as of ``now`` (default: the current time).
 
@@ -92,7 +138,8 @@ def reaffirm(
     """
     with write_session(engine) as session:
         data = records.reaffirmation(session, forecast_id, note, now or datetime.now(UTC))
-        return _create_forecast(session, data, by or data.researcher)
+        _check_owner(session, by, Verb.create, Thing.forecast, data.researcher)
+        return _create_forecast(session, data, author(by) or data.researcher)
 
 
 def _create_forecast(session: Session, data: ForecastIn, by: str) -> Saved:
@@ -112,17 +159,17 @@ def _create_forecast(session: Session, data: ForecastIn, by: str) -> Saved:
     )
 
 
-def add_question(engine: sa.Engine, data: QuestionIn, by: str = "") -> int:
-    """Create a question (:func:`models.store.records.create_question`); returns its id."""
+def add_question(engine: sa.Engine, data: QuestionIn, by: By = "") -> int:
+    """Create a question (:func:`models.store.records.create_question`); returns its id (any member)."""
     with write_session(engine) as session:
-        question = records.create_question(session, data, by=by)
+        question = records.create_question(session, data, by=author(by))
         assert question.id is not None
         return question.id
 
 
-def add_evidence(engine: sa.Engine, data: EvidenceIn, by: str = "") -> bool:
+def add_evidence(engine: sa.Engine, data: EvidenceIn, by: By = "") -> bool:
     """Create an evidence item with its URL; False when an item of that title already exists."""
-    summary = apply_batch(engine, ImportBatch(evidence=[data]), by=by)
+    summary = apply_batch(engine, ImportBatch(evidence=[data]), by=author(by))
     return summary.created["evidence items"] > 0
 
 
@@ -137,72 +184,112 @@ def _write(
 # --- forecasts and questions ------------------------------------------------------------------
 
 
-def edit_forecast(engine: sa.Engine, forecast_id: int, edit: ForecastEdit, by: str = "") -> None:
+def edit_forecast(engine: sa.Engine, forecast_id: int, edit: ForecastEdit, by: By = "") -> None:
     """Correct a forecast; its earlier version stays in the history as a revision."""
-    _write(engine, records.edit_forecast, forecast_id, edit, by=by)
+    with write_session(engine) as session:
+        forecast = records.get(session, Forecast, forecast_id)
+        _check_owned(session, by, Verb.edit, Thing.forecast, forecast.researcher_id)
+        records.edit_forecast(session, forecast_id, edit, by=author(by))
 
 
-def edit_question(engine: sa.Engine, question_id: int, edit: QuestionEdit, by: str = "") -> None:
-    """Change a question's title, criteria, tags or resolve-by date, keeping a revision."""
-    _write(engine, records.edit_question, question_id, edit, by=by)
+def edit_question(engine: sa.Engine, question_id: int, edit: QuestionEdit, by: By = "") -> None:
+    """Change a question's title, criteria, tags or resolve-by date, keeping a revision (any member)."""
+    _write(engine, records.edit_question, question_id, edit, by=author(by))
 
 
-def resolve_question(engine: sa.Engine, data: ResolutionIn, by: str = "") -> bool:
+def resolve_question(engine: sa.Engine, data: ResolutionIn, by: By = "") -> bool:
     """Resolve (or re-resolve) a question; a changed resolution keeps the old one as a revision.
 
     Returns False when the question was already resolved with exactly these values (nothing
-    is written then), True otherwise.
+    is written then), True otherwise.  Team mode: admins only.
     """
+    require(actor_of(by), Verb.create, Thing.resolution)
     with write_session(engine) as session:
         before = records.question_by_title(session, data.question).revision
-        return records.resolve_question(session, data, by=by).revision != before
+        return records.resolve_question(session, data, by=author(by)).revision != before
 
 
-def reopen_question(engine: sa.Engine, question_id: int, by: str = "", note: str = "") -> None:
-    """Take back a resolution, keeping it in the question's history."""
-    _write(engine, records.reopen_question, question_id, by=by, note=note)
+def reopen_question(engine: sa.Engine, question_id: int, by: By = "", note: str = "") -> None:
+    """Take back a resolution, keeping it in the question's history (team mode: admins only)."""
+    require(actor_of(by), Verb.delete, Thing.resolution)
+    _write(engine, records.reopen_question, question_id, by=author(by), note=note)
 
 
-def link_questions(engine: sa.Engine, question_id: int, target: int | None, note: str = "") -> None:
+def link_questions(
+    engine: sa.Engine, question_id: int, target: int | None, note: str = "", by: By = ""
+) -> None:
     """Record "P(this) moved mostly because P(target) moved" between two questions."""
     _write(engine, curation.add_question_link, question_id, target, note)
 
 
-def delete(engine: sa.Engine, kind: str, row_id: int) -> None:
+#: What each deletable kind is, for the permission rules.
+KIND_THINGS = {
+    "forecast": Thing.forecast,
+    "question": Thing.question,
+    "researcher": Thing.researcher,
+    "evidence": Thing.evidence,
+    "capability_level": Thing.capability_level,
+    "question_link": Thing.question_link,
+    "likelihood_ratio": Thing.ratio,
+}
+
+
+def _check_kind(session: Any, by: By, verb: Verb, kind: str, row_id: int) -> None:
+    actor = actor_of(by)
+    if not actor.team:
+        return
+    thing = KIND_THINGS.get(kind)
+    if thing is None:  # a kind without a rule yet: admins only, to be safe
+        require_admin(actor, f"delete or restore a {kind.replace('_', ' ')}")
+    elif thing in OWNED:
+        row = records.get(session, records.DELETABLE[kind], row_id)
+        _check_owned(session, actor, verb, thing, row.researcher_id)
+    else:
+        require(actor, verb, thing)
+
+
+def delete(engine: sa.Engine, kind: str, row_id: int, by: By = "") -> None:
     """Soft-delete a row of ``kind`` (see :data:`models.store.records.DELETABLE`); :func:`undo_delete` restores it."""
-    _write(engine, records.soft_delete, kind, row_id)
+    with write_session(engine) as session:
+        _check_kind(session, by, Verb.delete, kind, row_id)
+        records.soft_delete(session, kind, row_id)
 
 
-def undo_delete(engine: sa.Engine, kind: str, row_id: int) -> None:
+def undo_delete(engine: sa.Engine, kind: str, row_id: int, by: By = "") -> None:
     """Restore a soft-deleted row."""
-    _write(engine, records.restore, kind, row_id)
+    with write_session(engine) as session:
+        _check_kind(session, by, Verb.undo, kind, row_id)
+        records.restore(session, kind, row_id)
 
 
 # --- curation ---------------------------------------------------------------------------------
 
 
-def create_researcher(engine: sa.Engine, data: ResearcherIn) -> None:
+def create_researcher(engine: sa.Engine, data: ResearcherIn, by: By = "") -> None:
+    """Add a researcher (team mode: admins only; a newcomer joins with :func:`join_team`)."""
+    require(actor_of(by), Verb.create, Thing.researcher)
     _write(engine, curation.create_researcher, data)
 
 
-def rename_researcher(engine: sa.Engine, researcher_id: int, name: str) -> None:
+def rename_researcher(engine: sa.Engine, researcher_id: int, name: str, by: By = "") -> None:
+    require(actor_of(by), Verb.edit, Thing.researcher)
     _write(engine, curation.rename_researcher, researcher_id, name)
 
 
-def create_level(engine: sa.Engine, data: LevelIn) -> None:
+def create_level(engine: sa.Engine, data: LevelIn, by: By = "") -> None:
     _write(engine, curation.create_level, data)
 
 
-def move_level(engine: sa.Engine, level_id: int, offset: int) -> None:
+def move_level(engine: sa.Engine, level_id: int, offset: int, by: By = "") -> None:
     """Move a capability level ``offset`` steps up (+) or down (−) the scale."""
     _write(engine, curation.move_level, level_id, offset)
 
 
-def set_level_positions(engine: sa.Engine, positions: Mapping[int, float]) -> None:
+def set_level_positions(engine: sa.Engine, positions: Mapping[int, float], by: By = "") -> None:
     _write(engine, curation.set_level_positions, positions)
 
 
-def create_evidence(engine: sa.Engine, data: EvidenceIn) -> int:
+def create_evidence(engine: sa.Engine, data: EvidenceIn, by: By = "") -> int:
     """Add an evidence item to the library; returns its id."""
     with write_session(engine) as session:
         item = curation.create_evidence(session, data)
@@ -210,37 +297,61 @@ def create_evidence(engine: sa.Engine, data: EvidenceIn) -> int:
         return item.id
 
 
-def edit_evidence(engine: sa.Engine, evidence_id: int, data: EvidenceIn) -> None:
+def edit_evidence(engine: sa.Engine, evidence_id: int, data: EvidenceIn, by: By = "") -> None:
     _write(engine, curation.edit_evidence, evidence_id, data)
 
 
 # --- files ------------------------------------------------------------------------------------
 
 
+def _import(
+    engine: sa.Engine, batch: ImportBatch, by: By, progress: Progress | None, dry_run: bool
+) -> ImportSummary:
+    """Write a parsed file; team mode: a member imports only their own forecasts (no other
+    researchers, no resolutions)."""
+    actor = actor_of(by)
+    if actor.team and not actor.admin:
+        require_import(actor, [f.researcher for f in batch.forecasts] + [r.handle for r in batch.researchers])
+        if batch.resolutions:
+            require(actor, Verb.create, Thing.resolution)
+    return apply_batch(engine, batch, by=actor.handle, progress=progress, dry_run=dry_run)
+
+
+def import_batch(
+    engine: sa.Engine,
+    batch: ImportBatch,
+    by: By = "",
+    progress: Progress | None = None,
+    dry_run: bool = False,
+) -> ImportSummary:
+    """Write a parsed batch in one transaction (or raise and write nothing); checked as :func:`import_file`."""
+    return _import(engine, batch, by, progress, dry_run)
+
+
 def import_file(
     engine: sa.Engine,
     data: bytes,
     kind: str,
-    by: str = "",
+    by: By = "",
     progress: Progress | None = None,
     dry_run: bool = False,
 ) -> ImportSummary:
     """Validate a whole interchange ``kind`` file (:data:`models.files.interchange.SPECS`), then write it."""
     batch = interchange.parse(data, kind, progress)
-    return apply_batch(engine, batch, by=by, progress=progress, dry_run=dry_run)
+    return _import(engine, batch, by, progress, dry_run)
 
 
 def import_fatebook(
     engine: sa.Engine,
     data: bytes,
     researcher: str | None = None,
-    by: str = "",
+    by: By = "",
     progress: Progress | None = None,
     dry_run: bool = False,
 ) -> ImportSummary:
     """Validate a whole Fatebook file, then write it; importing the same file again adds nothing."""
     batch = fatebook.parse_fatebook(data, researcher, progress)
-    return apply_batch(engine, batch, by=by, progress=progress, dry_run=dry_run)
+    return _import(engine, batch, by, progress, dry_run)
 
 
 def load_demo(engine: sa.Engine, progress: Progress | None = None) -> ImportSummary:
@@ -248,8 +359,12 @@ def load_demo(engine: sa.Engine, progress: Progress | None = None) -> ImportSumm
     return apply_batch(engine, demo.demo_batch(), by="demo", progress=progress)
 
 
-def restore(engine: sa.Engine, text: str, replace: bool = False) -> dict[str, int]:
-    """Load a backup into an empty database (or replace everything); see :mod:`models.store.backup`."""
+def restore(engine: sa.Engine, text: str, replace: bool = False, by: By = "") -> dict[str, int]:
+    """Load a backup into an empty database (or replace everything); see :mod:`models.store.backup`.
+
+    Team mode: admins only.
+    """
+    require_admin(actor_of(by), "restore a backup")
     return backup.restore(engine, text, replace=replace)
 
 
@@ -269,10 +384,14 @@ def forecasts_csv(engine: sa.Engine) -> str:
 # --- likelihood ratios and evidence status ------------------------------------------------------
 
 
-def record_ratio(engine: sa.Engine, data: RatioIn, by: str = "") -> int:
-    """Record (or revise, keeping a revision) a researcher's expected likelihood ratio; returns its id."""
+def record_ratio(engine: sa.Engine, data: RatioIn, by: By = "") -> int:
+    """Record (or revise, keeping a revision) a researcher's expected likelihood ratio; returns its id.
+
+    Team mode: only the researcher's own.
+    """
     with write_session(engine) as session:
-        row = ratios.record_ratio(session, data, by=by)
+        _check_owner(session, by, Verb.create, Thing.ratio, data.researcher)
+        row = ratios.record_ratio(session, data, by=author(by))
         assert row.id is not None
         return row.id
 
@@ -285,3 +404,129 @@ def export_ratios(engine: sa.Engine, out: io.TextIOBase | Any) -> int:
 def export_evidence(engine: sa.Engine, out: io.TextIOBase | Any) -> int:
     """The evidence library, with status and observed date, as an evidence CSV file; returns the row count."""
     return interchange.write_evidence(reads.evidence_frame(engine), out)
+
+
+# --- team mode: members, share links -----------------------------------------------------------
+
+
+def team_member(engine: sa.Engine, email: str, policy: TeamPolicy) -> Actor | None:
+    """The signed-in member bound to ``email`` as an :class:`Actor`, or None when no researcher is
+    bound to it yet (they choose a handle: :func:`join_team`).  A deleted researcher's e-mail is
+    refused (:class:`NotAllowed`).  Whether the e-mail may sign in at all is the caller's
+    :func:`models.permissions.sign_in_refusal`."""
+    with Session(engine) as session:
+        row = curation.researcher_by_email(session, email)
+        if row is None:
+            return None
+        if row.deleted_at is not None:
+            raise NotAllowed(f"The researcher {row.handle} bound to {email} was removed; ask an admin.")
+        assert row.id is not None
+        return Actor.member(row.handle, row.id, row.email or email, admin=policy.is_admin(email))
+
+
+def join_team(engine: sa.Engine, email: str, handle: str, name: str, policy: TeamPolicy) -> Actor:
+    """First sign-in of an allowed e-mail: create its researcher with the handle they chose.
+
+    The handle is validated (:class:`~models.schemas.JoinIn`; a taken handle is refused, even an
+    unbound one: binding an existing researcher is an admin's :func:`set_researcher_email`).
+    """
+    from models.permissions import sign_in_refusal
+
+    refusal = sign_in_refusal(policy, email, True)
+    if refusal is not None:
+        raise NotAllowed(refusal)
+    try:
+        data = JoinIn(handle=handle, name=name, email=email)
+    except ValidationError as err:
+        raise InputError.from_validation_error(err) from None
+    with write_session(engine) as session:
+        if curation.researcher_by_email(session, data.email) is not None:
+            raise InputError([Problem(f"{data.email} already has a researcher", "email")])
+        row = curation.create_researcher(
+            session, ResearcherIn(handle=data.handle, name=data.name or data.handle, email=data.email)
+        )
+        assert row.id is not None
+        return Actor.member(row.handle, row.id, data.email, admin=policy.is_admin(data.email))
+
+
+def set_researcher_email(engine: sa.Engine, researcher_id: int, email: str | None, by: By = "") -> None:
+    """Bind a researcher to a member's sign-in e-mail (or unbind it with None); team mode: admins only."""
+    require(actor_of(by), Verb.edit, Thing.researcher)
+    try:
+        checked = ResearcherIn(handle="x", email=email).email
+    except ValidationError as err:
+        raise InputError.from_validation_error(err) from None
+    with write_session(engine) as session:
+        curation.set_researcher_email(session, researcher_id, checked)
+
+
+@dataclass(frozen=True)
+class NewShareLink:
+    link_id: int
+    token: str
+
+
+def create_share_link(
+    engine: sa.Engine,
+    researcher: str,
+    *,
+    question_ids: list[int] | None = None,
+    tag: str | None = None,
+    label: str = "",
+    expires: date | datetime | None = None,
+    by: By = "",
+) -> NewShareLink:
+    """A read-only link to ``researcher``'s trajectories on some questions or a tag.
+
+    Returns the token, which is shown once (only its hash is stored).  ``expires`` is a date
+    (the link opens until the end of that day, UTC) or a time (exclusive); None: never.
+    Team mode: a member shares only their own forecasts.
+    """
+    until: datetime | None = None
+    if isinstance(expires, datetime):
+        until = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
+    elif isinstance(expires, date):
+        until = datetime.combine(expires, time.max, tzinfo=UTC)
+    with write_session(engine) as session:
+        owner = records.researcher_by_handle(session, researcher)
+        assert owner.id is not None
+        _check_owned(session, by, Verb.create, Thing.share_link, owner.id)
+        row, token = share_links.create(
+            session,
+            owner.id,
+            question_ids=question_ids,
+            tag=tag,
+            label=label,
+            expires_at=until,
+            by=author(by),
+        )
+        assert row.id is not None
+        return NewShareLink(row.id, token)
+
+
+def revoke_share_link(engine: sa.Engine, link_id: int, by: By = "") -> None:
+    """Stop a share link from opening (team mode: its owner, or an admin)."""
+    with write_session(engine) as session:
+        _check_owned(session, by, Verb.delete, Thing.share_link, share_links.owner_of(session, link_id))
+        share_links.revoke(session, link_id)
+
+
+def share_link_list(engine: sa.Engine, researcher: str | None) -> Any:
+    """``researcher``'s share links (everyone's for None) as a frame; see :func:`models.store.share_links.listing`."""
+    with Session(engine) as session:
+        rid = records.researcher_by_handle(session, researcher).id if researcher else None
+        return share_links.listing(session, rid)
+
+
+def open_share_link(engine: sa.Engine, token: str) -> share_links.OpenLink | None:
+    """What a share token opens now, or None for an unknown, revoked or expired one (alike)."""
+    from models.errors import NotFound
+    from models.sharing import looks_like_token
+
+    if not looks_like_token(token):
+        return None
+    with Session(engine) as session:
+        try:
+            return share_links.open_token(session, token)
+        except NotFound:
+            return None

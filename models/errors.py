@@ -148,3 +148,7 @@ def sort_by_line(problems: Sequence[Problem]) -> list[Problem]:
 
 class NotFound(CredenceError):
     """The thing asked for does not exist (or was deleted)."""
+
+
+class NotAllowed(CredenceError):
+    """The signed-in member may not do this (team mode); the message says why.  Nothing was written."""

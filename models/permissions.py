@@ -28,8 +28,8 @@ Who may join: an e-mail listed in ``CREDENCE_ALLOWED_EMAILS``, or at a domain li
 written comma- or whitespace-separated (or as a JSON list); e-mails compare case-insensitively.
 Nothing configured means nobody may join.
 
-A refused action raises :class:`NotAllowed`, whose message says who may do it and why; the action
-layer checks before it writes, so a refusal writes nothing.
+A refused action raises :class:`~models.errors.NotAllowed`, whose message says who may do it and
+why; the action layer checks before it writes, so a refusal writes nothing.
 """
 
 from __future__ import annotations
@@ -39,12 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-
-class NotAllowedError(Exception):
-    """Raised when an action is refused for this actor; ``str(err)`` says why.
-
-    (The action layer re-raises it as :class:`models.errors.NotAllowed`, a ``CredenceError``.)
-    """
+from models.errors import NotAllowed
 
 
 class Thing(StrEnum):
@@ -171,10 +166,10 @@ def require(
     owner_id: int | None = None,
     owner_handle: str | None = None,
 ) -> None:
-    """:func:`decide`, raising :class:`NotAllowedError` with the reason when refused."""
+    """:func:`decide`, raising :class:`NotAllowed` with the reason when refused."""
     decision = decide(actor, verb, thing, owner_id=owner_id, owner_handle=owner_handle)
     if not decision.allowed:
-        raise NotAllowedError(decision.reason)
+        raise NotAllowed(decision.reason)
 
 
 def require_import(actor: Actor, handles: Iterable[str], *, creates_researchers: bool = False) -> None:
@@ -188,17 +183,17 @@ def require_import(actor: Actor, handles: Iterable[str], *, creates_researchers:
     others = sorted({h for h in handles if h != actor.handle})
     if others:
         named = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
-        raise NotAllowedError(
+        raise NotAllowed(
             f"{actor.handle} may import only their own forecasts; this file also has rows for {named}."
         )
     if creates_researchers:
-        raise NotAllowedError("Only an admin may import researchers.")
+        raise NotAllowed("Only an admin may import researchers.")
 
 
 def require_admin(actor: Actor, what: str) -> None:
     """Refuse unless laptop mode or an admin; ``what`` completes "Only an admin may …"."""
     if actor.team and not actor.admin:
-        raise NotAllowedError(f"Only an admin may {what}; {actor.handle or actor.email} is not an admin.")
+        raise NotAllowed(f"Only an admin may {what}; {actor.handle or actor.email} is not an admin.")
 
 
 # --- who may join --------------------------------------------------------------------------------

@@ -171,9 +171,35 @@ def _handle(value: str) -> str:
     return value
 
 
+def _email(value: Any) -> str | None:
+    """An e-mail address, trimmed and lower-cased; empty means none."""
+    text = _text(value).lower()
+    if not text:
+        return None
+    local, at, domain = text.rpartition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in text) or len(text) > 320:
+        raise _fail(f"{text!r} is not an e-mail address")
+    return text
+
+
+Email = Annotated[str | None, BeforeValidator(_email)]
+
+
 class ResearcherIn(Input):
     handle: Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=80)]
     name: Text = ""
+    #: The e-mail a signed-in member is bound by (team mode); None in laptop mode.
+    email: Email = None
+
+
+class JoinIn(Input):
+    """A newcomer's first sign-in: the handle they choose, their name, their signed-in e-mail."""
+
+    handle: Annotated[
+        str, BeforeValidator(_text), Field(min_length=1, max_length=80), AfterValidator(_handle)
+    ]
+    name: Text = ""
+    email: Annotated[str, BeforeValidator(_email)]
 
 
 class NewResearcherIn(ResearcherIn):

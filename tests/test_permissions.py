@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from models.errors import NotAllowed
 from models.permissions import (
     ADMIN_ONLY,
     OWNED,
     SHARED,
     Actor,
-    NotAllowedError,
     TeamPolicy,
     Thing,
     Verb,
@@ -100,23 +100,23 @@ def test_laptop_mode_allows_everything(thing, verb):
 
 
 def test_require_raises_with_the_reason():
-    with pytest.raises(NotAllowedError, match="only their own forecasts"):
+    with pytest.raises(NotAllowed, match="only their own forecasts"):
         require(ANA, Verb.delete, Thing.forecast, owner_id=2, owner_handle="ben")
     require(ANA, Verb.delete, Thing.forecast, owner_id=1)
 
 
 def test_member_imports_only_their_own_rows():
     require_import(ANA, ["ana", "ana"])
-    with pytest.raises(NotAllowedError, match="only their own forecasts; this file also has rows for ben"):
+    with pytest.raises(NotAllowed, match="only their own forecasts; this file also has rows for ben"):
         require_import(ANA, ["ana", "ben"])
-    with pytest.raises(NotAllowedError, match="Only an admin may import researchers"):
+    with pytest.raises(NotAllowed, match="Only an admin may import researchers"):
         require_import(ANA, ["ana"], creates_researchers=True)
     require_import(ADMIN, ["ana", "ben"], creates_researchers=True)
     require_import(LAPTOP, ["ben"], creates_researchers=True)
 
 
 def test_require_admin():
-    with pytest.raises(NotAllowedError, match="Only an admin may restore a backup; ana is not an admin"):
+    with pytest.raises(NotAllowed, match="Only an admin may restore a backup; ana is not an admin"):
         require_admin(ANA, "restore a backup")
     require_admin(ADMIN, "restore a backup")
     require_admin(LAPTOP, "restore a backup")

@@ -1,7 +1,7 @@
 """Curating what forecasts refer to: researchers, the capability scale, evidence, questions.
 
 * **Writes** take an open :func:`models.store.db.write_session` session and validated input
-  (``models.schemas``): :func:`create_researcher`, :func:`rename_researcher`,
+  (``models.schemas``): :func:`create_researcher`, :func:`rename_researcher`, :func:`set_researcher_email`,
   :func:`create_level`, :func:`move_level`, :func:`set_level_positions`,
   :func:`create_evidence`, :func:`edit_evidence`, :func:`add_question_link`.  A name that
   is taken is refused with an :class:`~models.errors.InputError` naming the field, so
@@ -60,9 +60,27 @@ def create_researcher(session: Session, data: ResearcherIn) -> Researcher:
     """Add a researcher; a handle already in use (even by a deleted researcher) is refused."""
     name = _display_name(data.name)
     _refuse_taken(session, Researcher, "handle", data.handle, "handle", "researcher")
-    researcher = Researcher(handle=data.handle, name=name)
+    if data.email:
+        _refuse_taken(session, Researcher, "email", data.email, "email", "researcher")
+    researcher = Researcher(handle=data.handle, name=name, email=data.email)
     session.add(researcher)
     session.flush()
+    return researcher
+
+
+def researcher_by_email(session: Session, email: str) -> Researcher | None:
+    """The researcher bound to ``email`` (lower-case), deleted or not; None when nobody is."""
+    return session.exec(select(Researcher).where(Researcher.email == email.strip().lower())).first()
+
+
+def set_researcher_email(session: Session, researcher_id: int, email: str | None) -> Researcher:
+    """Bind ``email`` (validated, lower-case) to a researcher, or unbind with None; an e-mail
+    bound to another researcher is refused."""
+    researcher = get(session, Researcher, researcher_id)
+    if email:
+        _refuse_taken(session, Researcher, "email", email, "email", "researcher", except_id=researcher_id)
+    researcher.email = email or None
+    session.add(researcher)
     return researcher
 
 

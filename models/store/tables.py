@@ -57,6 +57,11 @@ class Researcher(SQLModel, table=True):
     name: str = Field(default="", sa_column=sa.Column(sa.String(200), nullable=False, server_default=""))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
     deleted_at: datetime | None = Field(default=None, sa_column=_time())
+    #: The signed-in e-mail bound to this researcher in team mode (lower-case; None in laptop mode).
+    email: str | None = Field(default=None, sa_column=sa.Column(sa.String(320), nullable=True))
+
+    # A unique index rather than a constraint: SQLite adds it without rebuilding the table.
+    __table_args__ = (sa.Index("ix_researcher_email", "email", unique=True),)
 
 
 class CapabilityLevel(SQLModel, table=True):
@@ -200,6 +205,28 @@ class Revision(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("entity", "entity_id", "number"),)
 
 
+class ShareLink(SQLModel, table=True):
+    """A read-only link to one researcher's trajectories for some questions or a tag.
+
+    Only the token's SHA-256 is stored (:mod:`models.sharing`); ``question_ids`` holds the
+    chosen questions' ids joined by ``;`` (empty when the link is for ``tag``).  Revoking sets
+    ``revoked_at``; nothing is deleted.
+    """
+
+    __tablename__ = "share_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    researcher_id: int = Field(foreign_key="researcher.id", index=True)
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), unique=True, nullable=False))
+    label: str = Field(default="", sa_column=sa.Column(sa.String(200), nullable=False, server_default=""))
+    question_ids: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    tag: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    created_by: str = Field(default="", sa_column=sa.Column(sa.String(80), nullable=False, server_default=""))
+    expires_at: datetime | None = Field(default=None, sa_column=_time())
+    revoked_at: datetime | None = Field(default=None, sa_column=_time())
+
+
 class DataVersion(SQLModel, table=True):
     """One row counting committed write transactions, so readers can cache until it moves."""
 
@@ -250,4 +277,5 @@ ALL_TABLES: list[type[SQLModel]] = [
     QuestionLink,
     LikelihoodRatio,
     Revision,
+    ShareLink,
 ]
