@@ -1,11 +1,16 @@
 """Credence in the browser: page configuration and navigation, nothing else.
 
+In team mode (``[auth]`` in the secrets) only signed-in members reach the pages; a share link
+(``?share=TOKEN``) opens its read-only view alone, without sign-in.
+
 Run with ``make run`` (or ``streamlit run app.py``); each page lives in ``pages/``.
 """
 
 from pathlib import Path
 
 import streamlit as st
+
+from pages import _team as team
 
 PAGES = Path(__file__).parent / "pages"
 
@@ -31,11 +36,20 @@ NAVIGATION = [
     ("writeup.py", "Write-up export", ":material/description:"),
 ]
 
-pages = [
-    st.Page(PAGES / name, title=title, icon=icon, default=name == "home.py")
-    for name, title, icon in NAVIGATION
-]
-page = st.navigation(pages)
-# The tab says which page and which app: "Questions · Credence".
-st.set_page_config(page_title=f"{page.title} · Credence", page_icon=ICON)
-page.run()
+if "share" in st.query_params:
+    # A share link: its read-only view and nothing else, with no sign-in (pages/shared_view.py).
+    st.navigation([st.Page(PAGES / "shared_view.py", title="Shared forecasts")], position="hidden").run()
+elif (blocked := team.blocking_page()) is not None:
+    # Team mode, not a member (yet): sign in, "not allowed", or choose a handle; no other page.
+    st.navigation([st.Page(blocked, title="Sign in", url_path="sign-in")], position="hidden").run()
+else:
+    if (member := team.require_member()) is not None:
+        team.who_is_signed_in(member)
+    pages = [
+        st.Page(PAGES / name, title=title, icon=icon, default=name == "home.py")
+        for name, title, icon in NAVIGATION
+    ]
+    page = st.navigation(pages)
+    # The tab says which page and which app: "Questions · Credence".
+    st.set_page_config(page_title=f"{page.title} · Credence", page_icon=ICON)
+    page.run()

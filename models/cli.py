@@ -68,8 +68,29 @@ def _global(
             help="Database URL (default: $CREDENCE_DATABASE_URL or sqlite:///data/credence.db).",
         ),
     ] = None,
+    as_: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            metavar="HANDLE",
+            help="Who is writing, recorded as the author of every change (default: your OS user name).",
+        ),
+    ] = None,
 ) -> None:
-    ctx.obj = {"db": db}
+    ctx.obj = {"db": db, "as": as_}
+
+
+def author(ctx: typer.Context) -> str:
+    """Who the command writes as: ``--as HANDLE``, else the operating-system user name (or "")."""
+    chosen = ctx.find_root().obj.get("as")
+    if chosen:
+        return str(chosen).strip()
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment (a container without one)
+        return ""
 
 
 def engine(ctx: typer.Context) -> sa.Engine:
@@ -116,7 +137,9 @@ def _import(ctx: typer.Context, kind: str, file: Path) -> None:
         try:
             from models import actions
 
-            summary = actions.import_file(engine(ctx), file.read_bytes(), kind, progress=progress)
+            summary = actions.import_file(
+                engine(ctx), file.read_bytes(), kind, by=author(ctx), progress=progress
+            )
         except InputError as err:
             raise InputError(err.problems, source=str(file)) from None
     _report(summary)
@@ -177,7 +200,9 @@ def import_fatebook(
         try:
             if not researcher and fatebook.layout(data) == fatebook.SPREADSHEET:
                 raise CredenceError(f"{file}: {fatebook.NO_RESEARCHER} with --researcher HANDLE")
-            summary = actions.import_fatebook(engine(ctx), data, researcher, progress=progress)
+            summary = actions.import_fatebook(
+                engine(ctx), data, researcher, by=author(ctx), progress=progress
+            )
         except InputError as err:
             raise InputError(err.problems, source=str(file)) from None
     _report(summary)
@@ -455,7 +480,7 @@ def add(
         evidence=evidence,
         reconstructed=reconstructed,
     )
-    typer.echo(save_forecast(engine(ctx), data).message())
+    typer.echo(save_forecast(engine(ctx), data, by=author(ctx)).message())
 
 
 @app.command()
@@ -478,7 +503,7 @@ def resolve(
     from models.forms import resolution_from_text
 
     data = resolution_from_text(question=question, outcome=outcome, when=when, capability=level, note=note)
-    changed = resolve_question(engine(ctx), data)
+    changed = resolve_question(engine(ctx), data, by=author(ctx))
     if not changed:
         typer.echo(f"\u201c{data.question}\u201d is already resolved as {data.outcome}; nothing changed.")
         return

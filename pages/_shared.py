@@ -1,4 +1,5 @@
-"""What every page shares: the engine, cached frames, the researcher remembered in the URL.
+"""What every page shares: the engine, cached frames, the researcher remembered in the URL,
+and who is acting (:func:`actor`: the signed-in member in team mode, see ``pages._team``).
 
 Not a page itself (the leading underscore keeps it out of navigation and page tests).
 Caching: the engine is cached per database URL (``st.cache_resource``); frames are cached
@@ -20,6 +21,7 @@ from models import actions
 from models.errors import CredenceError, Problem
 from models.forms import form_problems
 from models.frames import Frames
+from models.permissions import Actor
 from models.store import reads as queries
 from models.store.db import data_version, database_url, open_engine
 
@@ -55,9 +57,33 @@ def _engine(url: str) -> sa.Engine:
     return open_engine(url)
 
 
-def engine() -> sa.Engine:
-    """The configured database (``CREDENCE_DATABASE_URL``), migrated on first use."""
+def raw_engine() -> sa.Engine:
+    """The database without the sign-in gate: for the gate itself and the share-link view only."""
     return _engine(database_url())
+
+
+def engine() -> sa.Engine:
+    """The configured database (``CREDENCE_DATABASE_URL``), migrated on first use.
+
+    In team mode only for a signed-in member: anyone else gets the sign-in page instead, even on
+    a page reached by its address before ``app.py``'s gate ran.
+    """
+    from pages import _team
+
+    _team.require_member()
+    return _engine(database_url())
+
+
+def actor() -> Actor | str:
+    """Who acts on this page, for the action layer: the signed-in member (team mode), or in
+    laptop mode the researcher chosen on the page (kept in the URL; ``""`` when none is)."""
+    from pages import _team
+
+    member = _team.require_member()
+    if member is not None:
+        return member
+    chosen = st.session_state.get("researcher") or st.query_params.get("researcher", "")
+    return str(chosen or "")
 
 
 def version() -> int:
@@ -104,7 +130,17 @@ def remember(key: str, value: str | None) -> None:
 
 
 def researcher_picker(label: str = "Researcher", key: str = "researcher") -> str | None:
-    """The researcher who is logging, remembered for the session and kept in the URL."""
+    """The researcher who is logging, remembered for the session and kept in the URL.
+
+    In team mode there is no choice: the signed-in member's researcher, shown as text.
+    """
+    from pages import _team
+
+    member = _team.require_member()
+    if member is not None:
+        st.session_state[key] = member.handle
+        st.text(f"{label}: {member.handle}")
+        return member.handle
     handles = researchers()["handle"].tolist()
     choice = st.selectbox(
         label, handles, index=remembered("researcher", handles), key=key, placeholder="Pick a researcher"
@@ -155,14 +191,22 @@ def forget_problems(form: str) -> None:
 
 
 def _delete(kind: str, row_id: int, what: str) -> None:
-    actions.delete(engine(), kind, row_id)
+    try:
+        actions.delete(engine(), kind, row_id, by=actor())
+    except CredenceError as err:  # refused (team mode): nothing was written
+        st.session_state[f"_refused:{kind}"] = str(err)
+        return
     st.session_state[f"_deleted:{kind}"] = (row_id, what)
     st.session_state.pop(f"_restored:{kind}", None)
 
 
 def restore_row(kind: str, row_id: int, what: str) -> None:
     """Undo the soft delete of a row (a button's ``on_click``)."""
-    actions.undo_delete(engine(), kind, row_id)
+    try:
+        actions.undo_delete(engine(), kind, row_id, by=actor())
+    except CredenceError as err:
+        st.session_state[f"_refused:{kind}"] = str(err)
+        return
     st.session_state.pop(f"_deleted:{kind}", None)
     st.session_state[f"_restored:{kind}"] = what
 
@@ -174,6 +218,9 @@ def delete_button(label: str, kind: str, row_id: int, what: str, key: str) -> No
 
 def undo_notice(kind: str) -> None:
     """After a delete of ``kind``: "Deleted …" and an ``Undo`` button (key ``undo_<kind>``)."""
+    refused = st.session_state.pop(f"_refused:{kind}", None)
+    if refused:
+        st.error(refused)
     restored = st.session_state.pop(f"_restored:{kind}", None)
     if restored:
         st.success(f"Restored {restored}.")

@@ -38,7 +38,7 @@ def _forget_positions() -> None:
 
 def _move(level_id: int, offset: int) -> None:
     def action() -> None:
-        actions.move_level(shared.engine(), level_id, offset)
+        actions.move_level(shared.engine(), level_id, offset, by=shared.actor())
         _forget_positions()
 
     shared.submit("order", action)
@@ -47,7 +47,7 @@ def _move(level_id: int, offset: int) -> None:
 def _save_positions(level_ids: list[int]) -> None:
     def action() -> str:
         positions = {i: state[f"position_{i}"] for i in level_ids if f"position_{i}" in state}
-        actions.set_level_positions(shared.engine(), positions)
+        actions.set_level_positions(shared.engine(), positions, by=shared.actor())
         _forget_positions()
         return "Saved the order."
 
@@ -61,7 +61,7 @@ def _add() -> None:
             position=state.get("new_level_position"),
             description=state.get("new_level_description") or "",
         )
-        actions.create_level(shared.engine(), data)
+        actions.create_level(shared.engine(), data, by=shared.actor())
         state["new_level_name"] = ""
         state["new_level_description"] = ""
         state["new_level_position"] = None

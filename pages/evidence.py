@@ -83,7 +83,7 @@ def _typed(prefix: str) -> EvidenceIn:
 def _add() -> None:
     def action() -> str:
         data = _typed("new_ev_")
-        item_id = actions.create_evidence(shared.engine(), data)
+        item_id = actions.create_evidence(shared.engine(), data, by=shared.actor())
         for f in FIELDS:
             state[f"new_ev_{f}"] = DEFAULTS.get(f, "")
         state["evidence_pick"] = item_id
@@ -95,7 +95,7 @@ def _add() -> None:
 def _save(evidence_id: int) -> None:
     def action() -> str:
         data = _typed("ev_")
-        actions.edit_evidence(shared.engine(), evidence_id, data)
+        actions.edit_evidence(shared.engine(), evidence_id, data, by=shared.actor())
         state["evidence_pick"] = evidence_id  # keep it selected under its new title
         return "Saved."
 

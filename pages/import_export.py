@@ -13,10 +13,10 @@ from datetime import date
 import streamlit as st
 
 from models import actions, forms
-from models.errors import InputError
+from models.errors import CredenceError, InputError
 from models.files import fatebook, interchange
 from models.store import backup
-from pages._shared import engine, version
+from pages._shared import actor, engine, version
 
 KINDS = {
     "forecasts": "Forecasts",
@@ -53,8 +53,15 @@ def _summary(head: str, lines: list[str]) -> str:
     return head + "\n\n" + "\n".join(f"- {line}" for line in lines)
 
 
+def _by():  # type: ignore[no-untyped-def]
+    """Who imports: the signed-in member (team mode: their own forecasts only), else the
+    researcher chosen on another page (kept in the URL), else "web import"."""
+    return actor() or "web import"
+
+
 def _import(data: bytes, kind: str, **options):  # type: ignore[no-untyped-def]
     """The same import the CLI runs for ``credence import KIND FILE``."""
+    options.setdefault("by", _by())
     if kind == "fatebook":
         return actions.import_fatebook(engine(), data, researcher=fatebook_researcher or None, **options)
     return actions.import_file(engine(), data, kind, **options)
@@ -107,10 +114,13 @@ if upload is not None:
     elif state.pop("import_requested_for", None) == key:
         bar, update = _progress_bar(f"Importing {upload.name}…")
         try:
-            summary = _import(data, kind, by="web import", progress=update)
+            summary = _import(data, kind, progress=update)
         except InputError as err:
             bar.empty()
             st.error(_problems(err.problems))
+        except CredenceError as err:  # refused (team mode)
+            bar.empty()
+            st.error(_problems([str(err)]))
         else:
             bar.empty()
             state["imported"] = (key, summary.lines())
@@ -125,6 +135,8 @@ if upload is not None:
                 result = ("ok" if preview.changes_anything() else "present", preview.lines())
             except InputError as err:
                 result = ("refused", err.problems)
+            except CredenceError as err:  # refused (team mode)
+                result = ("refused", [str(err)])
             bar.empty()
             state["preview"] = cached = (preview_key, result)
         status, lines = cached[1]

@@ -20,12 +20,12 @@ import streamlit as st
 
 from models import actions, forms
 from models.analysis.likelihood import implied_by_ratios
-from models.errors import InputError, Problem
+from models.errors import CredenceError, InputError, Problem
 from models.format import format_percent
 from models.schemas import parse_odds
 from models.store import reads as queries
 from models.store.db import database_url
-from pages._shared import UNCONDITIONAL, engine, remember, remembered, researcher_picker, version
+from pages._shared import UNCONDITIONAL, actor, engine, remember, remembered, researcher_picker, version
 
 NEW_QUESTION = "New question…"
 DIRECTIONS = ["raised", "lowered", "no change"]
@@ -149,6 +149,7 @@ def _save() -> None:
     token = state["form_session"]
     use_odds = bool(state.get("use_odds"))
     eng = engine()
+    by = actor()
     saved_forms = _saved_forms()
     with saved_forms.lock:
         last = saved_forms.by_session.get(token)
@@ -167,9 +168,11 @@ def _save() -> None:
                 rationale=values["rationale"],
                 evidence=list(values["evidence"]),
             )
-            saved = actions.save_forecast(eng, data, by=data.researcher)
+            saved = actions.save_forecast(eng, data, by=by)
         except InputError as err:
             problems = {"values": values, "fields": err.fields}
+        except CredenceError as err:  # refused (team mode): nothing was written
+            problems = {"values": values, "fields": {"": str(err)}}
         else:
             saved_forms.by_session[token] = (values, saved.message())
             problems = None
@@ -193,7 +196,7 @@ def _create_question() -> None:
             state.get("new_question_tags") or "",
             state.get("new_question_resolve_by"),
         )
-        actions.add_question(engine(), data, by=state.get("researcher") or "")
+        actions.add_question(engine(), data, by=actor())
     except InputError as err:
         state["question_errors"] = err.fields
         return
@@ -210,7 +213,7 @@ def _add_evidence() -> None:
         data = forms.evidence_input(
             state.get("new_evidence_title") or "", state.get("new_evidence_url") or ""
         )
-        created = actions.add_evidence(engine(), data, by=state.get("researcher") or "")
+        created = actions.add_evidence(engine(), data, by=actor())
     except InputError as err:
         state["evidence_errors"] = err.fields
         return

@@ -20,6 +20,7 @@ from models import actions, forms
 from models.analysis import questions, record
 from models.format import format_percent, format_time
 from models.frames import Frames
+from models.permissions import Actor
 from models.schemas import ResolutionIn
 from models.store import history
 from models.store.db import database_url
@@ -102,9 +103,14 @@ def _versions(url: str, version: int, question_id: int) -> pd.DataFrame:
     return history.question_versions(shared.engine(), question_id)
 
 
-def _by() -> str:
-    """Who is curating: the researcher remembered in the URL, if any."""
-    return st.query_params.get("researcher", "")
+def _by() -> Actor | str:
+    """Who is acting: the signed-in member (team mode), else the researcher remembered in the URL."""
+    return shared.actor()
+
+
+def _member() -> Actor | None:
+    by = _by()
+    return by if isinstance(by, Actor) else None
 
 
 # --- writes (button callbacks) ----------------------------------------------------------------
@@ -164,7 +170,7 @@ def _reopen(question_id: int) -> None:
 def _add_link(question_id: int) -> None:
     def action() -> str:
         actions.link_questions(
-            shared.engine(), question_id, state.get("link_target"), state.get("link_note") or ""
+            shared.engine(), question_id, state.get("link_target"), state.get("link_note") or "", by=_by()
         )
         state["link_target"] = None
         state["link_note"] = ""
@@ -205,9 +211,12 @@ def _forecast_label(history: pd.DataFrame) -> dict[int, str]:
 
 
 def _forecast_tools(history: pd.DataFrame, levels: list[str]) -> None:
+    member = _member()
+    if member is not None:  # team mode: only one's own forecasts can be changed
+        history = history[history["researcher"] == member.handle]
     labels = _forecast_label(history)
     if not labels:
-        st.caption("No forecasts yet.")
+        st.caption("No forecasts of yours yet." if member is not None else "No forecasts yet.")
         return
     fid = st.selectbox(
         "Forecast",
@@ -413,7 +422,11 @@ def _question_page(frames: Frames, qid: int, titles: dict[int, str]) -> None:
     with edit_tab:
         _forecast_tools(history, levels)
     with resolve_tab:
-        _resolution(qid, row, levels)
+        member = _member()
+        if member is not None and not member.admin:
+            st.caption("Only an admin resolves or re-opens questions.")
+        else:
+            _resolution(qid, row, levels)
     with question_tab:
         _question_editor(qid, row)
     with links_tab:

@@ -202,10 +202,10 @@ def links_frame(engine: sa.Engine) -> pd.DataFrame:
 
 
 def researchers_frame(engine: sa.Engine) -> pd.DataFrame:
-    """Researchers (id, handle, name, created_at), with their forecast counts."""
+    """Researchers (id, handle, name, created_at, email), with their forecast counts."""
     return _frame(
         engine,
-        """SELECT r.id, r.handle, r.name, r.created_at,
+        """SELECT r.id, r.handle, r.name, r.created_at, r.email,
                   (SELECT COUNT(*) FROM forecast f WHERE f.researcher_id = r.id AND f.deleted_at IS NULL) AS forecasts
            FROM researcher r WHERE r.deleted_at IS NULL ORDER BY r.handle""",
     )

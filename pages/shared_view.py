@@ -1,0 +1,77 @@
+"""A share link's read-only view (``?share=TOKEN``): one researcher's trajectories and updates
+for the questions (or the tag) the link names, and nothing else: no sign-in, no navigation, no
+control that writes.  A revoked, expired or unknown token shows only "This link is no longer
+valid."  ``app.py`` routes here whenever the URL has ``share``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from models import actions
+from models.analysis.trajectory import evidence_events, frames_for, resolution_of, trajectory
+from models.analysis.updates import updates
+from models.charts.trajectory import to_spec, trajectory_chart
+from models.frames import Frames
+from models.sharing import INVALID
+from models.store import reads
+from models.store.db import data_version, database_url
+from pages import _shared as shared
+
+PERCENT = st.column_config.NumberColumn(format="percent")
+DAY = st.column_config.DatetimeColumn(format="YYYY-MM-DD")
+
+
+@st.cache_resource(show_spinner="Loading forecasts…", max_entries=2)
+def _frames(url: str, at_version: int) -> Frames:
+    return reads.load_frames(shared.raw_engine())
+
+
+token = str(st.query_params.get("share", ""))
+link = actions.open_share_link(shared.raw_engine(), token)
+if link is None:
+    st.error(INVALID)
+    st.stop()
+assert link is not None
+
+frames = _frames(database_url(), data_version(shared.raw_engine()))
+questions = frames.questions
+if link.tag is not None:
+    chosen = questions[questions["tags"].map(lambda tags: link.tag in tags)]
+else:
+    chosen = questions[questions["question_id"].isin(link.question_ids)]
+owner = link.handle
+
+st.title(f"Forecasts by {owner}")
+if link.label:
+    st.text(link.label)
+st.caption(
+    "A read-only view shared by its author"
+    + (f": every question tagged “{link.tag}”." if link.tag else ".")
+    + " Each step holds an estimate until the next one; dotted steps and hollow points were "
+    "written down after the fact."
+)
+shown = 0
+for qid, title in zip(chosen["question_id"].tolist(), chosen["question"].tolist(), strict=True):
+    view = frames_for(frames, [qid])
+    traj = trajectory(view, qid, [owner], None)
+    if traj.empty:
+        continue
+    shown += 1
+    st.divider()
+    st.text(title)
+    chart = trajectory_chart(traj, evidence_events(view, traj), resolution_of(view, qid), False, inline=False)
+    st.vega_lite_chart(to_spec(chart), width="stretch")
+    history = updates(view, [qid], [owner], None)
+    st.dataframe(
+        history[["as_of", "level", "from_probability", "to_probability", "change_points", "reconstructed",
+                 "rationale", "evidence"]],
+        column_config={
+            "as_of": DAY, "from_probability": PERCENT, "to_probability": PERCENT,
+            "change_points": st.column_config.NumberColumn("change (points)", format="%+.1f"),
+        },
+        hide_index=True,
+        key=f"updates:{qid}",
+    )  # fmt: skip
+if not shown:
+    st.info(f"{owner} has no forecasts on these questions yet.")
