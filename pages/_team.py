@@ -45,7 +45,8 @@ def team_mode() -> bool:
 def providers() -> list[str | None]:
     """The providers to offer: None for ``[auth]``'s own settings, then each named ``[auth.NAME]``."""
     auth = _auth() or {}
-    named = [key for key, value in auth.items() if isinstance(value, Mapping)]
+    # A provider's table holds its client_id; other tables (client_kwargs) are settings.
+    named = [key for key, value in auth.items() if isinstance(value, Mapping) and "client_id" in value]
     return ([None] if _PROVIDER_KEYS & set(auth) else []) + sorted(named)
 
 

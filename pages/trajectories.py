@@ -7,8 +7,11 @@ comma-separated; a missing list means everything, a missing date the latest).
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import streamlit as st
 
+from models import actions
 from models.analysis.trajectory import (
     capability_curve,
     capability_dates,
@@ -23,6 +26,8 @@ from models.analysis.trajectory import (
 from models.analysis.updates import updates
 from models.charts.trajectory import capability_chart, to_spec, trajectory_chart
 from models.format import day_end
+from models.permissions import Actor
+from models.sharing import share_url
 from pages import _shared as shared
 
 PERCENT = st.column_config.NumberColumn(format="percent")
@@ -130,3 +135,93 @@ if not cited.empty:
         hide_index=True,
         key="evidence_table",
     )
+
+# --- share links ------------------------------------------------------------------------------
+
+
+def _share_owner() -> str | None:
+    by = shared.actor()
+    if isinstance(by, Actor):
+        return by.handle
+    handles = shared.researchers()["handle"].tolist()
+    return st.selectbox(
+        "Share the forecasts of",
+        handles,
+        index=shared.remembered("researcher", handles),
+        key="share_researcher",
+    )
+
+
+def _create_link(owner: str) -> None:
+    def action() -> str:
+        by_tag = st.session_state.get("share_what") == "A tag"
+        chosen = st.session_state.get("share_questions") or []
+        link = actions.create_share_link(
+            shared.engine(),
+            owner,
+            question_ids=None if by_tag else [int(questions.index[titles.index(t)]) for t in chosen],
+            tag=st.session_state.get("share_tag") if by_tag else None,
+            label=st.session_state.get("share_label") or "",
+            expires=st.session_state.get("share_expires"),
+            by=shared.actor(),
+        )
+        base = urlsplit(st.context.url or "")
+        st.session_state["share_made"] = share_url(
+            f"{base.scheme}://{base.netloc}" if base.netloc else "", link.token
+        )
+        return "Made a share link. Copy it now: it is shown only this once."
+
+    shared.submit("share", action)
+
+
+def _revoke_link(link_id: int) -> None:
+    shared.submit(
+        "revoke", lambda: actions.revoke_share_link(shared.engine(), link_id, by=shared.actor()) or "Revoked."
+    )
+
+
+with st.expander("Share read-only"):
+    st.caption(
+        "A link that opens one researcher's trajectories and updates for chosen questions (or a tag), "
+        "read-only and without signing in. Anyone with the link can open it until it expires or you revoke it."
+    )
+    owner = _share_owner()
+    if owner:
+        what = st.radio("Share", ["These questions", "A tag"], horizontal=True, key="share_what")
+        if what == "A tag":
+            tags = sorted({t for ts in frames.questions["tags"] for t in ts})
+            st.selectbox("Tag", tags, key="share_tag")
+        else:
+            st.multiselect("Questions", titles, default=[title], key="share_questions")
+        shared.problem("share", "questions")
+        st.text_input("Label", key="share_label", placeholder="For the reading group")
+        shared.problem("share", "label")
+        st.date_input("Expires after", value=None, key="share_expires", help="Empty: until revoked")
+        shared.problem("share", "expires")
+        st.button("Create share link", key="create_share", on_click=_create_link, args=(owner,))
+        shared.other_problems("share", ("questions", "label", "expires"))
+        made = st.session_state.pop("share_made", None)
+        if made:
+            st.code(made, language=None)
+        links = actions.share_link_list(shared.engine(), owner)
+        if not links.empty:
+            st.dataframe(
+                links.drop(columns=["researcher"]),
+                hide_index=True,
+                column_config={"created_at": DAY, "expires_at": DAY},
+                key="share_links",
+            )
+            active = links[links["status"] == "active"]
+            if not active.empty:
+                labels = {int(r.id): f"#{r.id} · {r.label or r.shares}" for r in active.itertuples()}
+                pick = st.selectbox(
+                    "Link",
+                    list(labels),
+                    format_func=labels.get,
+                    index=None,
+                    key="revoke_pick",
+                    placeholder="Pick a link to revoke",
+                )
+                if pick is not None:
+                    st.button("Revoke", key="revoke_share", on_click=_revoke_link, args=(pick,))
+            shared.other_problems("revoke", ())

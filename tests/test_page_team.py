@@ -163,3 +163,27 @@ def test_unknown_share_token_shows_only_that_the_link_is_not_valid(demo_engine):
     at.run()
     assert not at.exception
     assert [e.value for e in at.error] == [INVALID] and not at.title and not at.selectbox
+
+
+def _links(at: AppTest):  # type: ignore[no-untyped-def]
+    return next(d.value for d in at.dataframe if "status" in d.value.columns)
+
+
+def test_trajectories_page_makes_lists_and_revokes_share_links(demo_engine):
+    at = _app(None, team=False, page="pages/trajectories.py")
+    at.query_params["researcher"] = MEMBER
+    at.run()
+    assert not at.exception
+    at.button(key="create_share").click().run()
+    assert not at.exception
+    url = at.code[0].value
+    assert "/?share=" in url
+    token = url.split("share=")[1]
+    opened = actions.open_share_link(demo_engine, token)
+    assert opened is not None and opened.handle == MEMBER
+    assert list(_links(at)["status"]) == ["active"]
+    at.selectbox(key="revoke_pick").set_value(opened.link_id).run()
+    at.button(key="revoke_share").click().run()
+    assert not at.exception
+    assert actions.open_share_link(demo_engine, token) is None
+    assert list(_links(at)["status"]) == ["revoked"]
