@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from pages import _shared as shared
 from pages import _team as team
 
 PAGES = Path(__file__).parent / "pages"
@@ -36,6 +37,10 @@ NAVIGATION = [
     ("writeup.py", "Write-up export", ":material/description:"),
 ]
 
+#: Pages with their own researcher picker; every other page shows "Writing as" in the sidebar
+#: (laptop mode), the researcher recorded as the author of what is changed there.
+PICKS_RESEARCHER = {"Home", "Log forecast"}
+
 if "share" in st.query_params:
     # A share link: its read-only view and nothing else, with no sign-in (pages/shared_view.py).
     st.navigation([st.Page(PAGES / "shared_view.py", title="Shared forecasts")], position="hidden").run()
@@ -43,8 +48,7 @@ elif (blocked := team.blocking_page()) is not None:
     # Team mode, not a member (yet): sign in, "not allowed", or choose a handle; no other page.
     st.navigation([st.Page(blocked, title="Sign in", url_path="sign-in")], position="hidden").run()
 else:
-    if (member := team.require_member()) is not None:
-        team.who_is_signed_in(member)
+    member = team.require_member()
     pages = [
         st.Page(PAGES / name, title=title, icon=icon, default=name == "home.py")
         for name, title, icon in NAVIGATION
@@ -52,4 +56,8 @@ else:
     page = st.navigation(pages)
     # The tab says which page and which app: "Questions · Credence".
     st.set_page_config(page_title=f"{page.title} · Credence", page_icon=ICON)
+    if member is not None:
+        team.who_is_signed_in(member)
+    elif page.title not in PICKS_RESEARCHER:
+        shared.author_picker()
     page.run()

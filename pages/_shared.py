@@ -149,6 +149,24 @@ def researcher_picker(label: str = "Researcher", key: str = "researcher") -> str
     return choice
 
 
+def author_picker() -> None:
+    """Laptop mode, in the sidebar of every page but Log forecast: who is writing, recorded as the
+    author of every change made on the page (the same choice as Log forecast's researcher)."""
+    handles = researchers()["handle"].tolist()
+    if not handles:
+        return
+    with st.sidebar:
+        choice = st.selectbox(
+            "Writing as",
+            handles,
+            index=remembered("researcher", handles),
+            key="researcher",
+            placeholder="Pick a researcher",
+            help="Recorded as the author of every change you make here.",
+        )
+    remember("researcher", choice)
+
+
 # --- forms: problems under their inputs, deletes that can be undone ---------------------------
 
 

@@ -27,8 +27,8 @@ from models.schemas import QuestionIn, ResearcherIn
 from models.sharing import INVALID
 from models.store.db import open_engine
 from models.store.reads import load_frames
-from models.store.tables import Forecast, Researcher
-from tests.browser.conftest import App, _chromium
+from models.store.tables import Forecast, Researcher, Revision
+from tests.browser.conftest import App, _chromium, open_link
 from tests.browser.team_stack import (
     block_fonts,
     free_port,
@@ -263,4 +263,27 @@ def test_two_members_log_at_once_through_nginx_and_two_app_processes(
             if "/_stcore/stream" in ln
         ]
         assert set(streams) == upstreams
+    eng.dispose()
+
+
+# --- laptop mode: the researcher chosen on the page is the author ------------------------------------
+
+
+@pytest.mark.browser
+def test_laptop_mode_records_the_researcher_chosen_in_the_sidebar(page: Page, app: App) -> None:
+    eng = open_engine(app.db_url)
+    title = load_frames(eng).questions["question"].iloc[0]
+    open_link(page, app, f"/questions?question={title}")
+    _pick(page, "Writing as", "orrery")
+    page.get_by_role("tab", name="Edit question").click()
+    page.get_by_label("Resolution criteria").fill(
+        "Resolves on the lab's published audit (laptop author test)."
+    )
+    page.get_by_role("button", name="Save question").click()
+    expect(page.get_by_text("Saved the question")).to_be_visible(timeout=30_000)
+    with Session(eng) as s:
+        revision = s.exec(
+            select(Revision).where(Revision.entity == "question").order_by(Revision.id.desc())
+        ).first()  # type: ignore[union-attr]
+    assert revision is not None and revision.changed_by == "orrery"
     eng.dispose()
