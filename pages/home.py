@@ -51,7 +51,10 @@ def _level(df: pd.DataFrame) -> pd.DataFrame:
 def _reaffirm(forecast_id: int, researcher: str) -> None:
     def action() -> str:
         saved = actions.reaffirm(
-            shared.engine(), forecast_id, note=state.get(f"note:{forecast_id}") or "", by=researcher
+            shared.engine(),
+            forecast_id,
+            note=state.get(f"note:{forecast_id}") or "",
+            by=shared.actor() or researcher,
         )
         state[f"note:{forecast_id}"] = ""
         return saved.message()

@@ -99,7 +99,7 @@ def _record() -> None:
             today=date.today(),
             rationale=state.get("lr_rationale") or "",
         )
-        actions.record_ratio(shared.engine(), data, by=data.researcher)
+        actions.record_ratio(shared.engine(), data, by=shared.actor() or data.researcher)
         state["lr_ratio"] = ""
         state["lr_rationale"] = ""
         return f"Recorded {data.researcher}'s ratio ×{data.ratio:.3g} for “{data.evidence}”."

@@ -67,12 +67,19 @@ def test_signed_out_visitor_gets_the_sign_in_page_on_a_page_run_directly(team_db
 
 
 def test_member_has_their_researcher_preselected_and_no_picker(team_db):
+    at = _app(
+        {"is_logged_in": True, "email": "teal@lab.example", "email_verified": True},
+        page="pages/log_forecast.py",
+    )
+    at.run()
+    assert not at.exception
+    assert "researcher" not in [s.key for s in at.selectbox]
+    assert f"Researcher: {MEMBER}" in [t.value for t in at.text]
     at = _app({"is_logged_in": True, "email": "teal@lab.example", "email_verified": True})
     at.run()
     assert not at.exception
-    assert [t.value for t in at.title] == ["Log forecast"]
     assert "researcher" not in [s.key for s in at.selectbox]
-    assert f"Researcher: {MEMBER}" in [t.value for t in at.text]
+    assert f"You are: {MEMBER}" in [t.value for t in at.text]  # the landing page (Home)
     assert any("Signed in as teal@lab.example (teal_heron)" in c.value for c in at.sidebar.caption)
     assert "Sign out" in [b.label for b in at.sidebar.button]
 
@@ -107,8 +114,7 @@ def test_first_sign_in_chooses_a_validated_handle(team_db):
     at.text_input(key="join_handle").set_value("new_comer")
     at.button(key="join").click().run()
     assert not at.exception
-    assert [t.value for t in at.title] == ["Log forecast"]
-    assert "Researcher: new_comer" in [t.value for t in at.text]
+    assert "You are: new_comer" in [t.value for t in at.text]
     row = researchers_frame(team_db).set_index("handle").loc["new_comer"]
     assert (row["name"], row["email"]) == ("New", "newcomer@lab.example")
 

@@ -86,7 +86,7 @@ def test_members_are_found_by_their_signed_in_email(engine, team):
 
 def test_first_sign_in_creates_the_researcher_with_the_chosen_handle(engine, team):
     for handle, message in (
-        ("", "handle is required"),
+        ("", "handle must not be empty"),
         ("two words", "is not a handle"),
         ("ana", "'ana' is already used"),
     ):

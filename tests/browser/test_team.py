@@ -92,12 +92,12 @@ def test_sign_in_journey_through_the_local_provider(browser: Browser, tmp_path: 
             expect(page.get_by_role("heading", name="Welcome to Credence")).to_be_visible(timeout=30_000)
             page.get_by_label("Handle").fill("ana_lab")
             page.get_by_role("button", name="Join").click()
-            expect(page.get_by_role("heading", name="Log forecast")).to_be_visible(timeout=30_000)
-            expect(page.get_by_text("Researcher: ana_lab")).to_be_visible()
+            expect(page.get_by_role("heading", name="Home")).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("You are: ana_lab")).to_be_visible()
             expect(page.get_by_text("Signed in as ana@lab.example (ana_lab)")).to_be_visible()
             expect(page.get_by_role("combobox", name="Researcher")).to_have_count(0)
             _sign_out(page)
-            expect(page.get_by_role("heading", name="Log forecast")).to_have_count(0)
+            expect(page.get_by_role("heading", name="Home")).to_have_count(0)
             page.close()
     eng = open_engine(db_url)
     with Session(eng) as s:
@@ -222,6 +222,8 @@ def test_two_members_log_at_once_through_nginx_and_two_app_processes(
             page = context.new_page()
             page.goto(base)
             sign_in(page, who)
+            expect(page.get_by_text(f"You are: {who}")).to_be_visible(timeout=30_000)
+            page.get_by_role("link", name="Log forecast").click()
             expect(page.get_by_text(f"Researcher: {who}")).to_be_visible(timeout=30_000)
             pages[who] = page
         assert len(upstreams) == 2  # each member on their own app process
