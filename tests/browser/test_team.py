@@ -57,13 +57,12 @@ def _pick(page: Page, label: str, option: str) -> None:
 
 def _sign_out(page: Page) -> None:
     block_fonts(page)
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out").click()
+    # Streamlit sends the browser to the provider's end-session page, which asks to confirm.
     confirm = page.get_by_role("button", name="Yes, sign me out")
-    signed_out = page.get_by_role("button", name="Sign in")
-    expect(confirm.or_(signed_out).first).to_be_visible(timeout=30_000)
-    if confirm.is_visible():
-        confirm.click()
-    expect(signed_out).to_be_visible(timeout=30_000)
+    expect(confirm).to_be_visible(timeout=30_000)
+    confirm.click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
 
 
 # --- signing in --------------------------------------------------------------------------------
