@@ -23,6 +23,7 @@ from models.schemas import (
     LevelIn,
     QuestionEdit,
     QuestionIn,
+    RatioIn,
     ResearcherIn,
     ResolutionIn,
 )
@@ -268,3 +269,21 @@ def test_share_link_expiry_date_is_inclusive(engine, team):
     listed = actions.share_link_list(engine, "ana")
     assert listed.loc[0, "expires_at"] == datetime(2099, 1, 1, 23, 59, 59, 999999, tzinfo=UTC)
     assert listed.loc[0, "status"] == "active" and actions.open_share_link(engine, link.token) is not None
+
+
+def test_likelihood_ratios_are_their_owners(engine, team):
+    actions.create_evidence(engine, EvidenceIn(title="Sandbagging audit"), by=team["ana"])
+    data = RatioIn(researcher="ben", question=Q, evidence="Sandbagging audit", ratio="3", as_of=AS_OF)
+    _refused(
+        engine,
+        lambda: actions.record_ratio(engine, data, by=team["ana"]),
+        "ana may not create a likelihood ratio for ben",
+    )
+    rid = actions.record_ratio(engine, data, by=team["ben"])
+    _refused(
+        engine,
+        lambda: actions.delete(engine, "likelihood_ratio", rid, by=team["ana"]),
+        "ana may not delete ben's likelihood ratio",
+    )
+    actions.delete(engine, "likelihood_ratio", rid, by=team["ben"])
+    actions.undo_delete(engine, "likelihood_ratio", rid, by=team["ben"])
