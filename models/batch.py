@@ -10,6 +10,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+import pandas as pd
+
+from models.errors import InputError, Problem
 from models.schemas import EvidenceIn, ForecastIn, LevelIn, QuestionIn, RatioIn, ResearcherIn, ResolutionIn
 
 #: ``progress(stage, done, total)``, called as work advances.
@@ -25,6 +29,64 @@ class ImportBatch:
     forecasts: list[ForecastIn] = field(default_factory=list)
     resolutions: list[ResolutionIn] = field(default_factory=list)
     ratios: list[RatioIn] = field(default_factory=list)
+    #: The forecasts as columns (:data:`FORECAST_COLUMNS`), instead of ``forecasts``: what
+    #: :mod:`models.files.columnar` reads a large file into.
+    forecast_table: pd.DataFrame | None = None
+
+    def forecast_rows(self) -> pd.DataFrame:
+        """The forecasts as one frame (:data:`FORECAST_COLUMNS`), whichever form they came in."""
+        if self.forecast_table is None:
+            self.forecast_table = forecast_frame(self.forecasts)
+        return self.forecast_table
+
+
+#: A forecasts frame: one row per validated forecast, one column per ``ForecastIn`` field
+#: (``line``: the file line; ``evidence``: a list of ``EvidenceRef`` per row; ``id``: Int64,
+#: NA when absent; ``as_of``, ``recorded_at``: UTC, NaT when absent).
+FORECAST_COLUMNS = ("line", "researcher", "question", "probability", "as_of", "capability", "rationale",
+                    "evidence", "reconstructed", "id", "recorded_at")  # fmt: skip
+
+
+def forecast_frame(forecasts: list[ForecastIn]) -> pd.DataFrame:
+    """``forecasts`` as a forecasts frame (:data:`FORECAST_COLUMNS`).
+
+    Raises :class:`InputError` for an ``id`` beyond 64 bits (no database stores it).
+    """
+    too_large = [
+        Problem(f"{f.id} is too large", "id", f.line)
+        for f in forecasts
+        if f.id is not None and not -(2**63) <= f.id < 2**63
+    ]
+    if too_large:
+        raise InputError(too_large)
+    return pd.DataFrame(
+        {
+            "line": pd.array([f.line for f in forecasts], dtype="Int64"),
+            "researcher": pd.Series([f.researcher for f in forecasts], dtype="object"),
+            "question": pd.Series([f.question for f in forecasts], dtype="object"),
+            "probability": np.array([f.probability for f in forecasts], dtype="float64"),
+            "as_of": _times([f.as_of for f in forecasts]),
+            "capability": pd.Series([f.capability for f in forecasts], dtype="object"),
+            "rationale": pd.Series([f.rationale for f in forecasts], dtype="object"),
+            "evidence": pd.Series([list(f.evidence) for f in forecasts], dtype="object"),
+            "reconstructed": np.array([f.reconstructed for f in forecasts], dtype="bool"),
+            "id": pd.array([f.id for f in forecasts], dtype="Int64"),
+            "recorded_at": _times([f.recorded_at for f in forecasts]),
+        }
+    )
+
+
+def _times(values: list[object]) -> pd.Series:
+    return pd.Series(pd.to_datetime(pd.Series(values, dtype="object"), utc=True), dtype="datetime64[ns, UTC]")
+
+
+def evidence_titles(frame: pd.DataFrame) -> list[str]:
+    """Every evidence title a forecasts frame cites, in order of first mention."""
+    titles: dict[str, None] = {}
+    for refs in frame["evidence"]:
+        for ref in refs:
+            titles.setdefault(ref.title, None)
+    return list(titles)
 
 
 def _number(plural: str, n: int) -> str:

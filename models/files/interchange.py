@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from models.batch import ImportBatch, Progress
 from models.errors import InputError, Problem
+from models.files.columnar import parse_forecasts
 from models.format import format_time
 from models.schemas import (
     EvidenceIn,
@@ -236,7 +237,22 @@ def validate_rows(
 
 
 def parse(data: bytes, kind: str, progress: Progress | None = None) -> ImportBatch:
-    """A validated :class:`ImportBatch` from the bytes of a ``kind`` file (see :data:`SPECS`)."""
+    """A validated :class:`ImportBatch` from the bytes of a ``kind`` file (see :data:`SPECS`).
+
+    Forecasts files are read column by column (:mod:`models.files.columnar`) when they have
+    the regular shape that reader handles, with the same rules and messages as
+    :func:`parse_rows`; anything else goes row by row.
+    """
+    spec = SPECS[kind]
+    if kind == "forecasts":
+        table = parse_forecasts(data, spec.columns, spec.required, progress)
+        if table is not None:
+            return ImportBatch(forecast_table=table.frame)
+    return parse_rows(data, kind, progress)
+
+
+def parse_rows(data: bytes, kind: str, progress: Progress | None = None) -> ImportBatch:
+    """:func:`parse`, one row at a time through the schema (the reference for every reader)."""
     spec = SPECS[kind]
     text = decode(data)
     rename = dict(spec.rename)

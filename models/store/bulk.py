@@ -21,19 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.batch import ImportBatch, ImportSummary, Progress
+from models.batch import ImportBatch, ImportSummary, Progress, evidence_titles
 from models.errors import InputError
-from models.schemas import (
-    EvidenceRef,
-)
 from models.store import ratios
+from models.store.bulk_write import mark_everything_changed, write_forecasts
 from models.store.db import write_session
 from models.store.records import _keep_revision, now
-from models.store.tables import CapabilityLevel, Evidence, Forecast, ForecastEvidence, Question, Researcher
+from models.store.tables import CapabilityLevel, Evidence, Question, Researcher
 from models.vocab import EvidenceStatus
 
 CHUNK = 5000
@@ -82,7 +79,8 @@ def _levels(session: Session, batch: ImportBatch, summary: ImportSummary) -> dic
     wanted: dict[str, dict[str, object]] = {}
     for lv in batch.levels:
         wanted.setdefault(lv.name, {"position": lv.position, "description": lv.description})
-    named = [f.capability for f in batch.forecasts] + [r.capability for r in batch.resolutions]
+    named = batch.forecast_rows()["capability"].dropna().unique().tolist()
+    named += [r.capability for r in batch.resolutions]
     for name in named + [r.capability for r in batch.ratios]:
         if name:
             wanted.setdefault(name, {"position": None, "description": ""})
@@ -114,7 +112,7 @@ def _questions(session: Session, batch: ImportBatch, summary: ImportSummary, by:
         wanted.setdefault(
             q.title, {"criteria": q.criteria, "tags": ";".join(q.tags), "resolve_by": q.resolve_by}
         )
-    for title in [f.question for f in batch.forecasts] + [r.question for r in batch.ratios]:
+    for title in batch.forecast_rows()["question"].unique().tolist() + [r.question for r in batch.ratios]:
         wanted.setdefault(title, {})
     stored = {
         q.title: q
@@ -171,51 +169,6 @@ def _resolutions(
         session.add(q)
 
 
-def _evidence_key(refs: Iterable[tuple[str, str | None]]) -> str:
-    return "\x1e".join(f"{t}\x1f{d or ''}" for t, d in refs)
-
-
-_KEY = [
-    "researcher_id",
-    "question_id",
-    "level_id",
-    "probability",
-    "as_of",
-    "rationale",
-    "reconstructed",
-    "evidence_key",
-]
-
-
-def _stored_forecasts(session: Session, question_ids: list[int]) -> pd.DataFrame:
-    """Current forecasts on these questions, with the key columns used to spot duplicates."""
-    F, FE, E = Forecast.__table__, ForecastEvidence.__table__, Evidence.__table__  # type: ignore[attr-defined]
-    cols = [F.c.id, F.c.researcher_id, F.c.question_id, F.c.level_id, F.c.probability, F.c.as_of,
-            F.c.recorded_at, F.c.rationale, F.c.reconstructed]  # fmt: skip
-    frames: list[pd.DataFrame] = []
-    links: list[tuple[int, str, str | None]] = []
-    for start in range(0, len(question_ids), 900):
-        chunk = question_ids[start : start + 900]
-        rows = session.execute(
-            sa.select(*cols).where(F.c.question_id.in_(chunk), F.c.deleted_at.is_(None))
-        ).all()
-        frames.append(pd.DataFrame(rows, columns=[c.name for c in cols]))
-        link_rows = session.execute(
-            sa.select(FE.c.forecast_id, E.c.title, FE.c.direction)
-            .join(E, E.c.id == FE.c.evidence_id)
-            .join(F, F.c.id == FE.c.forecast_id)
-            .where(F.c.question_id.in_(chunk), F.c.deleted_at.is_(None))
-            .order_by(FE.c.forecast_id, E.c.title)
-        ).all()
-        links.extend((int(r[0]), r[1], r[2]) for r in link_rows)
-    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[c.name for c in cols])
-    keys: dict[int, list[tuple[str, str | None]]] = {}
-    for fid, title, direction in links:
-        keys.setdefault(fid, []).append((title, direction))
-    df["evidence_key"] = df["id"].map(lambda i: _evidence_key(keys.get(i, [])))
-    return df
-
-
 def _forecasts(
     session: Session,
     batch: ImportBatch,
@@ -224,115 +177,16 @@ def _forecasts(
     by: str,
     progress: Progress | None,
 ) -> None:
-    if not batch.forecasts:
+    frame = batch.forecast_rows()
+    if frame.empty:
         return
-    stamp = now()
-    rids, qids, lids, eids = ids["researchers"], ids["questions"], ids["levels"], ids["evidence"]
-    incoming = pd.DataFrame(
-        {
-            "line": [f.line for f in batch.forecasts],
-            "researcher_id": [rids[f.researcher] for f in batch.forecasts],
-            "question_id": [qids[f.question] for f in batch.forecasts],
-            "level_id": [lids[f.capability] if f.capability else None for f in batch.forecasts],
-            "probability": [f.probability for f in batch.forecasts],
-            "as_of": [f.as_of for f in batch.forecasts],
-            "recorded_at": [f.recorded_at or stamp for f in batch.forecasts],
-            "rationale": [f.rationale for f in batch.forecasts],
-            "reconstructed": [f.reconstructed for f in batch.forecasts],
-            "evidence_key": [
-                _evidence_key(sorted({(e.title, e.direction) for e in f.evidence})) for f in batch.forecasts
-            ],
-            "id": [f.id for f in batch.forecasts],
-        }
-    )
-    incoming["level_id"] = incoming["level_id"].astype("Int64")
-    incoming["row"] = range(len(incoming))
-    stored = _stored_forecasts(session, sorted(set(incoming["question_id"])))
-    stored["level_id"] = stored["level_id"].astype("Int64")
-    for name in ("as_of", "recorded_at"):
-        incoming[name] = pd.to_datetime(incoming[name], utc=True)
-        stored[name] = pd.to_datetime(stored[name], utc=True)
-    has_id = incoming["id"].notna()
-
-    # Rows with an id (from an export): the stored row of that id must be identical.
-    with_id = incoming[has_id].merge(stored, on="id", how="inner", suffixes=("", "_stored"))
-    compare = [*_KEY, "recorded_at"]
-    same = pd.Series(True, index=with_id.index)
-    for name in compare:
-        a, b = with_id[name], with_id[f"{name}_stored"]
-        same &= (a == b).fillna(False) | (a.isna() & b.isna())
-    conflicts = with_id[~same]
-    if len(conflicts):
-        raise InputError(
-            [
-                f"{_where(r.line)}id {int(r.id)} is already stored with different values; edit that forecast instead"
-                for r in conflicts.itertuples()
-            ]
-        )
-    present = set(with_id["row"])
-
-    # Rows without an id: identical to a stored forecast, or to an earlier row, is already present.
-    no_id = incoming[~has_id]
-    key_df = no_id[_KEY].astype({"level_id": "float64"})
-    dup_in_file = key_df.duplicated(keep="first")
-    if len(stored):
-        hits = no_id.astype({"level_id": "float64"}).merge(
-            stored[_KEY].astype({"level_id": "float64"}).drop_duplicates(), on=_KEY, how="inner"
-        )
-        present |= set(hits["row"])
-    present |= set(no_id.loc[dup_in_file, "row"])
-    summary.present["forecasts"] += len(present)
-
-    new = incoming[~incoming["row"].isin(present)].copy()
-    # Ids are allocated up front so rows go in with plain executemany (no RETURNING round trips).
-    forecast_ids = new["id"].astype("Int64")
-    forecast_ids[forecast_ids.isna()] = allocate_ids(session, "forecast", int(forecast_ids.isna().sum()))
-    new["id"] = forecast_ids.astype("int64")
-    new["level_id"] = new["level_id"].astype("object").where(new["level_id"].notna(), None)
-    records = new[
-        [
-            "id",
-            "researcher_id",
-            "question_id",
-            "level_id",
-            "probability",
-            "as_of",
-            "recorded_at",
-            "rationale",
-            "reconstructed",
-        ]
-    ]
-    records = records.assign(
-        # Plain datetimes bind several times faster than pandas Timestamps.
-        as_of=pd.Series(new["as_of"].dt.to_pydatetime(), index=new.index, dtype="object"),
-        recorded_at=pd.Series(new["recorded_at"].dt.to_pydatetime(), index=new.index, dtype="object"),
-        revision=1,
-        updated_at=stamp,
-        updated_by=by,
-    ).to_dict("records")
-    table = Forecast.__table__  # type: ignore[attr-defined]
-    for start in range(0, len(records), CHUNK):
-        session.execute(sa.insert(table), records[start : start + CHUNK])
-        if progress:
-            progress("writing forecasts", min(start + CHUNK, len(records)), len(records))
-    links = [
-        {"forecast_id": fid, "evidence_id": eids[ref.title], "direction": ref.direction, "note": ref.note}
-        for fid, row in zip(new["id"].tolist(), new["row"].tolist(), strict=True)
-        for ref in _unique_refs(batch.forecasts[row].evidence)
-    ]
-    for start in range(0, len(links), CHUNK):
-        session.execute(sa.insert(ForecastEvidence.__table__), links[start : start + CHUNK])  # type: ignore[attr-defined]
-    summary.created["forecasts"] += len(new)
-    if has_id.any():
+    created, present = write_forecasts(session, frame, ids, now(), by, progress, allocate_ids)
+    summary.present["forecasts"] += present
+    summary.created["forecasts"] += created
+    if frame["id"].notna().any():
         sync_sequences(session)
-
-
-def _unique_refs(refs: list[EvidenceRef]) -> list[EvidenceRef]:
-    """The first mention of each evidence title (a forecast links an item once)."""
-    first: dict[str, EvidenceRef] = {}
-    for ref in refs:
-        first.setdefault(ref.title, ref)
-    return list(first.values())
+        # Rows with ids from the file may sit below newer ones: scores recompute everything.
+        mark_everything_changed(session)
 
 
 def allocate_ids(session: Session, table: str, n: int) -> list[int]:
@@ -375,7 +229,7 @@ def sync_sequences(session: Session) -> None:
 def _check_resolutions(session: Session, batch: ImportBatch) -> None:
     if not batch.resolutions:
         return
-    known = {q.title for q in batch.questions} | {f.question for f in batch.forecasts}
+    known = {q.title for q in batch.questions} | set(batch.forecast_rows()["question"].unique().tolist())
     titles = {r.question for r in batch.resolutions} - known
     stored = (
         set(session.execute(select(Question.title).where(col(Question.title).in_(titles))).scalars())
@@ -428,7 +282,9 @@ def _apply(
             r.handle: {"name": r.name or r.handle} for r in batch.researchers
         }
         stamp = now()
-        for handle in [f.researcher for f in batch.forecasts] + [r.researcher for r in batch.ratios]:
+        for handle in batch.forecast_rows()["researcher"].unique().tolist() + [
+            r.researcher for r in batch.ratios
+        ]:
             researchers.setdefault(handle, {"name": handle})
         for attrs in researchers.values():
             attrs["created_at"] = stamp
@@ -437,9 +293,8 @@ def _apply(
                       "status": e.status, "observed_at": e.observed_at}
             for e in batch.evidence
         }  # fmt: skip
-        for f in batch.forecasts:
-            for ref in f.evidence:
-                evidence.setdefault(ref.title, {})
+        for title in evidence_titles(batch.forecast_rows()):
+            evidence.setdefault(title, {})
         # An item first named by a ratio is a possible observation, written down in advance.
         for r in batch.ratios:
             evidence.setdefault(r.evidence, {"status": EvidenceStatus.anticipated.value})

@@ -1,0 +1,476 @@
+"""Writing many forecasts at the database's pace: the driver's bulk path inside the caller's transaction.
+
+* **Rows** go in through the raw DB-API connection of the session's transaction: one
+  ``executemany`` per chunk on SQLite, ``COPY ... FROM STDIN`` (CSV written by pyarrow) on
+  PostgreSQL.  Times are bound in the form SQLAlchemy stores them (naive UTC text on
+  SQLite, ``timestamptz`` on PostgreSQL), so every reader sees the same values.
+* **"Already present"** is a join in the database: the incoming rows go into a temporary
+  table and meet the stored current forecasts through the target index
+  (researcher, question, level, as_of); only matching pairs come back.  Nothing is read
+  when no current forecast is stored for the questions the file names.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from sqlmodel import Session
+
+from models.batch import Progress
+from models.errors import InputError, Problem
+from models.schemas import EvidenceRef
+
+CHUNK = 50_000
+
+#: The forecast columns the importer writes, in order.
+FORECAST_COLUMNS = ("id", "researcher_id", "question_id", "level_id", "probability", "as_of", "recorded_at",
+                    "rationale", "reconstructed", "revision", "updated_at", "updated_by")  # fmt: skip
+#: What makes two forecasts the same (besides their evidence).
+KEY = ("researcher_id", "question_id", "level_id", "probability", "as_of", "rationale", "reconstructed")
+
+
+def _raw(session: Session) -> Any:
+    """The DB-API connection of the session's transaction."""
+    return session.connection().connection.dbapi_connection
+
+
+def sqlite_times(values: pd.Series) -> list[str | None]:
+    """UTC times as SQLAlchemy stores them on SQLite: ``2025-03-04 10:00:00.000000`` (None for NaT)."""
+    naive = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[us]")
+    text = np.datetime_as_string(naive, unit="us").astype("U26")
+    text.view("uint32").reshape(len(text), 26)[:, 10] = ord(" ")  # 2025-03-04T10:… → 2025-03-04 10:…
+    out: list[str | None] = text.tolist()
+    if values.isna().any():
+        for row in np.flatnonzero(values.isna().to_numpy()):
+            out[row] = None
+    return out
+
+
+def _sqlite_rows(frame: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
+    columns: list[list[Any]] = []
+    for name in frame.columns:
+        col = frame[name]
+        if isinstance(col.dtype, pd.DatetimeTZDtype):
+            columns.append(sqlite_times(col))
+        elif col.dtype == "bool":
+            columns.append(col.to_numpy(dtype="int64").tolist())
+        elif col.dtype.kind in "iuf" and not isinstance(col.dtype, pd.api.extensions.ExtensionDtype):
+            columns.append(col.to_numpy().tolist())
+        else:
+            values = col.astype("object")
+            columns.append(values.where(values.notna(), None).tolist())
+    return zip(*columns, strict=True)
+
+
+def _pg_csv(frame: pd.DataFrame) -> bytes:
+    arrays = {}
+    for name in frame.columns:
+        col = frame[name]
+        if isinstance(col.dtype, pd.DatetimeTZDtype):
+            arrays[name] = pa.array(
+                col.dt.tz_convert("UTC").to_numpy("datetime64[us]"), type=pa.timestamp("us")
+            )
+        elif isinstance(col.dtype, pd.Int64Dtype) or name.endswith("_id") or name == "id":
+            arrays[name] = pa.array(col.astype("Int64"), type=pa.int64(), from_pandas=True)
+        elif col.dtype == "bool":
+            arrays[name] = pa.array(col.to_numpy(dtype="bool"))
+        elif col.dtype.kind in "if":
+            arrays[name] = pa.array(col.to_numpy())
+        else:
+            arrays[name] = pa.array(col.astype("object").where(col.notna(), None).tolist(), type=pa.string())
+    out = io.BytesIO()
+    pa_csv.write_csv(pa.table(arrays), out, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
+    # Timestamps are written as naive ISO text; the session's time zone must not shift them.
+    return out.getvalue()
+
+
+def stamp_text(session: Session, stamp: datetime) -> str:
+    """``stamp`` as the database stores a time (SQLite: naive UTC text; PostgreSQL: ISO 8601 with offset)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return stamp.astimezone(UTC).isoformat()
+    return stamp.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def bulk_insert(
+    session: Session,
+    table: str,
+    frame: pd.DataFrame,
+    progress: Progress | None = None,
+    stage: str = "",
+    constants: dict[str, object] | None = None,
+) -> None:
+    """Insert ``frame``'s rows into ``table`` (columns named as in the frame) in this transaction.
+
+    ``constants`` are columns with one value for every row (bound once, not per row).
+    """
+    if frame.empty:
+        return
+    constants = constants or {}
+    raw = _raw(session)
+    dialect = session.get_bind().dialect.name
+    names = [*frame.columns, *constants]
+    for start in range(0, len(frame), CHUNK):
+        part = frame.iloc[start : start + CHUNK]
+        if dialect == "postgresql":
+            if constants:
+                part = part.assign(**{k: [v] * len(part) for k, v in constants.items()})
+            with raw.cursor() as cur:
+                cur.execute("SET LOCAL TIME ZONE 'UTC'")
+                with cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)") as copy:
+                    copy.write(_pg_csv(part))
+        else:
+            values = ["?"] * len(frame.columns) + [_literal(v) for v in constants.values()]
+            cur = raw.cursor()
+            try:
+                cur.executemany(
+                    f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})",
+                    _sqlite_rows(part),
+                )
+            finally:
+                cur.close()
+        if progress:
+            progress(stage, min(start + CHUNK, len(frame)), len(frame))
+
+
+def _temp_table(session: Session, frame: pd.DataFrame) -> None:
+    dialect = session.get_bind().dialect.name
+    time_type = "TIMESTAMPTZ" if dialect == "postgresql" else "TEXT"
+    raw = _raw(session)
+    cur = raw.cursor()
+    try:
+        cur.execute("DROP TABLE IF EXISTS incoming_forecast")
+        cur.execute(
+            "CREATE TEMP TABLE incoming_forecast (row_number BIGINT, researcher_id BIGINT, question_id BIGINT,"
+            f" level_id BIGINT, probability DOUBLE PRECISION, as_of {time_type}, rationale TEXT, reconstructed BOOLEAN)"
+        )
+    finally:
+        cur.close()
+    bulk_insert(session, "incoming_forecast", frame[["row_number", *KEY]])
+
+
+def stored_matches(session: Session, incoming: pd.DataFrame) -> pd.DataFrame:
+    """``(row_number, forecast_id)`` of each incoming row equal, in :data:`KEY`, to a current stored forecast.
+
+    ``incoming`` has the :data:`KEY` columns and ``row_number``.  Evidence is compared by the caller.
+    """
+    empty = pd.DataFrame({"row_number": pd.Series(dtype="int64"), "forecast_id": pd.Series(dtype="int64")})
+    if incoming.empty:
+        return empty
+    raw = _raw(session)
+    questions = sorted({int(q) for q in incoming["question_id"].unique()})
+    cur = raw.cursor()
+    try:
+        any_stored = False
+        for start in range(0, len(questions), 900):
+            listed = ", ".join(str(q) for q in questions[start : start + 900])
+            cur.execute(
+                f"SELECT 1 FROM forecast WHERE question_id IN ({listed}) AND deleted_at IS NULL LIMIT 1"
+            )
+            if cur.fetchone():
+                any_stored = True
+                break
+    finally:
+        cur.close()
+    if not any_stored:
+        return empty
+    _temp_table(session, incoming)
+    same_level = (
+        "(f.level_id = i.level_id OR (f.level_id IS NULL AND i.level_id IS NULL))"
+        if session.get_bind().dialect.name == "postgresql"
+        else "f.level_id IS i.level_id"
+    )
+    cur = raw.cursor()
+    try:
+        cur.execute(
+            "SELECT i.row_number, f.id FROM incoming_forecast i JOIN forecast f"
+            " ON f.researcher_id = i.researcher_id AND f.question_id = i.question_id"
+            f" AND {same_level} AND f.as_of = i.as_of AND f.probability = i.probability"
+            " AND f.rationale = i.rationale AND f.reconstructed = i.reconstructed"
+            " WHERE f.deleted_at IS NULL"
+        )
+        rows = cur.fetchall()
+        cur.execute("DROP TABLE incoming_forecast")
+    finally:
+        cur.close()
+    if not rows:
+        return empty
+    pairs = np.array(rows, dtype="int64")
+    return pd.DataFrame({"row_number": pairs[:, 0], "forecast_id": pairs[:, 1]})
+
+
+def _links(session: Session, forecast_ids: list[int]) -> dict[int, str]:
+    """Each forecast's evidence key (sorted ``title\\x1fdirection`` pairs joined by ``\\x1e``)."""
+    raw = _raw(session)
+    keys: dict[int, list[tuple[str, str | None]]] = {}
+    cur = raw.cursor()
+    try:
+        for start in range(0, len(forecast_ids), 900):
+            listed = ", ".join(str(int(i)) for i in forecast_ids[start : start + 900])
+            cur.execute(
+                "SELECT fe.forecast_id, e.title, fe.direction FROM forecast_evidence fe"
+                f" JOIN evidence e ON e.id = fe.evidence_id WHERE fe.forecast_id IN ({listed})"
+            )
+            for fid, title, direction in cur.fetchall():
+                keys.setdefault(int(fid), []).append((title, direction))
+    finally:
+        cur.close()
+    return {fid: "\x1e".join(f"{t}\x1f{d or ''}" for t, d in sorted(refs)) for fid, refs in keys.items()}
+
+
+def stored_evidence_keys(session: Session, forecast_ids: list[int]) -> dict[int, str]:
+    """The evidence key of each of ``forecast_ids`` that cites evidence (others have none: "")."""
+    raw = _raw(session)
+    cur = raw.cursor()
+    try:
+        cur.execute("SELECT 1 FROM forecast_evidence LIMIT 1")
+        if cur.fetchone() is None:
+            return {}
+    finally:
+        cur.close()
+    return _links(session, forecast_ids)
+
+
+def stored_by_id(session: Session, forecast_ids: list[int]) -> pd.DataFrame:
+    """The stored current forecasts of ``forecast_ids``: ``id``, the :data:`KEY` columns,
+    ``recorded_at`` and ``evidence_key``, each suffixed ``_stored`` except ``id``."""
+    raw = _raw(session)
+    rows: list[tuple[Any, ...]] = []
+    cur = raw.cursor()
+    try:
+        for start in range(0, len(forecast_ids), 900):
+            listed = ", ".join(str(int(i)) for i in forecast_ids[start : start + 900])
+            cur.execute(
+                f"SELECT id, {', '.join(KEY)}, recorded_at FROM forecast"
+                f" WHERE id IN ({listed}) AND deleted_at IS NULL"
+            )
+            rows.extend(cur.fetchall())
+    finally:
+        cur.close()
+    df = pd.DataFrame(rows, columns=["id", *KEY, "recorded_at"])
+    for name in ("as_of", "recorded_at"):
+        df[name] = pd.to_datetime(df[name], utc=True, format="ISO8601").astype("datetime64[ns, UTC]")
+    df["level_id"] = df["level_id"].astype("float64")
+    df["reconstructed"] = df["reconstructed"].astype("bool")
+    keys = stored_evidence_keys(session, df["id"].tolist()) if len(df) else {}
+    df["evidence_key"] = df["id"].map(keys).fillna("")
+    df["id"] = df["id"].astype("Int64")
+    return df.rename(columns={c: f"{c}_stored" for c in df.columns if c != "id"})
+
+
+def mark_everything_changed(session: Session) -> None:
+    """Record in ``score_change`` that every question's scores must be recomputed (question 0)."""
+    if session.get_bind().dialect.name == "postgresql":
+        upsert = (
+            "INSERT INTO score_change (question_id, version) SELECT 0, version FROM data_version WHERE id = 1"
+            " ON CONFLICT (question_id) DO UPDATE SET version = EXCLUDED.version"
+        )
+    else:
+        upsert = "INSERT OR REPLACE INTO score_change (question_id, version) SELECT 0, version FROM data_version WHERE id = 1"
+    cur = _raw(session).cursor()
+    try:
+        cur.execute(upsert)
+    finally:
+        cur.close()
+
+
+def _sqlite_indexes(session: Session, table: str) -> list[tuple[str, str]]:
+    cur = _raw(session).cursor()
+    try:
+        cur.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+            (table,),
+        )
+        return [(str(n), str(s)) for n, s in cur.fetchall()]
+    finally:
+        cur.close()
+
+
+def insert_many(
+    session: Session,
+    table: str,
+    frame: pd.DataFrame,
+    progress: Progress | None = None,
+    stage: str = "",
+    constants: dict[str, object] | None = None,
+) -> None:
+    """:func:`bulk_insert`, rebuilding ``table``'s indexes afterwards when the rows outnumber the table's.
+
+    SQLite updates each index row by row, at random places; building an index afterwards
+    sorts once, several times faster for a large import.  Same transaction, so a failure
+    leaves the indexes as they were.  (PostgreSQL keeps its indexes: dropping one would
+    lock readers out for the whole import.)
+    """
+    if session.get_bind().dialect.name != "sqlite" or len(frame) < 50_000:
+        bulk_insert(session, table, frame, progress, stage, constants)
+        return
+    cur = _raw(session).cursor()
+    try:
+        cur.execute(f"SELECT COUNT(*) FROM {table}")
+        stored = int(cur.fetchone()[0])
+    finally:
+        cur.close()
+    if len(frame) < stored:
+        bulk_insert(session, table, frame, progress, stage, constants)
+        return
+    indexes = _sqlite_indexes(session, table)
+    raw = _raw(session)
+    for name, _ in indexes:
+        raw.execute(f'DROP INDEX "{name}"')
+    bulk_insert(session, table, frame, progress, stage, constants)
+    if progress:
+        progress("indexing", 0, len(indexes))
+    for n, (_, sql) in enumerate(indexes, start=1):
+        raw.execute(sql)
+        if progress:
+            progress("indexing", n, len(indexes))
+
+
+def evidence_key(refs: Iterable[tuple[str, str | None]]) -> str:
+    return "\x1e".join(f"{t}\x1f{d or ''}" for t, d in refs)
+
+
+def unique_refs(refs: list[EvidenceRef]) -> list[EvidenceRef]:
+    """The first mention of each evidence title (a forecast links an item once)."""
+    first: dict[str, EvidenceRef] = {}
+    for ref in refs:
+        first.setdefault(ref.title, ref)
+    return list(first.values())
+
+
+def _line(line: object) -> int | None:
+    return None if line is None or pd.isna(line) else int(line)  # type: ignore[call-overload]
+
+
+def write_forecasts(
+    session: Session,
+    frame: pd.DataFrame,
+    ids: dict[str, dict[str, int]],
+    stamp: datetime,
+    by: str,
+    progress: Progress | None,
+    allocate: Callable[[Session, str, int], list[int]],
+) -> tuple[int, int]:
+    """Write the forecasts of ``frame`` that are not already present; ``(created, present)``.
+
+    ``frame``: :data:`models.batch.FORECAST_COLUMNS`; ``ids``: ``{"researchers": {handle: id},
+    "questions": {title: id}, "levels": {name: id}, "evidence": {title: id}}`` for every name
+    the rows use; ``allocate(session, "forecast", n)``: n fresh ids.  A row identical (its
+    :data:`KEY` columns and its evidence) to a current stored forecast, or to an earlier row,
+    is already present; a row with an ``id`` must match the stored row of that id, or the
+    whole import is refused.
+    """
+    rids, qids, lids, eids = ids["researchers"], ids["questions"], ids["levels"], ids["evidence"]
+    n = len(frame)
+    has_evidence = np.fromiter((len(refs) > 0 for refs in frame["evidence"]), dtype="bool", count=n)
+    keys = np.full(n, "", dtype="object")
+    for row in np.flatnonzero(has_evidence):
+        keys[row] = evidence_key(sorted({(e.title, e.direction) for e in frame["evidence"].iat[row]}))
+    level = frame["capability"].map(lids, na_action="ignore")
+    incoming = pd.DataFrame(
+        {
+            "row_number": np.arange(n, dtype="int64"),
+            "researcher_id": frame["researcher"].map(rids).to_numpy(dtype="int64"),
+            "question_id": frame["question"].map(qids).to_numpy(dtype="int64"),
+            "level_id": pd.array(level, dtype="Int64"),
+            "probability": frame["probability"].to_numpy(dtype="float64"),
+            "as_of": frame["as_of"].reset_index(drop=True),
+            "rationale": frame["rationale"].to_numpy(dtype="object"),
+            "reconstructed": frame["reconstructed"].to_numpy(dtype="bool"),
+            "evidence_key": keys,
+            "id": frame["id"].reset_index(drop=True).astype("Int64"),
+            "recorded_at": frame["recorded_at"].reset_index(drop=True).fillna(pd.Timestamp(stamp)),
+            "line": frame["line"].reset_index(drop=True),
+        }
+    )
+    has_id = incoming["id"].notna().to_numpy()
+    present = np.zeros(n, dtype="bool")
+
+    # Rows with an id (from an export): the stored row of that id must be identical.
+    if has_id.any():
+        stored = stored_by_id(session, incoming.loc[has_id, "id"].astype("int64").tolist())
+        with_id = incoming[has_id].merge(stored, on="id", how="inner", suffixes=("", "_stored"))
+        same = pd.Series(True, index=with_id.index)
+        for name in (*KEY, "evidence_key", "recorded_at"):
+            a, b = with_id[name], with_id[f"{name}_stored"]
+            if name == "level_id":
+                a, b = a.astype("float64"), b.astype("float64")
+            same &= (a == b).fillna(False) | (a.isna() & b.isna())
+        conflicts = with_id[~same]
+        if len(conflicts):
+            raise InputError(
+                [
+                    Problem(
+                        f"{int(r.id)} is already stored with different values; edit that forecast instead",
+                        "id",
+                        _line(r.line),
+                    )
+                    for r in conflicts.itertuples()
+                ]
+            )
+        present[with_id["row_number"].to_numpy(dtype="int64")] = True
+
+    # Rows without an id: identical to a stored forecast, or to an earlier row, is already present.
+    no_id = ~has_id
+    if no_id.any():
+        matches = stored_matches(session, incoming.loc[no_id, ["row_number", *KEY]])
+        if len(matches):
+            stored_keys = stored_evidence_keys(session, matches["forecast_id"].tolist())
+            wanted = keys[matches["row_number"].to_numpy()]
+            found = (
+                matches["forecast_id"].map(stored_keys).astype("object").fillna("").to_numpy(dtype="object")
+                if stored_keys
+                else np.full(len(matches), "", dtype="object")
+            )
+            present[matches["row_number"].to_numpy()[wanted == found]] = True
+        dup = (
+            incoming.loc[no_id, [*KEY, "evidence_key"]]
+            .astype({"level_id": "float64"})
+            .duplicated(keep="first")
+        )
+        present[incoming.loc[no_id, "row_number"].to_numpy()[dup.to_numpy()]] = True
+
+    new = incoming[~present]
+    forecast_ids = new["id"].astype("Int64").to_numpy(dtype="float64", na_value=np.nan)
+    missing = np.isnan(forecast_ids)
+    forecast_ids[missing] = allocate(session, "forecast", int(missing.sum()))
+    records = pd.DataFrame(
+        {
+            "id": forecast_ids.astype("int64"),
+            "researcher_id": new["researcher_id"].to_numpy(),
+            "question_id": new["question_id"].to_numpy(),
+            "level_id": new["level_id"].to_numpy(dtype="float64", na_value=np.nan),
+            "probability": new["probability"].to_numpy(),
+            "as_of": new["as_of"].reset_index(drop=True),
+            "recorded_at": new["recorded_at"].reset_index(drop=True),
+            "rationale": new["rationale"].to_numpy(dtype="object"),
+            "reconstructed": new["reconstructed"].to_numpy(dtype="bool"),
+        }
+    )
+    records["level_id"] = pd.array(records["level_id"], dtype="Int64")
+    constants = {"revision": 1, "updated_at": stamp_text(session, stamp), "updated_by": by}
+    insert_many(session, "forecast", records, progress, "writing forecasts", constants)
+    cited = np.flatnonzero(has_evidence[~present])
+    if len(cited):
+        rows = []
+        evidence = frame["evidence"].to_numpy()[~present]
+        for i in cited:
+            for ref in unique_refs(evidence[i]):
+                rows.append((int(records["id"].iat[i]), eids[ref.title], ref.direction, ref.note))
+        links = pd.DataFrame(rows, columns=["forecast_id", "evidence_id", "direction", "note"])
+        bulk_insert(session, "forecast_evidence", links)
+    return len(new), int(present.sum())
