@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python bench/trajectory_pages.py
 	$(BIN)/python bench/scores.py
 	$(BIN)/python bench/import_forecasts.py
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
