@@ -30,7 +30,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from models.errors import CredenceError, InputError, Problem
-from models.format import format_percent, format_time
+from models.format import format_time
 from models.schemas import (
     EvidenceIn,
     ForecastEdit,
@@ -39,20 +39,33 @@ from models.schemas import (
     QuestionIn,
     RatioIn,
     ResolutionIn,
+    parse_evidence_refs,
     parse_odds,
 )
 
+#: How a direction reads in the forms' radio buttons, by stored value.
+DIRECTION_LABELS = {"raised": "raised", "lowered": "lowered", "no_change": "no change"}
+
 
 def forecast_form(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The values an edit form starts with for a forecast (a :func:`question_history` row):
-    probability as a percentage, ``as_of`` as ISO 8601 text, evidence as ``"Title [direction]"``."""
+    """The values an edit form starts with for a forecast (a :func:`question_history` row),
+    as the Log forecast form's inputs hold them: ``probability`` in percent (a number),
+    ``as_of`` as a day (for a date picker), ``evidence`` as ``((title, direction label or
+    None), …)`` in link order."""
+    refs = [
+        (
+            ref["title"].strip(),
+            DIRECTION_LABELS.get((ref.get("direction") or "").strip().lower().replace(" ", "_")),
+        )
+        for ref in parse_evidence_refs(row["evidence_refs"] or "")
+    ]
     return {
-        "probability": format_percent(float(row["probability"])),
-        "as_of": format_time(row["as_of"]),
+        "probability": round(float(row["probability"]) * 100.0, 10),
+        "as_of": pd.Timestamp(row["as_of"]).tz_convert("UTC").date(),
         "capability": row["level"] or "",
         "rationale": row["rationale"] or "",
         "reconstructed": bool(row["reconstructed"]),
-        "evidence": row["evidence_refs"] or "",
+        "evidence": tuple(refs),
     }
 
 
@@ -61,12 +74,19 @@ def _changed(initial: Mapping[str, Any], typed: Mapping[str, Any]) -> dict[str, 
 
 
 def forecast_edit(initial: Mapping[str, Any], typed: Mapping[str, Any]) -> ForecastEdit | None:
-    """A :class:`ForecastEdit` of the fields whose typed value differs from the form's start
-    (:func:`forecast_form`), or None when nothing changed.  Clearing the capability makes the
-    forecast unconditional.  Raises :class:`pydantic.ValidationError` on bad values."""
+    """A :class:`ForecastEdit` of the fields whose value differs from the form's start
+    (:func:`forecast_form`), or None when nothing changed.  A percentage ``p`` becomes exactly
+    ``p / 100``; a changed day means 00:00 UTC that day (an unchanged day keeps the stored
+    time); clearing the capability makes the forecast unconditional.  Raises
+    :class:`pydantic.ValidationError` on bad values."""
     changes = _changed(initial, typed)
     if not changes:
         return None
+    if "probability" in changes:
+        p = changes["probability"]
+        changes["probability"] = "" if p is None else f"{p!r}%"
+    if "evidence" in changes:
+        changes["evidence"] = [{"title": t, "direction": d} for t, d in changes["evidence"]]
     if "capability" in changes and not str(changes["capability"]).strip():
         changes.pop("capability")
         changes["clear_capability"] = True

@@ -274,18 +274,22 @@ def remember_list(key: str, values: list[str], everything: list[str] | None = No
     remember(key, ",".join(_escape(v) for v in values))
 
 
-def level_picker(choices: list[str | None]) -> list[str | None] | None:
+def level_picker(choices: list[str | None], one_by_default: bool = False) -> list[str | None] | None:
     """A "Capability levels" multiselect kept in the URL (``?levels=``), shown only when some
-    forecast is conditional; None then, else the chosen levels (None = unconditional)."""
+    forecast is conditional; None then, else the chosen levels (None = unconditional).
+
+    Without levels in the URL every level is chosen, or with ``one_by_default`` only the first
+    (unconditional when there is any): one readable set of lines rather than all at once.
+    """
     if not any(level is not None for level in choices):
         return None
     options = [UNCONDITIONAL if level is None else level for level in choices]
     shown = st.multiselect(
         "Capability levels",
         options,
-        default=remembered_list("levels", options) or options,
+        default=remembered_list("levels", options) or (options[:1] if one_by_default else options),
         key="levels",
         help="Conditional forecasts: P(question | the world reaches this capability level).",
     )
-    remember_list("levels", shown, options)
+    remember_list("levels", shown, None if one_by_default else options)
     return [None if level == UNCONDITIONAL else level for level in shown]

@@ -10,7 +10,7 @@ under the input they concern and nothing partial is written.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
@@ -32,6 +32,8 @@ FORECAST_FIELDS = ("probability", "as_of", "capability", "rationale", "reconstru
 QUESTION_FIELDS = ("title", "criteria", "tags", "resolve_by")
 RESOLVE_FIELDS = ("outcome", "resolved_at", "capability", "note")
 DAY, MINUTE = "YYYY-MM-DD", "YYYY-MM-DD HH:mm"
+DIRECTIONS = ["raised", "lowered", "no change"]
+EARLIEST = date(1900, 1, 1)
 #: How the tables' columns are labelled and formatted.
 COLUMNS: dict[str, Any] = {
     "question": st.column_config.TextColumn("question", width="large"),
@@ -119,6 +121,9 @@ def _member() -> Actor | None:
 def _save_forecast(forecast_id: int) -> None:
     def action() -> str:
         typed = {f: state.get(f"edit_{f}") for f in FORECAST_FIELDS}
+        typed["evidence"] = tuple(
+            (t, state.get(f"edit_direction:{t}")) for t in state.get("edit_evidence") or []
+        )
         edit = forms.forecast_edit(state["_forecast_initial"], typed)
         if edit is None:
             return "Nothing changed."
@@ -210,7 +215,7 @@ def _forecast_label(history: pd.DataFrame) -> dict[int, str]:
     }
 
 
-def _forecast_tools(history: pd.DataFrame, levels: list[str]) -> None:
+def _forecast_tools(history: pd.DataFrame, levels: list[str], evidence_titles: list[str]) -> None:
     member = _member()
     if member is not None:  # team mode: only one's own forecasts can be changed
         history = history[history["researcher"] == member.handle]
@@ -243,20 +248,22 @@ def _forecast_tools(history: pd.DataFrame, levels: list[str]) -> None:
         initial = forms.forecast_form(row)
         for field, value in initial.items():
             state[f"edit_{field}"] = value
+        # The same inputs as the Log forecast form: an evidence picker with a direction each.
+        state["edit_evidence"] = [title for title, _ in initial["evidence"]]
+        for title, direction in initial["evidence"]:
+            state[f"edit_direction:{title}"] = direction
         state["_forecast_initial"] = initial
         state["_forecast_for"] = fid
         shared.forget_problems("forecast")
     options = ["", *levels]
     if state["edit_capability"] not in options:
         options.append(state["edit_capability"])  # a level deleted since
-    with st.form("edit_forecast", border=True):
-        st.text_input(
-            "Probability", key="edit_probability", help="A percentage like 12.5% or a fraction like 0.125"
+    with st.container(border=True):
+        st.number_input(
+            "Probability (%)", step=0.1, format="%g", key="edit_probability", placeholder="e.g. 12.5"
         )
         shared.problem("forecast", "probability")
-        st.text_input(
-            "As of", key="edit_as_of", help="A date (2025-03-04) or time (2025-03-04T10:00:00Z), UTC"
-        )
+        st.date_input("As of", min_value=EARLIEST, key="edit_as_of", format="YYYY-MM-DD")
         shared.problem("forecast", "as_of")
         st.selectbox(
             "Capability level", options, key="edit_capability", format_func=lambda v: v or "unconditional"
@@ -265,14 +272,20 @@ def _forecast_tools(history: pd.DataFrame, levels: list[str]) -> None:
         st.text_area("Rationale", key="edit_rationale")
         shared.problem("forecast", "rationale")
         st.checkbox("Reconstructed estimate", key="edit_reconstructed")
-        st.text_input(
-            "Evidence",
-            key="edit_evidence",
-            help="Titles separated by ;, each optionally with "
-            "[raised], [lowered] or [no change]; new titles are added to the library",
+        library = sorted(set(evidence_titles) | set(state.get("edit_evidence") or []))
+        chosen = st.multiselect(
+            "Evidence", library, key="edit_evidence", placeholder="Evidence behind this estimate"
         )
+        for title in chosen:
+            st.radio(
+                f"How did “{title}” move this estimate?",
+                DIRECTIONS,
+                index=None,
+                horizontal=True,
+                key=f"edit_direction:{title}",
+            )
         shared.problem("forecast", "evidence")
-        st.form_submit_button("Save changes", key="save_forecast", on_click=_save_forecast, args=(fid,))
+        st.button("Save changes", key="save_forecast", on_click=_save_forecast, args=(fid,))
     shared.other_problems("forecast", FORECAST_FIELDS)
     shared.delete_button("Delete this forecast", "forecast", fid, f"forecast #{fid}", key="delete_forecast")
 
@@ -420,7 +433,7 @@ def _question_page(frames: Frames, qid: int, titles: dict[int, str]) -> None:
         ["Edit or delete a forecast", "Resolve", "Edit question", "Linked questions"]
     )
     with edit_tab:
-        _forecast_tools(history, levels)
+        _forecast_tools(history, levels, frames.evidence["evidence"].tolist())
     with resolve_tab:
         member = _member()
         if member is not None and not member.admin:
@@ -441,24 +454,70 @@ def main() -> None:
         st.info("No questions yet. Add one on the Log forecast page, or import a file.")
         return
 
+    # Every filter is kept in the URL (?search=…&tags=a,b&status=open&by=handle&due=1).
     c1, c2, c3, c4 = st.columns([3, 2, 1, 2])
-    search = c1.text_input("Search", key="q_search", placeholder="Words in the title, criteria or tags")
-    tags = c2.multiselect("Tags", _tags(frames, url, version), key="q_tags_filter", placeholder="any tag")
-    status = c3.selectbox("Status", [ANY, *questions.STATUSES], key="q_status")
+    search = c1.text_input(
+        "Search",
+        value=st.query_params.get("search", ""),
+        key="q_search",
+        placeholder="Words in the title, criteria or tags",
+    )
+    all_tags = _tags(frames, url, version)
+    tags = c2.multiselect(
+        "Tags",
+        all_tags,
+        default=shared.remembered_list("tags", all_tags),
+        key="q_tags_filter",
+        placeholder="any tag",
+    )
+    statuses = [ANY, *questions.STATUSES]
+    status = c3.selectbox(
+        "Status", statuses, index=shared.remembered("status", statuses) or 0, key="q_status"
+    )
     handles = shared.researchers()["handle"].tolist()
-    researcher = c4.selectbox("Forecast by", handles, index=None, key="q_researcher", placeholder="anyone")
-    due = st.checkbox("Only questions due for resolution (resolve-by date passed, still open)", key="q_due")
+    researcher = c4.selectbox(
+        "Forecast by",
+        handles,
+        index=shared.remembered("by", handles),
+        key="q_researcher",
+        placeholder="anyone",
+    )
+    due = st.checkbox(
+        "Only questions due for resolution (resolve-by date passed, still open)",
+        value=st.query_params.get("due") == "1",
+        key="q_due",
+    )
+    shared.remember("search", search.strip())
+    shared.remember_list("tags", tags)
+    shared.remember("status", None if status == ANY else status)
+    shared.remember("by", researcher)
+    shared.remember("due", "1" if due else None)
     today = datetime.now(UTC).date().isoformat()
     listing = _listing(
         frames, url, version, today, search, tuple(tags), None if status == ANY else status, researcher, due
     )
-    st.caption(f"{len(listing)} of {len(frames.questions)} questions")
-    st.dataframe(listing, hide_index=True, column_config=COLUMNS, column_order=LIST_ORDER)
+    st.caption(f"{len(listing)} of {len(frames.questions)} questions · click a row to open its question")
+    table = st.dataframe(
+        listing,
+        hide_index=True,
+        column_config=COLUMNS,
+        column_order=LIST_ORDER,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="q_table",
+    )
 
     titles: dict[int, str] = dict(
         zip(frames.questions["question_id"], frames.questions["question"], strict=True)
     )
     listed = listing["question_id"].tolist()
+    rows = table.selection.rows if table is not None else []
+    clicked = listed[rows[0]] if rows and rows[0] < len(listed) else None
+    if clicked is not None and clicked != state.get("_q_clicked"):
+        # A newly clicked row opens its question: through the URL, as a bookmarked link would.
+        st.query_params["question"] = titles[clicked]
+        state.pop("question_pick", None)
+    state["_q_clicked"] = clicked
     wanted = questions.find_question(frames, st.query_params.get("question"))
     qid: Any = st.selectbox(
         "Question",

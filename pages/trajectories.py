@@ -71,7 +71,7 @@ researchers = st.multiselect(
 shared.remember_list("researchers", researchers, everyone)
 
 choices = level_choices(view, [question_id])
-levels = shared.level_picker(choices)
+levels = shared.level_picker(choices, one_by_default=True)  # one level at a time: a readable chart
 conditional = levels is not None
 
 log_odds = st.toggle(

@@ -22,7 +22,7 @@ from models.store.db import database_url
 from models.writeup import filters as report_filter
 from models.writeup import report
 from models.writeup import tables as report_tables
-from pages._shared import frames, version
+from pages._shared import frames, remember, remember_list, remembered_list, version
 
 #: Reports with more questions than this are downloaded, not previewed on the page.
 PREVIEW_QUESTIONS = 20
@@ -87,6 +87,14 @@ def _table_downloads(label: str, stem: str, as_csv: object, as_markdown: object,
         _download(f"{label} (Markdown)", as_markdown, f"{stem}.md", "text/markdown", f"{key}_md")
 
 
+def _day(key: str) -> date | None:
+    """The day named in the URL's ``?key=YYYY-MM-DD``, if it is one."""
+    try:
+        return date.fromisoformat(st.query_params.get(key, ""))
+    except ValueError:
+        return None
+
+
 st.title("Write-up export")
 st.caption(
     "Questions, estimates and update histories as Markdown for a forum post or a paper draft; "
@@ -98,13 +106,40 @@ fr = frames()
 url, data_version = database_url(), version()
 options = report_filter.choices(fr)
 
+# Every filter is kept in the URL (?questions=…&tags=…&researchers=…&since=…&until=…).
 c1, c2, c3 = st.columns(3)
-questions = c1.multiselect("Questions", options["questions"], key="questions", placeholder="All questions")
-tags = c2.multiselect("Tags", options["tags"], key="tags", placeholder="Any tag")
-researchers = c3.multiselect("Researchers", options["researchers"], key="researchers", placeholder="Everyone")
+questions = c1.multiselect(
+    "Questions",
+    options["questions"],
+    default=remembered_list("questions", options["questions"]),
+    key="questions",
+    placeholder="All questions",
+)
+tags = c2.multiselect(
+    "Tags",
+    options["tags"],
+    default=remembered_list("tags", options["tags"]),
+    key="tags",
+    placeholder="Any tag",
+)
+researchers = c3.multiselect(
+    "Researchers",
+    options["researchers"],
+    default=remembered_list("researchers", options["researchers"]),
+    key="researchers",
+    placeholder="Everyone",
+)
 d1, d2 = st.columns(2)
-since = d1.date_input("Forecasts since", value=None, min_value=EARLIEST, key="since", format="YYYY-MM-DD")
-until = d2.date_input("Forecasts until", value=None, min_value=EARLIEST, key="until", format="YYYY-MM-DD")
+since = d1.date_input(
+    "Forecasts since", value=_day("since"), min_value=EARLIEST, key="since", format="YYYY-MM-DD"
+)
+until = d2.date_input(
+    "Forecasts until", value=_day("until"), min_value=EARLIEST, key="until", format="YYYY-MM-DD"
+)
+for key, chosen in (("questions", questions), ("tags", tags), ("researchers", researchers)):
+    remember_list(key, chosen)
+remember("since", since.isoformat() if isinstance(since, date) else None)
+remember("until", until.isoformat() if isinstance(until, date) else None)
 try:
     filt = report_filter.make_filter(
         questions=questions, tags=tags, researchers=researchers, since=since, until=until

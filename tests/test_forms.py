@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pandas as pd
 import pytest
 from pydantic import ValidationError
@@ -20,14 +22,14 @@ ROW = {
 }
 
 
-def test_forecast_form_shows_percentages_and_iso_dates():
+def test_forecast_form_holds_what_the_log_forms_inputs_hold():
     assert forms.forecast_form(ROW) == {
-        "probability": "4%",
-        "as_of": "2024-06-15",
+        "probability": 4.0,
+        "as_of": date(2024, 6, 15),
         "capability": "3x",
         "rationale": "priors",
         "reconstructed": False,
-        "evidence": "Eval [raised]",
+        "evidence": (("Eval", "raised"),),
     }
 
 
@@ -38,14 +40,24 @@ def test_forecast_edit_of_an_untouched_form_is_none():
 
 def test_forecast_edit_holds_only_the_changed_fields():
     initial = forms.forecast_form(ROW)
-    edit = forms.forecast_edit(initial, {**initial, "probability": "5%", "capability": ""})
+    edit = forms.forecast_edit(initial, {**initial, "probability": 5.0, "capability": ""})
     assert edit == ForecastEdit(probability=0.05, clear_capability=True)
+
+
+def test_forecast_edit_of_evidence_and_day():
+    initial = forms.forecast_form(ROW)
+    edit = forms.forecast_edit(
+        initial, {**initial, "as_of": date(2024, 7, 1), "evidence": (("Eval", "no change"), ("New", None))}
+    )
+    assert edit is not None
+    assert edit.as_of == datetime(2024, 7, 1, tzinfo=UTC)
+    assert [(r.title, r.direction) for r in edit.evidence or []] == [("Eval", "no_change"), ("New", None)]
 
 
 def test_forecast_edit_refuses_a_future_date():
     initial = forms.forecast_form(ROW)
     with pytest.raises(ValidationError) as err:
-        forms.forecast_edit(initial, {**initial, "as_of": "2999-01-01"})
+        forms.forecast_edit(initial, {**initial, "as_of": date(2999, 1, 1)})
     assert forms.form_problems(err.value) == {"as_of": "2999-01-01 is in the future"}
 
 

@@ -131,7 +131,7 @@ def test_editing_a_forecast_keeps_the_old_version_in_the_history(demo_engine):
     fid = int(_history(at)["forecast_id"].iloc[0])
     old = queries.forecasts_frame(demo_engine).set_index("forecast_id").loc[fid, "probability"]
     at.selectbox(key="forecast").set_value(fid).run()
-    at.text_input(key="edit_probability").set_value("33%")
+    at.number_input(key="edit_probability").set_value(33.0)
     at.button(key="save_forecast").click().run()
     assert not at.exception and not _errors(at)
     assert queries.forecasts_frame(demo_engine).set_index("forecast_id").loc[fid, "probability"] == 0.33
@@ -146,11 +146,10 @@ def test_a_bad_forecast_edit_shows_the_problem_and_writes_nothing(demo_engine):
     at = _app(OPEN_QUESTION)
     fid = int(_history(at)["forecast_id"].iloc[0])
     at.selectbox(key="forecast").set_value(fid).run()
-    at.text_input(key="edit_probability").set_value("140%")
-    at.text_input(key="edit_as_of").set_value("2999-01-01")
+    at.number_input(key="edit_probability").set_value(140.0)
     at.button(key="save_forecast").click().run()
-    assert _errors(at) == ["probability 140% is above 100%", "as of 2999-01-01 is in the future"]
-    assert at.text_input(key="edit_probability").value == "140%"
+    assert _errors(at) == ["probability 140% is above 100%"]
+    assert at.number_input(key="edit_probability").value == 140.0
     with Session(demo_engine) as s:
         assert revisions(s, "forecast", fid) == []
 
@@ -205,3 +204,20 @@ def test_linking_questions_shows_the_link(demo_engine):
     links = queries.links_frame(demo_engine)
     assert links["target_question_id"].tolist() == [target]
     assert any("moved mostly because" in m.value for m in at.markdown)
+
+
+def test_edit_form_uses_the_log_forms_inputs(demo_engine):
+    at = _app(OPEN_QUESTION)
+    fid = int(_history(at)["forecast_id"].iloc[0])
+    at.selectbox(key="forecast").set_value(fid).run()
+    assert at.number_input(key="edit_probability").value is not None
+    assert at.date_input(key="edit_as_of").value is not None
+    evidence = at.multiselect(key="edit_evidence")
+    title = next(t for t in evidence.options if t not in evidence.value)
+    evidence.select(title).run()
+    at.radio(key=f"edit_direction:{title}").set_value("lowered").run()
+    at.button(key="save_forecast").click().run()
+    assert not at.exception and not _errors(at)
+    links = queries.evidence_links_frame(demo_engine)
+    mine = links[links["forecast_id"] == fid].set_index("evidence")
+    assert mine.loc[title, "direction"] == "lowered"

@@ -51,7 +51,18 @@ def test_page_opens_on_the_question_most_researchers_forecast(demo_url: str) -> 
     assert at.selectbox(key="question").value == SCHEMERS
     assert at.query_params["question"] == SCHEMERS
     assert chart_spec(at, 0)["title"]["text"] == SCHEMERS
-    assert _researchers_drawn(at) == sorted(_forecasts(demo_url, SCHEMERS)["researcher"].unique())
+    first = at.multiselect(key="levels").value
+    assert len(first) == 1  # one level at a time by default
+    f = _forecasts(demo_url, SCHEMERS)
+    assert _researchers_drawn(at) == sorted(f.loc[f["level"] == first[0], "researcher"].unique())
+
+
+def test_trajectories_show_one_level_at_a_time_by_default() -> None:
+    at = _app(question=SCHEMERS)
+    levels = at.multiselect(key="levels")
+    assert levels.value == [levels.options[0]]
+    styles = set(chart_data(at, 0)["estimates"]["line_style"].dropna())
+    assert styles <= {levels.options[0], "reconstructed (written after the fact)"}
 
 
 def test_trajectory_is_a_step_line_per_researcher_and_level() -> None:
@@ -82,6 +93,7 @@ def test_choosing_a_question_writes_it_to_the_url() -> None:
 
 def test_researchers_filter_narrows_the_chart_and_is_kept_in_the_url() -> None:
     at = _app(question=SCHEMERS)
+    at.multiselect(key="levels").set_value(at.multiselect(key="levels").options).run()  # every level
     at.multiselect(key="researchers").set_value(["nightjar", "orrery"]).run()
     assert _researchers_drawn(at) == ["nightjar", "orrery"]
     assert at.query_params["researchers"] == "nightjar,orrery"

@@ -421,3 +421,15 @@ def test_a_researcher_keeps_their_colour_as_colleagues_are_added() -> None:
     together = chartstyle.colour_scale(["alice", "bob", "carol"]).to_dict()
     assert alone["range"][0] == together["range"][together["domain"].index("bob")]
     assert chartstyle.researcher_colour("bob") in chartstyle.PALETTE
+
+
+def test_time_axis_labels_carry_the_year_and_legend_labels_are_never_cut(frames: Frames) -> None:
+    spec = spec_of(trajectory_chart(unconditional(frames)))
+    axes = [
+        v["encoding"]["x"]["axis"]
+        for v in views(spec)
+        if "x" in v.get("encoding", {}) and "axis" in v["encoding"]["x"]
+    ]
+    assert axes and all(a["format"] == "%b %Y" and a["formatType"] == "utc" for a in axes)
+    point = next(v for v in views(spec) if mark(v)["type"] == "point" and "shape" in v["encoding"])
+    assert point["encoding"]["color"]["legend"]["labelLimit"] == 0

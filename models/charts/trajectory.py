@@ -166,7 +166,7 @@ def to_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
 def _legend(title: str, n: int, wide: bool = False) -> alt.Legend:
     """A legend of ``n`` entries: ``LEGEND_ROWS`` per column beside a chart, three per row below it."""
     columns = min(n, 3) if wide else math.ceil(n / LEGEND_ROWS)
-    return alt.Legend(title=title, columns=max(1, columns), symbolLimit=0, labelLimit=160)
+    return alt.Legend(title=title, columns=max(1, columns), symbolLimit=0, labelLimit=0)  # never cut a label
 
 
 def _dash_legend() -> alt.Legend:
@@ -175,8 +175,15 @@ def _dash_legend() -> alt.Legend:
     )
 
 
+#: Time-axis labels always carry the year ("Jan 2025"), on a page as wide as in an export:
+#: Vega's default shows the year only at year boundaries, which a narrow or dense axis drops.
+DATE_FORMAT = "%b %Y"
+
+
 def _x(ticks: int = 8) -> alt.X:
-    axis = alt.Axis(labelFlush=True, labelOverlap="greedy", tickCount=ticks)
+    axis = alt.Axis(
+        labelFlush=True, labelOverlap="greedy", tickCount=ticks, format=DATE_FORMAT, formatType="utc"
+    )
     return alt.X("t:T", title="date", scale=alt.Scale(type="utc"), axis=axis)
 
 
