@@ -9,6 +9,8 @@ with ``p`` clipped to [0.001, 0.999] first so that 0 % and 100 % give ±6.907.
 
 from __future__ import annotations
 
+import math
+
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -39,8 +41,17 @@ def split_percent(text: str) -> tuple[Decimal | None, bool]:
 
 
 def format_percent(p: float) -> str:
-    """``0.37`` → ``"37%"``, ``0.005`` → ``"0.5%"``, ``1.4`` → ``"140%"`` (up to 4 significant digits)."""
-    return f"{p * 100:.4g}%"
+    """A probability as a percentage, alike everywhere: one decimal from 1 % up, a trailing
+    ``.0`` dropped (``0.7917`` → ``"79.2%"``, ``0.37`` → ``"37%"``, ``1.4`` → ``"140%"``), and two
+    significant digits below 1 % (and in the distance to 100 % above 99 %) so estimates near
+    certainty keep their size (``0.0015`` → ``"0.15%"``, ``0.9999`` → ``"99.99%"``, ``0`` → ``"0%"``)."""
+    points = p * 100
+    if 99 < points < 100:  # the same near certainty: 99.99 % is not 100 %
+        decimals = max(1, 1 - math.floor(math.log10(100 - points)))
+        return f"{points:.{decimals}f}".rstrip("0").rstrip(".") + "%"
+    if abs(points) >= 1 or points == 0:
+        return f"{points:.1f}".removesuffix(".0") + "%"
+    return f"{points:.2g}%"
 
 
 def parse_time(value: Any) -> datetime:

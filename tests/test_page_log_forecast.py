@@ -169,7 +169,7 @@ def test_odds_are_read_as_a_probability(demo_engine: sa.Engine) -> None:
     at = _fill(_app(), researcher, question, None)
     at.toggle(key="use_odds").set_value(True).run()
     at.text_input(key="odds").input("1:20").run()
-    assert "= 4.762%" in [c.value for c in at.caption]
+    assert "= 4.8%" in [c.value for c in at.caption]
     at.button(key="save").click().run()
     assert not _errors(at)
     new = _forecasts(demo_engine).sort_values("forecast_id").iloc[-1]
