@@ -10,7 +10,6 @@ with ``p`` clipped to [0.001, 0.999] first so that 0 % and 100 % give ±6.907.
 from __future__ import annotations
 
 import math
-
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
