@@ -92,4 +92,7 @@ def test_home_page_lists_what_is_due(page: Page, app: App, tmp_path: Path) -> No
     expect(page.get_by_role("heading", name="Home")).to_be_visible(timeout=30_000)
     expect(page.get_by_role("heading", name="Due for review")).to_be_visible()
     expect(page.get_by_role("heading", name="Your standing estimates")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r"^Reaffirm \d")).first).to_be_visible()
+    expect(page.get_by_role("textbox", name="Note").first).to_be_visible()
+    page.wait_for_timeout(1500)  # the tables draw onto their canvas after they appear
     save_screenshot(page, tmp_path, "home.png")
