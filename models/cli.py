@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
+import click
 import sqlalchemy as sa
 import typer
 
@@ -43,15 +44,43 @@ app.add_typer(export_app, name="export")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def failure_message(err: BaseException) -> str:
+    """Any failure of a command as the text after ``Error:`` (never a traceback).
+
+    Problems the user can fix say what to do; files that cannot be read or written name
+    the path and the reason; a database refusing a write says so.  Anything else still
+    gets one line, naming its kind, so the command never ends in a traceback.
+    """
+    if isinstance(err, CredenceError):
+        return str(err)
+    if isinstance(err, IsADirectoryError):
+        return f"{err.filename}: is a directory; give a file name"
+    if isinstance(err, FileNotFoundError):
+        return f"{err.filename}: no such file or directory"
+    if isinstance(err, OSError):
+        where = f"{err.filename}: " if err.filename else ""
+        return f"{where}{err.strerror or err}"
+    if isinstance(err, UnicodeDecodeError):
+        return "the file is not UTF-8 text"
+    if isinstance(err, sa.exc.DBAPIError):
+        from models.store.db import refusal
+
+        return refusal(err)
+    first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    return f"unexpected {type(err).__name__}" + (f": {first}" if first else "")
+
+
 def friendly(fn: F) -> F:
-    """Print a :class:`CredenceError` as a message (no traceback) and exit 1."""
+    """Print any failure as one line, ``Error: …``, and exit 1 (typer's own exits pass through)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except CredenceError as err:
-            typer.echo(f"Error: {err}", err=True)
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException, KeyboardInterrupt):
+            raise
+        except Exception as err:
+            typer.echo(f"Error: {failure_message(err)}", err=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -99,10 +128,29 @@ def engine(ctx: typer.Context) -> sa.Engine:
     if "engine" not in obj:
         try:
             obj["engine"] = open_engine(database_url(obj.get("db")))
-        except (sa.exc.OperationalError, sa.exc.ArgumentError) as err:
-            raise CredenceError(f"cannot open the database: {str(err).splitlines()[0]}") from None
+        except CredenceError as err:
+            raise CredenceError(f"cannot open the database: {err}") from None
+        except (sa.exc.SQLAlchemyError, OSError, ValueError) as err:
+            raise CredenceError(f"cannot open the database: {_first_line(err)}") from None
+        except Exception as err:  # alembic's errors (a database from a newer Credence, say)
+            raise CredenceError(f"cannot open the database: {_first_line(err)}") from None
     engine_: sa.Engine = obj["engine"]
     return engine_
+
+
+def _input_file(file: Path) -> bytes:
+    """The bytes of a file to read, or a one-line reason it cannot be read."""
+    if file.is_dir():
+        raise CredenceError(f"{file}: is a directory; give a file")
+    if not file.is_file():
+        raise CredenceError(f"{file}: no such file")
+    return file.read_bytes()
+
+
+def _first_line(err: BaseException) -> str:
+    orig = getattr(err, "orig", None)
+    text = str(orig if orig is not None else err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 @contextmanager
@@ -130,22 +178,18 @@ def _report(summary: ImportSummary) -> None:
 
 
 def _import(ctx: typer.Context, kind: str, file: Path) -> None:
+    from models import actions
 
-    if not file.is_file():
-        raise CredenceError(f"{file}: no such file")
+    data = _input_file(file)
     with progress_bar() as progress:
         try:
-            from models import actions
-
-            summary = actions.import_file(
-                engine(ctx), file.read_bytes(), kind, by=author(ctx), progress=progress
-            )
+            summary = actions.import_file(engine(ctx), data, kind, by=author(ctx), progress=progress)
         except InputError as err:
             raise InputError(err.problems, source=str(file)) from None
     _report(summary)
 
 
-FileArg = Annotated[Path, typer.Argument(help="CSV file (UTF-8, header row).", dir_okay=False)]
+FileArg = Annotated[Path, typer.Argument(help="CSV file (UTF-8, header row).")]
 
 
 def _import_command(kind: str, doc: str) -> None:
@@ -193,9 +237,7 @@ def import_fatebook(
     from models import actions
     from models.files import fatebook
 
-    if not file.is_file():
-        raise CredenceError(f"{file}: no such file")
-    data = file.read_bytes()
+    data = _input_file(file)
     with progress_bar() as progress:
         try:
             if not researcher and fatebook.layout(data) == fatebook.SPREADSHEET:
@@ -264,7 +306,7 @@ ResearcherOpt = Annotated[list[str] | None, typer.Option("--researcher", metavar
 @friendly
 def export_markdown(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Markdown file to write.", dir_okay=False)],
+    file: Annotated[Path, typer.Argument(help="Markdown file to write.")],
     question: QuestionOpt = None,
     tag: Annotated[
         list[str] | None, typer.Option("--tag", metavar="T", help="Questions with this tag (repeatable).")
@@ -298,7 +340,7 @@ def export_markdown(
 @friendly
 def export_chart(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="FILE.png (2x pixels) or FILE.svg.", dir_okay=False)],
+    file: Annotated[Path, typer.Argument(help="FILE.png (2x pixels) or FILE.svg.")],
     kind: Annotated[str, typer.Option("--kind", help="trajectory, capability, comparison or calibration.")],
     question: QuestionOpt = None,
     researcher: ResearcherOpt = None,
@@ -339,9 +381,11 @@ def restore(
     """Load a backup into an empty database (or replace everything with --replace)."""
     from models import actions
 
-    if not file.is_file():
-        raise CredenceError(f"{file}: no such file")
-    counts = actions.restore(engine(ctx), file.read_text(encoding="utf-8"), replace=replace)
+    try:
+        text = _input_file(file).decode("utf-8")
+    except UnicodeDecodeError:
+        raise CredenceError(f"{file}: not a Credence backup (the file is not UTF-8 text)") from None
+    counts = actions.restore(engine(ctx), text, replace=replace)
     typer.echo("restored " + ", ".join(f"{n} {t}" for t, n in counts.items() if n))
 
 

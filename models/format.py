@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from pydantic_core import PydanticCustomError
 
+from models.limits import check_time, to_utc
+
 
 def _fail(message: str) -> PydanticCustomError:
     return PydanticCustomError("credence", message)
@@ -56,7 +58,11 @@ def format_percent(p: float) -> str:
 def parse_time(value: Any) -> datetime:
     """A timezone-aware UTC datetime from a ``datetime``, a ``date`` or ISO 8601 text.
 
-    A date means 00:00 UTC that day; a date-time without an offset is read as UTC.
+    A date means 00:00 UTC that day; a date-time without an offset is read as UTC.  The time
+    must lie in Credence's supported range, 1900-01-01 to 2200-12-31 UTC
+    (:data:`models.limits.MIN_TIME` .. ``MAX_TIME``), so that everything stored can be
+    charted, scored and exported; one whose UTC would leave Python's own range
+    (``0001-01-01T00:00:00+01:00``) is refused the same way.
     """
     if isinstance(value, datetime):
         dt = value
@@ -74,7 +80,10 @@ def parse_time(value: Any) -> datetime:
             ) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+    try:
+        return check_time(to_utc(dt))
+    except ValueError as err:
+        raise _fail(str(err)) from None
 
 
 def format_time(dt: datetime) -> str:

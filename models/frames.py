@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from models.limits import to_utc_times
+
 #: One row per current forecast.
 FORECASTS: dict[str, str] = {
     "forecast_id": "int64",
@@ -119,7 +121,7 @@ def conform(df: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
     for name, dtype in schema.items():
         col = df[name] if name in df.columns else pd.Series(None, index=df.index, dtype="object")
         if dtype.startswith("datetime64"):
-            col = pd.to_datetime(col, utc=True).astype(dtype)
+            col = to_utc_times(col).astype(dtype)
         elif dtype == "object":
             col = col.astype("object").where(col.notna(), None)
         else:

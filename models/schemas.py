@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 
 from models.analysis.likelihood import parse_likelihood_ratio
 from models.format import format_percent, format_time, parse_time, split_percent
+from models.limits import ID_MAX, LONG_TEXT_MAX, POSITION_MAX, check_text, check_url
 from models.vocab import Direction, EvidenceKind, EvidenceStatus, Outcome
 
 
@@ -105,7 +106,10 @@ def _not_future(dt: datetime | None) -> datetime | None:
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
+    """Text without surrounding whitespace; CR LF and lone CR become LF (a lone CR would end a CSV row)."""
+    if value is None:
+        return ""
+    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def _bool(value: Any) -> bool:
@@ -120,8 +124,16 @@ def _bool(value: Any) -> bool:
 
 
 def _tags(value: Any) -> tuple[str, ...]:
-    items = value.split(";") if isinstance(value, str) else list(value or [])
-    return tuple(sorted({t.strip() for t in items if t and t.strip()}))
+    items = value.split(";") if isinstance(value, str) else [_text(t) for t in value or []]
+    if not isinstance(value, str) and any(";" in t for t in items):
+        raise _fail("must not contain ';' inside a tag (it separates tags)")
+    tags = tuple(sorted({str(t).strip() for t in items if t and str(t).strip()}))
+    for tag in tags:
+        try:
+            check_text(tag, 200)
+        except ValueError as err:
+            raise _fail(f"{tag[:40]!r} {err}") from None
+    return tags
 
 
 def _choice(
@@ -140,9 +152,72 @@ def _choice(
     return check
 
 
-Name = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=500)]
-OptionalName = Annotated[str | None, BeforeValidator(lambda v: _text(v) or None)]
-Text = Annotated[str, BeforeValidator(_text)]
+def _limited(max_chars: int | None) -> Any:
+    """An after-validator: no NUL, valid UTF-8, at most ``max_chars`` characters (:mod:`models.limits`)."""
+
+    def check(value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return check_text(value, max_chars)
+        except ValueError as err:
+            raise _fail(str(err)) from None
+
+    return AfterValidator(check)
+
+
+def _no_separator(value: str | None) -> str | None:
+    # The forecasts CSV separates evidence titles with ";": a title holding one could not
+    # survive an export and import, so it is refused here rather than split later.
+    if value is not None and ";" in value:
+        raise _fail(
+            f"{value[:60]!r} must not contain ';' (it separates evidence titles in the forecasts CSV)"
+        )
+    return value
+
+
+def _url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return check_url(value)
+    except ValueError as err:
+        raise _fail(str(err)) from None
+
+
+def _id(value: int | None) -> int | None:
+    if value is not None and not 1 <= value <= ID_MAX:
+        raise _fail(f"{value} is out of range: ids run from 1 to {ID_MAX}")
+    return value
+
+
+def _position(value: float | None) -> float | None:
+    if value is not None and abs(value) > POSITION_MAX:
+        raise _fail(f"{value:g} is out of range: positions run from -{POSITION_MAX:g} to {POSITION_MAX:g}")
+    return value
+
+
+def _or_none(value: Any) -> str | None:
+    return _text(value) or None
+
+
+#: Lengths match the columns they are stored in.
+Handle = Annotated[str, BeforeValidator(_text), Field(min_length=1), _limited(80)]
+Name = Annotated[str, BeforeValidator(_text), Field(min_length=1), _limited(500)]
+LevelName = Annotated[str, BeforeValidator(_text), Field(min_length=1), _limited(200)]
+OptionalName = Annotated[str | None, BeforeValidator(_or_none), _limited(500)]
+OptionalLevel = Annotated[str | None, BeforeValidator(_or_none), _limited(200)]
+Url = Annotated[str | None, BeforeValidator(lambda v: _text(v) or None), _limited(2000), AfterValidator(_url)]
+EvidenceTitle = Annotated[
+    str, BeforeValidator(_text), Field(min_length=1), _limited(500), AfterValidator(_no_separator)
+]
+Text = Annotated[str, BeforeValidator(_text), _limited(LONG_TEXT_MAX)]
+ShortText = Annotated[str, BeforeValidator(_text), _limited(200)]
+OptionalText = Annotated[
+    str | None, BeforeValidator(lambda v: None if v is None else _text(v)), _limited(LONG_TEXT_MAX)
+]
+Id = Annotated[int | None, AfterValidator(_id)]
+Position = Annotated[float | None, AfterValidator(_position)]
 Probability = Annotated[float, BeforeValidator(parse_probability)]
 PastTime = Annotated[datetime, BeforeValidator(parse_time), AfterValidator(_not_future)]
 OptionalPastTime = Annotated[datetime | None, BeforeValidator(_optional_time), AfterValidator(_not_future)]
@@ -154,7 +229,8 @@ Tags = Annotated[tuple[str, ...], BeforeValidator(_tags)]
 class Input(BaseModel):
     """Base of every input: strict about unknown fields, remembers the file line it came from."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    #: inf and nan are refused wherever a number is read (pydantic's float would take them).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     #: The line of the source file (header = line 1), for messages; None for form input.
     line: int | None = Field(default=None, exclude=True)
@@ -186,8 +262,8 @@ Email = Annotated[str | None, BeforeValidator(_email)]
 
 
 class ResearcherIn(Input):
-    handle: Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=80)]
-    name: Text = ""
+    handle: Handle
+    name: ShortText = ""
     #: The e-mail a signed-in member is bound by (team mode); None in laptop mode.
     email: Email = None
 
@@ -195,10 +271,8 @@ class ResearcherIn(Input):
 class JoinIn(Input):
     """A newcomer's first sign-in: the handle they choose, their name, their signed-in e-mail."""
 
-    handle: Annotated[
-        str, BeforeValidator(_text), Field(min_length=1, max_length=80), AfterValidator(_handle)
-    ]
-    name: Text = ""
+    handle: Annotated[str, BeforeValidator(_text), Field(min_length=1), _limited(80), AfterValidator(_handle)]
+    name: ShortText = ""
     email: Annotated[str, BeforeValidator(_email)]
 
 
@@ -209,20 +283,18 @@ class NewResearcherIn(ResearcherIn):
     they go through :class:`ResearcherIn`.
     """
 
-    handle: Annotated[
-        str, BeforeValidator(_text), Field(min_length=1, max_length=80), AfterValidator(_handle)
-    ]
+    handle: Annotated[str, BeforeValidator(_text), Field(min_length=1), _limited(80), AfterValidator(_handle)]
 
 
 class LevelIn(Input):
-    name: Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=200)]
-    position: float | None = None
+    name: LevelName
+    position: Position = None
     description: Text = ""
 
 
 class EvidenceIn(Input):
-    title: Name
-    url: OptionalName = None
+    title: EvidenceTitle
+    url: Url = None
     date: OptionalTime = None
     summary: Text = ""
     kind: Annotated[
@@ -253,14 +325,14 @@ class EvidenceIn(Input):
 class EvidenceRef(Input):
     """An evidence item named by a forecast, and how it moved the forecast (None: not stated)."""
 
-    title: Name
+    title: EvidenceTitle
     direction: Annotated[
         str | None, BeforeValidator(lambda v: _choice(Direction, "a direction")(v) if _text(v) else None)
     ] = None
     note: Text = ""
 
 
-_REF = re.compile(r"^(?P<title>.*?)\s*\[(?P<direction>[^\[\]]*)\]\s*$")
+_REF = re.compile(r"^(?P<title>.*?)\s*\[(?P<direction>[^\[\]]*)\]\s*$", re.DOTALL)
 
 
 def parse_evidence_refs(value: Any) -> list[Any]:
@@ -277,8 +349,20 @@ def parse_evidence_refs(value: Any) -> list[Any]:
 
 
 def format_evidence_refs(refs: list[tuple[str, str | None]]) -> str:
-    """The inverse of :func:`parse_evidence_refs`: ``"Paper A [lowered];Result B"``."""
-    return ";".join(f"{t} [{d.replace('_', ' ')}]" if d else t for t, d in refs)
+    """The inverse of :func:`parse_evidence_refs`: ``"Paper A [lowered];Result B"``.
+
+    A title that itself ends in brackets (``Results [2024]``) and has no direction is
+    written with empty brackets after it (``Results [2024] []``), which read back as "no
+    direction", so the title is never taken for a direction.  Titles never hold ``;``
+    (:class:`EvidenceRef` refuses it), so the separator is unambiguous.
+    """
+
+    def one(title: str, direction: str | None) -> str:
+        if direction:
+            return f"{title} [{direction.replace('_', ' ')}]"
+        return f"{title} []" if _REF.match(title) else title
+
+    return ";".join(one(t, d) for t, d in refs)
 
 
 class QuestionIn(Input):
@@ -292,21 +376,21 @@ class ResolutionIn(Input):
     question: Name
     outcome: Annotated[str, BeforeValidator(_choice(Outcome, "an outcome"))]
     resolved_at: PastTime
-    capability: OptionalName = None
+    capability: OptionalLevel = None
     note: Text = ""
 
 
 class ForecastIn(Input):
-    researcher: Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=80)]
+    researcher: Handle
     question: Name
     probability: Probability
     as_of: PastTime
-    capability: OptionalName = None
+    capability: OptionalLevel = None
     rationale: Text = ""
     evidence: Annotated[list[EvidenceRef], BeforeValidator(parse_evidence_refs)] = []
     reconstructed: Flag = False
     #: Kept when importing an export of Credence, so a round trip changes nothing.
-    id: int | None = None
+    id: Id = None
     recorded_at: OptionalPastTime = None
 
 
@@ -326,9 +410,9 @@ class RatioIn(Input):
     (:func:`models.analysis.likelihood.parse_likelihood_ratio`); it must be finite and above 0.
     """
 
-    researcher: Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=80)]
+    researcher: Handle
     question: Name
-    capability: OptionalName = None
+    capability: OptionalLevel = None
     evidence: Name
     ratio: Annotated[float, BeforeValidator(_likelihood_ratio)]
     as_of: PastTime
@@ -344,9 +428,9 @@ class ForecastEdit(Input):
         float | None, BeforeValidator(lambda v: None if v is None else parse_probability(v))
     ] = None
     as_of: OptionalPastTime = None
-    capability: OptionalName = None
+    capability: OptionalLevel = None
     clear_capability: bool = False
-    rationale: Annotated[str | None, BeforeValidator(lambda v: None if v is None else _text(v))] = None
+    rationale: OptionalText = None
     reconstructed: bool | None = None
     evidence: Annotated[
         list[EvidenceRef] | None, BeforeValidator(lambda v: None if v is None else parse_evidence_refs(v))
@@ -355,7 +439,7 @@ class ForecastEdit(Input):
 
 class QuestionEdit(Input):
     title: OptionalName = None
-    criteria: Annotated[str | None, BeforeValidator(lambda v: None if v is None else _text(v))] = None
+    criteria: OptionalText = None
     tags: Annotated[tuple[str, ...] | None, BeforeValidator(lambda v: None if v is None else _tags(v))] = None
     resolve_by: OptionalTime = None
     clear_resolve_by: bool = False

@@ -48,10 +48,10 @@ def test_add_reads_odds_a_date_evidence_and_the_reconstructed_flag(db_url, stock
 
 def test_add_refuses_bad_input_naming_each_field_and_writes_nothing(db_url, stocked):
     before = backup(stocked)
-    result = cli(db_url, "add", "teal_heron", "Schemers at 3x", "140%", "--as-of", "2999-01-01")
+    result = cli(db_url, "add", "teal_heron", "Schemers at 3x", "140%", "--as-of", "2199-01-01")
     assert result.exit_code == 1
     assert "probability 140% is above 100%" in result.stderr
-    assert "as of 2999-01-01 is in the future" in result.stderr
+    assert "as of 2199-01-01 is in the future" in result.stderr
     assert "Traceback" not in result.output
     assert backup(stocked) == before
 
@@ -93,7 +93,7 @@ def test_resolve_names_the_level_reached(db_url, stocked):
     ("args", "message"),
     [
         (["Schemers at 3x", "maybe"], "outcome"),
-        (["Schemers at 3x", "yes", "--when", "2999-01-01"], "resolved at 2999-01-01 is in the future"),
+        (["Schemers at 3x", "yes", "--when", "2199-01-01"], "resolved at 2199-01-01 is in the future"),
         (["No such question", "yes"], "question 'No such question' does not exist"),
     ],
 )

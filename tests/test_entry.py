@@ -93,7 +93,7 @@ def test_odds_replace_the_percentage() -> None:
         ({"percent": None}, "probability", "is required"),
         ({"question": None}, "question", "must not be empty"),
         ({"researcher": ""}, "researcher", "must not be empty"),
-        ({"as_of": date(2999, 1, 1), "today": date.today()}, "as_of", "2999-01-01 is in the future"),
+        ({"as_of": date(2199, 1, 1), "today": date.today()}, "as_of", "2199-01-01 is in the future"),
         (
             {"percent": None, "odds": "lots"},
             "odds",

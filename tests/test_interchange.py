@@ -78,7 +78,7 @@ BAD_FILES = [
     pytest.param(after_good_row("a,Q,,2024-01-01"), "line 3: probability is required", id="empty-probability"),
     pytest.param(after_good_row("a,,0.5,2024-01-01"), "line 3: question must not be empty", id="empty-question"),
     pytest.param(after_good_row(",Q,0.5,2024-01-01"), "line 3: researcher must not be empty", id="empty-researcher"),
-    pytest.param(after_good_row("a,Q,0.5,2999-01-01"), "line 3: as of 2999-01-01 is in the future", id="future-as-of"),
+    pytest.param(after_good_row("a,Q,0.5,2199-01-01"), "line 3: as of 2199-01-01 is in the future", id="future-as-of"),
     pytest.param(after_good_row("a,Q,0.5,03/04/2025"), "line 3: as of '03/04/2025' is not a date: write 2025-03-04, or a time like 2025-03-04T10:00:00Z", id="bad-date"),
     pytest.param(after_good_row("a,Q,0.5,2024-01-01,,,,maybe"), "line 3: reconstructed 'maybe' is not true or false", id="bad-flag"),
     pytest.param(after_good_row("a,Q,0.5,2024-01-01,,,Paper [sideways],"), "line 3: evidence 'sideways' is not a direction: use one of raised, lowered, no change", id="bad-direction"),
@@ -104,11 +104,11 @@ def test_bad_file_is_refused_with_line_and_field_and_nothing_is_written(engine, 
 def test_every_bad_row_is_reported_not_just_the_first(engine):
     with pytest.raises(InputError) as err:
         import_forecasts(
-            engine, forecasts_csv("a,Q,140%,2024-01-01", "a,Q,0.5,2024-01-01", "a,Q,0.5,2999-01-01")
+            engine, forecasts_csv("a,Q,140%,2024-01-01", "a,Q,0.5,2024-01-01", "a,Q,0.5,2199-01-01")
         )
     assert err.value.problems == [
         "line 2: probability 140% is above 100%",
-        "line 4: as of 2999-01-01 is in the future",
+        "line 4: as of 2199-01-01 is in the future",
     ]
 
 
@@ -201,7 +201,7 @@ def test_resolution_file_resolves_existing_questions(engine):
             "Eval published by 2025,maybe,2025-01-05,,",
             "line 2: outcome 'maybe' is not an outcome: use one of yes, no, annulled",
         ),
-        ("Eval published by 2025,yes,2999-01-05,,", "line 2: resolved at 2999-01-05 is in the future"),
+        ("Eval published by 2025,yes,2199-01-05,,", "line 2: resolved at 2199-01-05 is in the future"),
     ],
 )
 def test_bad_resolution_is_refused_and_nothing_is_written(engine, row, message):

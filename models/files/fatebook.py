@@ -46,6 +46,7 @@ from models.batch import ImportBatch, Progress
 from models.errors import InputError, Problem, sort_by_line
 from models.files.interchange import FileSpec, decode, records
 from models.format import parse_time, split_percent
+from models.limits import check_time
 from models.schemas import ForecastIn, QuestionIn, ResearcherIn, ResolutionIn
 
 EXPORT = "export"
@@ -165,17 +166,27 @@ class _Bad(Exception):
 
 
 def parse_fatebook_time(text: str) -> datetime:
-    """A UTC datetime from Fatebook's ``2025-03-04 9:05:7`` (parts unpadded, no zone) or ISO 8601."""
+    """A UTC datetime from Fatebook's ``2025-03-04 9:05:7`` (parts unpadded, no zone) or ISO 8601,
+    within the supported time range (:mod:`models.limits`)."""
     text = text.strip()
+    dt: datetime | None = None
     for layout in _TIME_FORMATS:
         try:
-            return datetime.strptime(text.replace("T", " ", 1), layout).replace(tzinfo=UTC)
+            dt = datetime.strptime(text.replace("T", " ", 1), layout).replace(tzinfo=UTC)
+            break
         except ValueError:
             continue
+    if dt is None:
+        try:
+            dt = parse_time(text)
+        except (ValueError, TypeError) as err:
+            if "supported range" in str(err):
+                raise _Bad(str(err)) from None
+            raise _Bad(f"{text!r} is not a date: write 2025-03-04 or 2025-03-04 09:05:07") from None
     try:
-        return parse_time(text)
-    except (ValueError, TypeError):
-        raise _Bad(f"{text!r} is not a date: write 2025-03-04 or 2025-03-04 09:05:07") from None
+        return check_time(dt)
+    except ValueError as err:
+        raise _Bad(str(err)) from None
 
 
 def _probability(text: str, percent: bool) -> Any:

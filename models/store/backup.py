@@ -20,8 +20,9 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from models.errors import CredenceError
+from models.store.backup_check import check_tables
 from models.store.bulk import sync_sequences
-from models.store.db import head_revision, write_session
+from models.store.db import head_revision, import_lock, write_session
 from models.store.tables import ALL_TABLES
 
 FORMAT = "credence-backup"
@@ -62,18 +63,16 @@ def is_empty(engine: sa.Engine) -> bool:
         )
 
 
-def _load_value(column: sa.Column[Any], value: Any) -> Any:
-    if value is not None and isinstance(column.type, sa.types.TypeDecorator) and isinstance(value, str):
-        return datetime.fromisoformat(value)
-    return value
-
-
 def restore(engine: sa.Engine, text: str, replace: bool = False) -> dict[str, int]:
     """Load a backup; refuses a database that has data unless ``replace``. Returns rows per table."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as err:
-        raise CredenceError(f"not a Credence backup: invalid JSON at line {err.lineno}") from None
+        raise CredenceError(
+            f"not a Credence backup: invalid JSON at line {err.lineno} (is the file complete?)"
+        ) from None
+    except RecursionError:
+        raise CredenceError("not a Credence backup: the JSON is nested too deeply") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise CredenceError('not a Credence backup: the file has no "format": "credence-backup"')
     schema = doc.get("schema")
@@ -83,18 +82,21 @@ def restore(engine: sa.Engine, text: str, replace: bool = False) -> dict[str, in
             f"{TABLES_UNCHANGED_SINCE!r} to {head_revision()!r}; "
             "restore it with the matching version of Credence, then upgrade"
         )
+    tables = [_table(model) for model in ALL_TABLES]
+    # Every row is checked (types, limits, the input schemas, keys) before anything is
+    # written: a tampered or truncated file is refused whole, naming table and row.
+    rows = check_tables(doc.get("tables"), tables)
     if not replace and not is_empty(engine):
         raise CredenceError("the database is not empty; restore into an empty database or pass --replace")
     counts: dict[str, int] = {}
     with write_session(engine) as session:
+        # Imports and restores exclude each other on PostgreSQL (SQLite: the write lock).
+        import_lock(session)
         if replace:
-            for model in reversed(ALL_TABLES):
-                session.execute(sa.delete(_table(model)))
-        for model in ALL_TABLES:
-            table = _table(model)
-            rows = doc["tables"].get(table.name, [])
-            cols = table.columns
-            prepared = [{k: _load_value(cols[k], v) for k, v in row.items() if k in cols} for row in rows]
+            for table in reversed(tables):
+                session.execute(sa.delete(table))
+        for table in tables:
+            prepared = rows.get(table.name, [])
             if prepared:
                 session.execute(sa.insert(table), prepared)
             counts[table.name] = len(prepared)

@@ -15,22 +15,30 @@ Parsers (``models.files.interchange``, ``models.files.fatebook``) turn files int
 * Likelihood ratios follow :mod:`models.store.ratios`; an evidence item first named by a ratio
   is created as anticipated.  An evidence row whose status or observed date differs from the
   stored item's updates them.
+* The rules of :mod:`models.import_rules` hold for every batch: one row per thing in a file,
+  conflicts with stored researchers, capability levels and evidence update them keeping a
+  revision (as questions do), and nothing is written to a soft-deleted thing.
+* Imports run one at a time on PostgreSQL too (:func:`models.store.db.import_lock`), so
+  concurrent imports give the result of serial ones; a batch with no rows writes nothing.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from models import import_rules
 from models.batch import ImportBatch, ImportSummary, Progress, evidence_titles
 from models.errors import InputError
 from models.store import ratios
 from models.store.bulk_write import mark_everything_changed, write_forecasts
-from models.store.db import write_session
-from models.store.records import _keep_revision, now
-from models.store.tables import CapabilityLevel, Evidence, Question, Researcher
+from models.store.db import import_lock, write_session
+from models.store.records import _keep_revision, now, row_data
+from models.store.tables import CapabilityLevel, Evidence, Question, Researcher, Revision
 from models.vocab import EvidenceStatus
 
 CHUNK = 5000
@@ -75,7 +83,9 @@ def _ensure(
     return existing
 
 
-def _levels(session: Session, batch: ImportBatch, summary: ImportSummary) -> dict[str, int]:
+def _levels(
+    session: Session, batch: ImportBatch, summary: ImportSummary, updated: set[str]
+) -> dict[str, int]:
     wanted: dict[str, dict[str, object]] = {}
     for lv in batch.levels:
         wanted.setdefault(lv.name, {"position": lv.position, "description": lv.description})
@@ -101,7 +111,7 @@ def _levels(session: Session, batch: ImportBatch, summary: ImportSummary) -> dic
         wanted,
         summary,
         "capability levels",
-        [lv.name for lv in batch.levels],
+        [lv.name for lv in batch.levels if f"levels:{lv.name}" not in updated],
     )
 
 
@@ -245,6 +255,105 @@ def _check_resolutions(session: Session, batch: ImportBatch) -> None:
         raise InputError(problems)
 
 
+_KIND_MODELS: dict[str, tuple[Any, str]] = {
+    "researchers": (Researcher, "handle"),
+    "levels": (CapabilityLevel, "name"),
+    "evidence": (Evidence, "title"),
+    "questions": (Question, "title"),
+}
+
+
+def _stored_rows(session: Session, model: Any, key: str, names: Iterable[str]) -> dict[str, Any]:
+    """Stored rows of ``model`` whose ``key`` is one of ``names`` (deleted ones included)."""
+    wanted = sorted(set(names))
+    out: dict[str, Any] = {}
+    for start in range(0, len(wanted), 900):
+        stmt = select(model).where(getattr(model, key).in_(wanted[start : start + 900]))
+        out.update((getattr(row, key), row) for row in session.exec(stmt).all())
+    return out
+
+
+def _refuse_deleted(session: Session, batch: ImportBatch) -> None:
+    """Refuse rows naming a soft-deleted researcher, level, evidence item or question."""
+    deleted: dict[str, set[str]] = {}
+    for kind, names in import_rules.names(batch).items():
+        model, key = _KIND_MODELS[kind]
+        column = getattr(model, key)
+        found: set[str] = set()
+        wanted = sorted(names)
+        for start in range(0, len(wanted), 900):
+            stmt = select(column).where(
+                column.in_(wanted[start : start + 900]), model.deleted_at.is_not(None)
+            )
+            found.update(session.execute(stmt).scalars())
+        deleted[kind] = found
+    import_rules.refuse_deleted(batch, deleted)
+
+
+def _keep_earlier(session: Session, row: Any, entity: str, by: str) -> None:
+    """Keep ``row`` as it is now in the revision history (tables without a revision counter)."""
+    number = session.execute(
+        sa.select(sa.func.max(col(Revision.number))).where(
+            col(Revision.entity) == entity, col(Revision.entity_id) == row.id
+        )
+    ).scalar()
+    session.add(
+        Revision(
+            entity=entity,
+            entity_id=row.id,
+            number=(number or 0) + 1,
+            data=json.dumps(row_data(row), sort_keys=True),
+            changed_by=by,
+            changed_at=now(),
+        )
+    )
+
+
+def _update_described(session: Session, batch: ImportBatch, summary: ImportSummary, by: str) -> set[str]:
+    """Update stored researchers, levels and evidence that the file describes differently.
+
+    The earlier values are kept as a revision (``entity`` = the table name).  A level row
+    without a position keeps the level's place.  Returns ``"kind:name"`` of each updated thing.
+    """
+    updated: set[str] = set()
+    stored = _stored_rows(session, Researcher, "handle", [r.handle for r in batch.researchers])
+    for r in batch.researchers:
+        row = stored.get(r.handle)
+        if row is not None and row.name != (r.name or r.handle):
+            _keep_earlier(session, row, "researcher", by)
+            row.name = r.name or r.handle
+            session.add(row)
+            updated.add(f"researchers:{r.handle}")
+            summary.updated["researchers"] += 1
+    levels = _stored_rows(session, CapabilityLevel, "name", [lv.name for lv in batch.levels])
+    for lv in batch.levels:
+        row = levels.get(lv.name)
+        if row is None:
+            continue
+        position = row.position if lv.position is None else lv.position
+        if (row.description, row.position) != (lv.description, position):
+            _keep_earlier(session, row, "capability_level", by)
+            row.description, row.position = lv.description, position
+            session.add(row)
+            updated.add(f"levels:{lv.name}")
+            summary.updated["capability levels"] += 1
+    evidence = _stored_rows(session, Evidence, "title", [e.title for e in batch.evidence])
+    for e in batch.evidence:
+        row = evidence.get(e.title)
+        described = (e.url, e.date, e.summary, e.kind, e.status, e.observed_at)
+        if (
+            row is not None
+            and (row.url, row.published, row.summary, row.kind, row.status, row.observed_at) != described
+        ):
+            _keep_earlier(session, row, "evidence", by)
+            row.url, row.published, row.summary, row.kind, row.status, row.observed_at = described
+            session.add(row)
+            updated.add(f"evidence:{e.title}")
+            summary.updated["evidence items"] += 1
+    session.flush()
+    return updated
+
+
 def apply_batch(
     engine: sa.Engine,
     batch: ImportBatch,
@@ -258,6 +367,9 @@ def apply_batch(
     ``dry_run`` does all the work and rolls it back: a preview of what an import would do.
     """
     summary = ImportSummary()
+    import_rules.one_row_per_thing(batch)
+    if import_rules.is_empty(batch):
+        return summary  # a header-only file: no transaction, so not even the data version moves
     try:
         return _apply(engine, batch, by, progress, dry_run, summary)
     except _Preview:
@@ -277,7 +389,10 @@ def _apply(
     summary: ImportSummary,
 ) -> ImportSummary:
     with write_session(engine) as session:
+        import_lock(session)
+        _refuse_deleted(session, batch)
         _check_resolutions(session, batch)
+        updated = _update_described(session, batch, summary, by)
         researchers: dict[str, dict[str, object]] = {
             r.handle: {"name": r.name or r.handle} for r in batch.researchers
         }
@@ -310,9 +425,9 @@ def _apply(
                 researchers,
                 summary,
                 "researchers",
-                [r.handle for r in batch.researchers],
+                [r.handle for r in batch.researchers if f"researchers:{r.handle}" not in updated],
             ),
-            "levels": _levels(session, batch, summary),
+            "levels": _levels(session, batch, summary, updated),
             "evidence": _ensure(
                 session,
                 Evidence,
@@ -320,7 +435,7 @@ def _apply(
                 evidence,
                 summary,
                 "evidence items",
-                [e.title for e in batch.evidence],
+                [e.title for e in batch.evidence if f"evidence:{e.title}" not in updated],
             ),
             "questions": _questions(session, batch, summary, by),
         }

@@ -13,18 +13,27 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
+
+from models.errors import CredenceError
 
 if TYPE_CHECKING:
     from alembic.config import Config
     from sqlmodel import Session
+
+
+class StorageError(CredenceError):
+    """The database refused a write (read-only, busy, or a constraint); nothing was written."""
+
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 BUSY_TIMEOUT_S = 60
@@ -66,16 +75,59 @@ def _switch_to_wal(cursor: Any) -> None:
             time.sleep(0.01)
 
 
+SUPPORTED = ("sqlite", "postgresql")
+
+
+def _read_only(path: Path | None) -> bool:
+    """Whether a SQLite file exists but cannot be written (read-only file, directory or mount)."""
+    if path is None or not path.exists():
+        return False
+    return not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to a SQLite file Credence cannot write.
+
+    ``mode=ro`` reads a WAL database while its ``-shm`` file exists or can be made; on a
+    read-only directory without one, only ``immutable=1`` can read it, which is safe there
+    because nobody can write the file either.
+    """
+    target = quote(str(path.resolve()))
+    conn = sqlite3.connect(
+        f"file:{target}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False
+    )
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+    return sqlite3.connect(f"file:{target}?immutable=1", uri=True, check_same_thread=False)
+
+
 def create_engine(url: str) -> sa.Engine:
-    """An engine for ``url`` without touching the schema (see :func:`open_engine`)."""
+    """An engine for ``url`` without touching the schema (see :func:`open_engine`).
+
+    Only SQLite and PostgreSQL URLs are accepted; a SQLite file that exists but cannot be
+    written is opened read-only, so everything that reads still works (writes say why not).
+    """
     parsed = sa.make_url(url)
+    if parsed.get_backend_name() not in SUPPORTED:
+        raise sa.exc.ArgumentError(
+            f"unsupported database URL scheme {parsed.drivername!r}: "
+            "use sqlite:///FILE or postgresql+psycopg://user@host/dbname"
+        )
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(parsed, pool_pre_ping=True)
 
     path = _sqlite_path(parsed)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})
+    read_only = _read_only(path)
+    if read_only:
+        assert path is not None
+        engine = sa.create_engine(parsed, creator=lambda: _open_read_only(path))
+    else:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -83,9 +135,10 @@ def create_engine(url: str) -> sa.Engine:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
-        _switch_to_wal(cur)
+        if not read_only:
+            _switch_to_wal(cur)
+            cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
     @sa.event.listens_for(engine, "begin")
@@ -175,12 +228,44 @@ def write_session(engine: sa.Engine) -> Iterator[Session]:
     """
     from sqlmodel import Session
 
-    with Session(engine.execution_options(**{_WRITE: True}), expire_on_commit=False) as session:
-        with session.begin():
-            # First, not last: on PostgreSQL its row lock makes writers take turns, so the version
-            # a transaction records (the score_change triggers) is its place in commit order.
-            session.execute(sa.text("UPDATE data_version SET version = version + 1 WHERE id = 1"))
-            yield session
+    try:
+        with Session(engine.execution_options(**{_WRITE: True}), expire_on_commit=False) as session:
+            with session.begin():
+                # First, not last: on PostgreSQL its row lock makes writers take turns, so the version
+                # a transaction records (the score_change triggers) is its place in commit order.
+                session.execute(sa.text("UPDATE data_version SET version = version + 1 WHERE id = 1"))
+                yield session
+    except sa.exc.DBAPIError as err:
+        raise StorageError(refusal(err)) from err
+
+
+def refusal(err: sa.exc.DBAPIError) -> str:
+    """A database error as one sentence a person can act on (nothing was written)."""
+    text = str(err.orig if err.orig is not None else err).strip()
+    first = text.splitlines()[0] if text else type(err).__name__
+    if "readonly" in text or "read-only" in text or "read only" in text:
+        return "the database is read-only: it can be read, but nothing can be written"
+    if "locked" in text:
+        return "the database is busy (another process holds its write lock); try again"
+    return f"the database refused the change, so nothing was written: {first}"
+
+
+#: The advisory lock id imports and restores hold on PostgreSQL ("CRIM").
+_PG_IMPORT_LOCK = 0x4352494D
+
+
+def import_lock(session: Session) -> None:
+    """Serialise imports and restores with each other, for the rest of this transaction.
+
+    SQLite already lets one writer at a time in (``BEGIN IMMEDIATE``).  PostgreSQL lets
+    writers overlap, so two imports of one file would both find its rows missing and both
+    insert them, and two imports creating one researcher would collide on its handle.  A
+    transaction-scoped advisory lock (``pg_advisory_xact_lock``, released at commit or
+    rollback, also when the process dies) makes the second wait; each statement after it
+    sees what the first committed, so the result is that of running them one after the other.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_IMPORT_LOCK})
 
 
 @contextmanager

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from models.analysis.trajectory import DIRECTION_TEXT
+from models.limits import to_utc_times
 from models.schemas import format_evidence_refs
 from models.store.tables import (
     CapabilityLevel,
@@ -32,13 +33,16 @@ from models.store.tables import (
 def _rows(engine: sa.Engine, stmt: sa.Select[Any]) -> pd.DataFrame:
     with engine.connect() as conn:
         result = conn.execute(stmt)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    for name in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[name]):
+            df[name] = to_utc_times(df[name])  # clips a stored time outside pandas' range
+    return df
 
 
 def _utc(values: Any) -> pd.Series:
     return pd.Series(
-        pd.to_datetime(pd.Series(values, dtype="object"), utc=True, format="ISO8601"),
-        dtype="datetime64[ns, UTC]",
+        to_utc_times(pd.Series(values, dtype="object"), format="ISO8601"), dtype="datetime64[ns, UTC]"
     )
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from models import frames as fr
+from models.limits import to_utc_times
 from models.store import frame_cache
 from models.store.tables import CapabilityLevel, Forecast, Question, Researcher
 
@@ -42,7 +43,7 @@ def _frame(engine: sa.Engine, sql: str) -> pd.DataFrame:
             cursor.close()
     for col in _TIME_COLUMNS:
         if col in df.columns:
-            df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
+            df[col] = to_utc_times(df[col], format="ISO8601")
     return df
 
 
