@@ -87,10 +87,10 @@ def test_every_accepted_value_survives_export_import_export(engine, rows):
     actions.import_file(engine, _file(rows), "forecasts")
     first = actions.forecasts_csv(engine)
     back = interchange.parse(first.encode("utf-8"), "forecasts").forecasts
-    expected = sorted((f.researcher, f.question, f.probability, f.as_of, f.capability, f.rationale,
-                       tuple(sorted({(e.title, e.direction) for e in f.evidence}))) for f in rows)  # fmt: skip
-    got = sorted((f.researcher, f.question, f.probability, f.as_of, f.capability, f.rationale,
-                  tuple(sorted((e.title, e.direction) for e in f.evidence))) for f in back)  # fmt: skip
+    expected = sorted((f.researcher, f.question, f.probability, f.as_of, f.capability or "", f.rationale,
+                       tuple(sorted({(e.title, e.direction or "") for e in f.evidence}))) for f in rows)  # fmt: skip
+    got = sorted((f.researcher, f.question, f.probability, f.as_of, f.capability or "", f.rationale,
+                  tuple(sorted((e.title, e.direction or "") for e in f.evidence))) for f in back)  # fmt: skip
     assert sorted(set(expected)) == sorted(set(got))
     _clear(engine)
     actions.import_file(engine, first.encode("utf-8"), "forecasts")
