@@ -54,7 +54,11 @@ def rows(*specs: tuple) -> pd.DataFrame:
 
 QUESTIONS = pd.DataFrame({"question_id": list(TITLES), "question": list(TITLES.values())})
 PARTITIONS = pd.DataFrame(
-    {"partition": ["route"] * 3, "question_id": [B1, B2, B3], "question": [TITLES[B1], TITLES[B2], TITLES[B3]]}
+    {
+        "partition": ["route"] * 3,
+        "question_id": [B1, B2, B3],
+        "question": [TITLES[B1], TITLES[B2], TITLES[B3]],
+    }
 )
 
 
@@ -71,7 +75,9 @@ def binary_forecasts() -> pd.DataFrame:
 
 
 def test_implied_of_binary_partition_is_weighted_sum_of_conditionals():
-    f = rows((B, None, None, 0.3, "2025-01-01"), (A, B, "yes", 0.2, "2025-01-01"), (A, B, "no", 0.05, "2025-01-01"))
+    f = rows(
+        (B, None, None, 0.3, "2025-01-01"), (A, B, "yes", 0.2, "2025-01-01"), (A, B, "no", 0.05, "2025-01-01")
+    )
     s = evaluate(f, BINARY, "ada", "2025-01-01")
     # 0.3 · 0.2 + 0.7 · 0.05 = 0.06 + 0.035
     assert s.implied == pytest.approx(0.095, abs=1e-15)
@@ -101,14 +107,18 @@ def test_missing_factor_makes_implied_unavailable_and_names_it():
 
 
 def test_estimate_dated_after_the_day_is_not_standing():
-    f = rows((B, None, None, 0.3, "2025-01-02"), (A, B, "yes", 0.2, "2025-01-01"), (A, B, "no", 0.1, "2025-01-01"))
+    f = rows(
+        (B, None, None, 0.3, "2025-01-02"), (A, B, "yes", 0.2, "2025-01-01"), (A, B, "no", 0.1, "2025-01-01")
+    )
     assert evaluate(f, BINARY, "ada", "2025-01-01").problem.startswith("ada has no estimate of P(B)")
     assert evaluate(f, BINARY, "ada", "2025-01-02").implied == pytest.approx(0.3 * 0.2 + 0.7 * 0.1)
 
 
 def test_estimate_late_in_the_day_counts_for_that_day():
     f = rows(
-        (B, None, None, 0.3, "2025-01-01 23:59:59"), (A, B, "yes", 0.2, "2025-01-01"), (A, B, "no", 0.1, "2025-01-01")
+        (B, None, None, 0.3, "2025-01-01 23:59:59"),
+        (A, B, "yes", 0.2, "2025-01-01"),
+        (A, B, "no", 0.1, "2025-01-01"),
     )
     assert evaluate(f, BINARY, "ada", date(2025, 1, 1)).implied == pytest.approx(0.13)
 
@@ -243,7 +253,12 @@ def test_implied_trajectory_steps_whenever_a_factor_changes():
         (B, None, None, 0.25, "2024-04-01"),
     )  # fmt: skip
     traj = implied_trajectory(f, BINARY, "ada")
-    assert traj["as_of"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01"]
+    assert traj["as_of"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-01-01",
+        "2024-02-01",
+        "2024-03-01",
+        "2024-04-01",
+    ]
     assert traj["implied"].tolist()[2:] == pytest.approx([0.1, 0.05])
     assert traj["implied"].isna().tolist()[:2] == [True, True]
     assert traj["problem"].iloc[0].startswith("ada has no estimate of P(A | B = yes)")

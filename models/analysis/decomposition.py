@@ -144,7 +144,9 @@ def _given_mask(df: pd.DataFrame, given_question_id: int | None, given_outcome: 
     given = df["given_question_id"]
     if given_question_id is None:
         return given.isna().to_numpy()
-    return ((given == given_question_id).fillna(False) & (df["given_outcome"] == given_outcome)).to_numpy(bool)
+    return ((given == given_question_id).fillna(False) & (df["given_outcome"] == given_outcome)).to_numpy(
+        bool
+    )
 
 
 def _level_mask(df: pd.DataFrame, level: str | None) -> np.ndarray:
@@ -224,7 +226,9 @@ def partition_sum_ok(total: np.ndarray | float) -> np.ndarray:
     return np.abs(np.asarray(total, dtype="float64") - 1.0) <= PARTITION_TOLERANCE + 1e-12
 
 
-def is_consistent(direct: float | None, implied: float | None, threshold_points: float = DEFAULT_THRESHOLD_POINTS) -> bool | None:
+def is_consistent(
+    direct: float | None, implied: float | None, threshold_points: float = DEFAULT_THRESHOLD_POINTS
+) -> bool | None:
     """``|direct − implied| · 100 ≤ threshold_points``; ``None`` when either is missing.
 
     The difference is rounded to 9 decimals of a point first, so that ``0.10`` against
@@ -388,7 +392,9 @@ def explain_sentence(question: str, attribution: Attribution) -> str:
         head = f"P({question}) stayed at {a.implied * 100:.1f}% {span}"
     else:
         head = f"P({question}) {verb} from {b.implied * 100:.1f}% to {a.implied * 100:.1f}% {span}"
-    shown = [(n, c) for n, c in sorted(attribution.parts, key=lambda x: -abs(x[1])) if round(abs(c) * 100, 1) > 0]
+    shown = [
+        (n, c) for n, c in sorted(attribution.parts, key=lambda x: -abs(x[1])) if round(abs(c) * 100, 1) > 0
+    ]
     if not shown:
         return head
     return head + ": " + ", ".join(f"{_signed_points(c)} from {n}" for n, c in shown)
@@ -421,7 +427,8 @@ def implied_trajectory(
     f = _factor_rows(forecasts, researcher, level)
     factors = decomposition.factors
     masks = [
-        (f["question_id"] == x.question_id).to_numpy(bool) & _given_mask(f, x.given_question_id, x.given_outcome)
+        (f["question_id"] == x.question_id).to_numpy(bool)
+        & _given_mask(f, x.given_question_id, x.given_outcome)
         for x in factors
     ]
     empty = pd.DataFrame(
@@ -518,9 +525,15 @@ def decompositions_of(
         cond = cond[cond["question_id"] == question_id]
     out: list[Decomposition] = []
     pairs = cond.drop_duplicates(["question_id", "given_question_id"])
-    for a, b in zip(pairs["question_id"].tolist(), pairs["given_question_id"].astype(int).tolist(), strict=True):
+    for a, b in zip(
+        pairs["question_id"].tolist(), pairs["given_question_id"].astype(int).tolist(), strict=True
+    ):
         if b in direct:
-            out.append(Decomposition(int(a), titles.get(a, str(a)), titles.get(b, str(b)), ((b, titles.get(b, str(b))),)))
+            out.append(
+                Decomposition(
+                    int(a), titles.get(a, str(a)), titles.get(b, str(b)), ((b, titles.get(b, str(b))),)
+                )
+            )
     yes_given = cond[cond["given_outcome"] == YES]
     for name, members in partitions.groupby("partition", sort=True):
         ids = members["question_id"].astype(int).tolist()
@@ -532,7 +545,9 @@ def decompositions_of(
     return sorted(out, key=lambda d: (d.question, not d.binary, d.name))
 
 
-def pick_decomposition(candidates: Sequence[Decomposition], given: str | None, question: str) -> Decomposition:
+def pick_decomposition(
+    candidates: Sequence[Decomposition], given: str | None, question: str
+) -> Decomposition:
     """The decomposition whose B title or partition name is ``given``; the only one when
     ``given`` is None.  Raises :class:`DecompositionError` naming the choices otherwise."""
     if given is not None:
@@ -542,11 +557,17 @@ def pick_decomposition(candidates: Sequence[Decomposition], given: str | None, q
         if not candidates:
             raise DecompositionError(f"no decomposition of {question!r} over {given!r}")
     if not candidates:
-        raise DecompositionError(f"no decomposition of {question!r}: no estimates of it given another question")
+        raise DecompositionError(
+            f"no decomposition of {question!r}: no estimates of it given another question"
+        )
     if given is None and len(candidates) == 1:
         return candidates[0]
     choices = ", ".join(repr(d.name) for d in candidates)
-    what = f"no decomposition of {question!r} over {given!r}" if given else f"{question!r} has several decompositions"
+    what = (
+        f"no decomposition of {question!r} over {given!r}"
+        if given
+        else f"{question!r} has several decompositions"
+    )
     return_msg = f"{what}; choose one with --given: {choices}"
     raise DecompositionError(return_msg)
 

@@ -48,7 +48,7 @@ def _frame(engine: sa.Engine, sql: str) -> pd.DataFrame:
 
 _FORECAST_SQL = """
 SELECT f.id AS forecast_id, f.researcher_id, f.question_id, f.level_id, f.probability, f.as_of,
-       f.recorded_at, f.reconstructed {rationale}
+       f.recorded_at, f.reconstructed, f.given_question_id, f.given_outcome {rationale}
 FROM forecast f
 JOIN researcher r ON r.id = f.researcher_id
 JOIN question q ON q.id = f.question_id
@@ -62,6 +62,7 @@ _FORECAST_ID_DTYPES = {
     "researcher_id": "int64",
     "question_id": "int64",
     "level_id": "float64",
+    "given_question_id": "float64",
     "probability": "float64",
     "reconstructed": "bool",
 }
@@ -107,6 +108,11 @@ def _named(engine: sa.Engine, df: pd.DataFrame) -> pd.DataFrame:
             "recorded_at": df["recorded_at"].astype(fr.FORECASTS["recorded_at"]),
             "reconstructed": df["reconstructed"].to_numpy(dtype="bool"),
             "rationale": pd.Series(rationale, dtype="object", index=df.index),
+            "given_question_id": df["given_question_id"].astype("Int64"),
+            "given": _lookup(df["given_question_id"], titles, "title", None),
+            "given_outcome": pd.Series(
+                df["given_outcome"].to_numpy(dtype="object"), index=df.index, dtype="object"
+            ).where(df["given_outcome"].notna(), None),
         },
         index=df.index,
     )
@@ -213,14 +219,31 @@ def researchers_frame(engine: sa.Engine) -> pd.DataFrame:
 
 def load_frames(engine: sa.Engine) -> fr.Frames:
     """Everything the domain layer reads, as of now."""
+    every = forecasts_frame(engine)
+    conditional = every["given_question_id"].notna().to_numpy()
     return fr.Frames(
-        forecasts=forecasts_frame(engine),
+        forecasts=every[~conditional].reset_index(drop=True),
+        conditionals=every[conditional].reset_index(drop=True),
         questions=questions_frame(engine),
         evidence_links=evidence_links_frame(engine),
         evidence=evidence_frame(engine),
         levels=levels_frame(engine),
         links=links_frame(engine),
+        partitions=partitions_frame(engine),
     )
+
+
+def partitions_frame(engine: sa.Engine) -> pd.DataFrame:
+    """Current declared partitions, one row per member, as a :data:`models.frames.PARTITIONS` frame."""
+    df = _frame(
+        engine,
+        """SELECT p.id AS partition_id, p.name AS partition, r.handle AS researcher, p.note,
+                  m.question_id, q.title AS question, m.position
+           FROM question_partition p JOIN partition_member m ON m.partition_id = p.id
+           JOIN question q ON q.id = m.question_id JOIN researcher r ON r.id = p.researcher_id
+           WHERE p.deleted_at IS NULL AND q.deleted_at IS NULL ORDER BY p.name, m.position""",
+    )
+    return fr.conform(df, fr.PARTITIONS)
 
 
 def scoring_frames(
@@ -238,7 +261,9 @@ def scoring_frames(
     reads only those questions' forecasts (through the question index); they, and every
     read with ``cached=False``, skip the cache.
     """
-    where = "AND q.outcome IN ('yes', 'no') AND f.as_of < q.resolved_at"
+    # A forecast given another question's outcome is not scored against its own question:
+    # P(A | B = yes) says nothing about A in the worlds where B is no.
+    where = "AND q.outcome IN ('yes', 'no') AND f.as_of < q.resolved_at AND f.given_question_id IS NULL"
     if not include_reconstructed:
         where += " AND NOT f.reconstructed"
     if question_ids is not None:
