@@ -7,7 +7,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.analysis.decomposition import (
@@ -235,6 +235,7 @@ def test_shapley_parts_add_up_to_the_change(values):
     assert math.isclose(float(partition) + float(conditionals.sum()), total, abs_tol=1e-12)
 
 
+@settings(deadline=None)
 @given(st.lists(probabilities, min_size=6, max_size=6))
 def test_attribution_change_is_sum_of_parts_and_the_implied_change(v):
     f = rows(

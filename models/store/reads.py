@@ -48,7 +48,7 @@ def _frame(engine: sa.Engine, sql: str) -> pd.DataFrame:
 
 _FORECAST_SQL = """
 SELECT f.id AS forecast_id, f.researcher_id, f.question_id, f.level_id, f.probability, f.as_of,
-       f.recorded_at, f.reconstructed, f.given_question_id, f.given_outcome {rationale}
+       f.recorded_at, f.reconstructed {rationale}
 FROM forecast f
 JOIN researcher r ON r.id = f.researcher_id
 JOIN question q ON q.id = f.question_id
@@ -62,7 +62,6 @@ _FORECAST_ID_DTYPES = {
     "researcher_id": "int64",
     "question_id": "int64",
     "level_id": "float64",
-    "given_question_id": "float64",
     "probability": "float64",
     "reconstructed": "bool",
 }
@@ -95,6 +94,13 @@ def _named(engine: sa.Engine, df: pd.DataFrame) -> pd.DataFrame:
     titles = _frame(engine, "SELECT id, title FROM question").set_index("id")
     levels = _frame(engine, "SELECT id, name, position FROM capability_level").set_index("id")
     rationale = df["rationale"] if "rationale" in df.columns else np.full(len(df), "", dtype="object")
+    # Reads that leave conditional forecasts out (scoring) do not select the condition.
+    if "given_question_id" in df.columns:
+        given = df["given_question_id"].astype("float64")
+        outcome = df["given_outcome"].to_numpy(dtype="object")
+    else:
+        given = pd.Series(np.nan, index=df.index, dtype="float64")
+        outcome = np.full(len(df), None, dtype="object")
     return pd.DataFrame(
         {
             "forecast_id": df["forecast_id"].to_numpy(dtype="int64"),
@@ -108,11 +114,9 @@ def _named(engine: sa.Engine, df: pd.DataFrame) -> pd.DataFrame:
             "recorded_at": df["recorded_at"].astype(fr.FORECASTS["recorded_at"]),
             "reconstructed": df["reconstructed"].to_numpy(dtype="bool"),
             "rationale": pd.Series(rationale, dtype="object", index=df.index),
-            "given_question_id": df["given_question_id"].astype("Int64"),
-            "given": _lookup(df["given_question_id"], titles, "title", None),
-            "given_outcome": pd.Series(
-                df["given_outcome"].to_numpy(dtype="object"), index=df.index, dtype="object"
-            ).where(df["given_outcome"].notna(), None),
+            "given_question_id": given.astype("Int64"),
+            "given": _lookup(given, titles, "title", None),
+            "given_outcome": pd.Series(outcome, index=df.index, dtype="object").where(given.notna(), None),
         },
         index=df.index,
     )
@@ -125,7 +129,8 @@ def forecasts_frame(engine: sa.Engine, *, rationale: bool = True) -> pd.DataFram
     values are then "").  Names (handle, title, level) are looked up from ids in pandas:
     creating a million Python strings per query is what makes a large read slow.
     """
-    sql = _FORECAST_SQL.format(rationale=", f.rationale" if rationale else "", where="")
+    extra = ", f.given_question_id, f.given_outcome" + (", f.rationale" if rationale else "")
+    sql = _FORECAST_SQL.format(rationale=extra, where="")
     return _named(engine, _forecast_rows(engine, sql))
 
 
