@@ -96,10 +96,14 @@ class Saved:
     previous: float | None
     previous_as_of: datetime | None
     reconstructed: bool = False
+    #: The condition's question title and outcome, for ``P(question | given = outcome)``.
+    given: str | None = None
+    given_outcome: str | None = None
 
     def message(self) -> str:
         """``Saved ada's forecast on "Q" (unconditional): 12% → 7%, −5 points, −0.6 in log-odds …``."""
-        level = self.capability or "unconditional"
+        given = f"given \u201c{self.given}\u201d = {self.given_outcome}" if self.given else None
+        level = ", ".join(x for x in (self.capability, given) if x) or "unconditional"
         kind = "reconstructed forecast" if self.reconstructed else "forecast"
         head = f"Saved {self.researcher}'s {kind} on \u201c{self.question}\u201d ({level})"
         if self.previous is None or self.previous_as_of is None:
@@ -156,6 +160,8 @@ def _create_forecast(session: Session, data: ForecastIn, by: str) -> Saved:
         previous=prev.probability if prev else None,
         previous_as_of=_utc(prev.as_of) if prev else None,
         reconstructed=data.reconstructed,
+        given=data.given,
+        given_outcome=data.given_outcome,
     )
 
 

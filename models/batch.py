@@ -10,7 +10,16 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from models.schemas import EvidenceIn, ForecastIn, LevelIn, QuestionIn, RatioIn, ResearcherIn, ResolutionIn
+from models.schemas import (
+    EvidenceIn,
+    ForecastIn,
+    LevelIn,
+    PartitionMemberIn,
+    QuestionIn,
+    RatioIn,
+    ResearcherIn,
+    ResolutionIn,
+)
 
 #: ``progress(stage, done, total)``, called as work advances.
 Progress = Callable[[str, int, int], None]
@@ -25,6 +34,8 @@ class ImportBatch:
     forecasts: list[ForecastIn] = field(default_factory=list)
     resolutions: list[ResolutionIn] = field(default_factory=list)
     ratios: list[RatioIn] = field(default_factory=list)
+    #: Members of declared partitions, in file order (the order members are kept in).
+    partitions: list[PartitionMemberIn] = field(default_factory=list)
 
 
 def _number(plural: str, n: int) -> str:

@@ -162,6 +162,8 @@ def forecast_input(
     reconstructed: bool = False,
     rationale: str = "",
     evidence: list[tuple[str, str | None]] | None = None,
+    given: str | None = None,
+    given_outcome: str | None = None,
 ) -> ForecastIn:
     """A validated :class:`ForecastIn` from the form, or :class:`InputError` naming each bad field.
 
@@ -186,6 +188,8 @@ def forecast_input(
         "reconstructed": reconstructed,
         "rationale": rationale,
         "evidence": [{"title": t, "direction": d} for t, d in evidence or []],
+        "given": given,
+        "given_outcome": given_outcome if given else None,
     }
     try:
         data = ForecastIn.model_validate(values)
@@ -209,6 +213,8 @@ def forecast_from_text(
     rationale: str = "",
     evidence: list[str] | None = None,
     reconstructed: bool = False,
+    given: str | None = None,
+    given_outcome: str | None = None,
 ) -> ForecastIn:
     """A validated :class:`ForecastIn` from typed text (``credence add``), or :class:`InputError`.
 
@@ -234,6 +240,8 @@ def forecast_from_text(
         "reconstructed": reconstructed,
         "rationale": rationale,
         "evidence": "; ".join(evidence or []),
+        "given": given,
+        "given_outcome": given_outcome,
     }
     try:
         data = ForecastIn.model_validate(values)

@@ -16,6 +16,7 @@ from models.analysis.decomposition import (
     attribute,
     decompositions_of,
     evaluate,
+    explain,
     explain_sentence,
     implied_trajectory,
     inconsistencies,
@@ -289,3 +290,37 @@ def test_inconsistency_view_lists_only_the_drifting_researcher():
     assert view["difference_points"].iloc[0] == pytest.approx(11.0)
     everyone = inconsistencies(both, QUESTIONS, PARTITIONS, "2026-03-01", only_inconsistent=False)
     assert sorted(everyone["researcher"]) == ["ada", "bob"]
+
+
+def test_explain_defaults_to_first_available_and_latest_dates():
+    f = binary_forecasts()
+    e = explain(f, QUESTIONS, PARTITIONS, "A", "ada")
+    out = e.as_dict()
+    assert list(out) == ["question", "researcher", "given", "level", "from", "to", "change", "parts"]
+    assert (out["from"]["date"], out["to"]["date"]) == ("2024-06-01", "2026-03-01")
+    assert out["given"] == "B" and out["level"] is None
+    assert list(out["from"]) == ["date", "implied", "direct", "consistent", "factors"]
+    assert out["to"]["consistent"] is False
+    assert out["change"] == sum(p["change"] for p in out["parts"])
+    table = e.parts_table()
+    assert table["factor"].tolist() == ["P(B)", "P(A | B = yes)", "P(A | B = no)"]
+    assert table["reconstructed"].tolist() == ["2024-06-01", "2024-06-01", ""]
+
+
+@pytest.mark.parametrize(
+    ("question", "researcher", "given", "message"),
+    [
+        ("nope", "ada", None, "no question titled 'nope'"),
+        ("A", "zed", None, "'zed' has no forecasts"),
+        ("A", "ada", "C", "no decomposition of 'A' over 'C'; choose one with --given: 'B'"),
+    ],
+)
+def test_explain_refuses_what_it_cannot_explain(question, researcher, given, message):
+    with pytest.raises(DecompositionError) as err:
+        explain(binary_forecasts(), QUESTIONS, PARTITIONS, question, researcher, given)
+    assert str(err.value) == message
+
+
+def test_explain_on_a_date_with_a_missing_factor_names_it():
+    with pytest.raises(DecompositionError, match=r"^ada has no estimate of P\(B\) on or before 2024-01-01"):
+        explain(binary_forecasts(), QUESTIONS, PARTITIONS, "A", "ada", start="2024-01-01", end="2026-03-01")

@@ -37,6 +37,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from models.errors import CredenceError
+from models.frames import Frames
+
 #: Default consistency threshold, in percentage points.
 DEFAULT_THRESHOLD_POINTS = 5.0
 #: A declared partition may sum to 1 ± this before it is an error.
@@ -51,7 +54,7 @@ YES = "yes"
 NO = "no"
 
 
-class DecompositionError(ValueError):
+class DecompositionError(CredenceError):
     """An implied estimate that cannot be computed (missing factor, bad partition, no such decomposition)."""
 
 
@@ -622,3 +625,148 @@ def questions_in(decompositions: Iterable[Decomposition]) -> set[int]:
         ids.add(d.question_id)
         ids.update(q for q, _ in d.members)
     return ids
+
+
+def linked_forecasts(frames: Frames) -> pd.DataFrame:
+    """Every forecast, direct and conditional on another question, in forecast order: the input
+    of the functions here (``Frames`` keeps the two apart for everything else)."""
+    both = pd.concat([frames.forecasts, frames.conditionals], ignore_index=True)
+    return both.sort_values(ORDER, kind="stable", ignore_index=True)
+
+
+# --- one question explained -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a researcher's implied estimate of a question moved between two dates."""
+
+    question: str
+    researcher: str
+    decomposition: Decomposition
+    level: str | None
+    attribution: Attribution
+
+    @property
+    def sentence(self) -> str:
+        return explain_sentence(self.question, self.attribution)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``credence explain --json`` object (keys exactly as documented in the README)."""
+        return {
+            "question": self.question,
+            "researcher": self.researcher,
+            "given": self.decomposition.name,
+            "level": self.level,
+            "from": self.attribution.before.as_dict(),
+            "to": self.attribution.after.as_dict(),
+            "change": self.attribution.change,
+            "parts": self.attribution.parts_dicts(),
+        }
+
+    def parts_table(self) -> pd.DataFrame:
+        """One row per factor (``factor, from, to, reconstructed, part_points``), then for a
+        declared partition one row for the partition as a whole, which is its player.
+
+        ``reconstructed`` lists the dates on which that input was reconstructed.
+        """
+        b, a = self.attribution.before, self.attribution.after
+        parts = dict(self.attribution.parts)
+        rows: list[dict[str, Any]] = []
+        for fb, fa in zip(b.factors, a.factors, strict=True):
+            marked = [s.day.isoformat() for s, f in ((b, fb), (a, fa)) if f.reconstructed]
+            rows.append(
+                {"factor": fb.factor, "from": fb.value, "to": fa.value,
+                 "reconstructed": ", ".join(marked), "part_points": _points(parts.get(fb.factor))}
+            )  # fmt: skip
+        label = self.decomposition.partition_label
+        if not self.decomposition.binary:
+            rows.append(
+                {
+                    "factor": label,
+                    "from": 1.0,
+                    "to": 1.0,
+                    "reconstructed": "",
+                    "part_points": _points(parts[label]),
+                }
+            )
+        return pd.DataFrame(rows, columns=["factor", "from", "to", "reconstructed", "part_points"])
+
+
+def _points(change: float | None) -> float | None:
+    return None if change is None else change * 100
+
+
+def explain(
+    forecasts: pd.DataFrame,
+    questions: pd.DataFrame,
+    partitions: pd.DataFrame,
+    question: str,
+    researcher: str,
+    given: str | None = None,
+    start: date | datetime | pd.Timestamp | str | None = None,
+    end: date | datetime | pd.Timestamp | str | None = None,
+    level: str | None = None,
+    threshold_points: float = DEFAULT_THRESHOLD_POINTS,
+) -> Explanation:
+    """Explain the change of ``researcher``'s implied estimate of ``question`` from ``start`` to ``end``.
+
+    ``forecasts`` holds every forecast, conditional or not (FORECASTS columns).  ``given`` is
+    the condition's question title or a partition's name (needed only when there are several
+    decompositions).  Dates default to the first day the implied estimate is available and the
+    researcher's latest day on the factors (:func:`factor_dates`).  Raises
+    :class:`DecompositionError` for an unknown question or researcher, no such decomposition,
+    a factor missing on either date or a partition not adding up.
+    """
+    ids = questions.loc[questions["question"] == question, "question_id"]
+    if ids.empty:
+        raise DecompositionError(f"no question titled {question!r}")
+    if not (forecasts["researcher"] == researcher).any():
+        raise DecompositionError(f"{researcher!r} has no forecasts")
+    qid = int(ids.iloc[0])
+    found = decompositions_of(forecasts, questions, partitions, researcher, qid, level)
+    d = pick_decomposition(found, given, question)
+    if start is None or end is None:
+        dates = factor_dates(forecasts, d, researcher, level)
+        if dates is None:
+            traj = implied_trajectory(forecasts, d, researcher, level)
+            last = traj["problem"].dropna()
+            raise DecompositionError(last.iloc[-1] if len(last) else f"no implied estimate of {question!r}")
+        start = dates[0] if start is None else start
+        end = dates[1] if end is None else end
+    before = evaluate(forecasts, d, researcher, start, level, threshold_points)
+    after = evaluate(forecasts, d, researcher, end, level, threshold_points)
+    return Explanation(question, researcher, d, level, attribute(d, before, after))
+
+
+def format_explanation(e: Explanation, threshold_points: float = DEFAULT_THRESHOLD_POINTS) -> str:
+    """The sentence, a line per date comparing the direct estimate, and the table of factors."""
+    lines = [e.sentence, ""]
+    for snap in (e.attribution.before, e.attribution.after):
+        implied = f"implied {snap.implied * 100:.1f}%" if snap.implied is not None else "implied unavailable"
+        if snap.direct is None:
+            lines.append(f"{snap.day.isoformat()}: {implied}; no direct estimate")
+            continue
+        gap = abs(snap.direct - (snap.implied or 0)) * 100
+        verdict = (
+            "consistent" if snap.consistent else f"INCONSISTENT (more than {threshold_points:g} points apart)"
+        )
+        recon = " (reconstructed)" if snap.direct_reconstructed else ""
+        lines.append(
+            f"{snap.day.isoformat()}: {implied}, direct {snap.direct * 100:.1f}%{recon}: {gap:.1f} points apart, {verdict}"
+        )
+    lines.append("")
+    table = e.parts_table()
+    width = max(len(f) for f in table["factor"])
+    d0, d1 = e.attribution.before.day.isoformat(), e.attribution.after.day.isoformat()
+    lines.append(f"{'factor':<{width}}  {d0:>10}  {d1:>10}  {'part':>8}  reconstructed")
+    for factor, v0, v1, recon, part_points in table.itertuples(index=False, name=None):
+        part = "" if part_points is None or pd.isna(part_points) else f"{part_points:+.2f}"
+        lines.append(f"{factor:<{width}}  {_pct(v0):>10}  {_pct(v1):>10}  {part:>8}  {recon}")
+    lines.append(f"{'total':<{width}}  {'':>10}  {'':>10}  {e.attribution.change * 100:+8.2f}")
+    lines.append("Parts are in percentage points (Shapley values; they add up to the change).")
+    return "\n".join(lines)
+
+
+def _pct(p: float | None) -> str:
+    return "" if p is None else f"{p * 100:.1f}%"

@@ -28,6 +28,7 @@ from models.schemas import (
     EvidenceIn,
     ForecastIn,
     LevelIn,
+    PartitionMemberIn,
     QuestionIn,
     RatioIn,
     ResearcherIn,
@@ -66,11 +67,13 @@ FORECASTS = FileSpec(
         "reconstructed",
         "id",
         "recorded_at",
+        "given",
+        "given_outcome",
     ),
     required=("researcher", "question", "probability", "as_of"),
     model=ForecastIn,
     batch_field="forecasts",
-    text=("researcher", "question", "capability", "rationale", "evidence"),
+    text=("researcher", "question", "capability", "rationale", "evidence", "given"),
 )
 QUESTIONS = FileSpec(
     kind="questions",
@@ -130,8 +133,16 @@ RATIOS = FileSpec(
     batch_field="ratios",
     text=("researcher", "question", "capability", "evidence", "rationale"),
 )
+PARTITIONS = FileSpec(
+    kind="partitions",
+    columns=("partition", "question", "researcher"),
+    required=("partition", "question"),
+    model=PartitionMemberIn,
+    batch_field="partitions",
+    text=("partition", "question", "researcher"),
+)
 SPECS: dict[str, FileSpec] = {
-    s.kind: s for s in (FORECASTS, QUESTIONS, RESOLUTIONS, RESEARCHERS, LEVELS, EVIDENCE, RATIOS)
+    s.kind: s for s in (FORECASTS, QUESTIONS, RESOLUTIONS, RESEARCHERS, LEVELS, EVIDENCE, RATIOS, PARTITIONS)
 }
 
 #: The columns ``credence export csv`` writes, in order.
@@ -146,6 +157,8 @@ EXPORT_COLUMNS = (
     "evidence",
     "reconstructed",
     "recorded_at",
+    "given",
+    "given_outcome",
 )
 
 
@@ -270,6 +283,8 @@ def _forecast_rows(df: pd.DataFrame, refs: Mapping[int, list[tuple[str, str | No
             escape(format_evidence_refs(refs.get(r.id, []))),
             "true" if r.reconstructed else "false",
             format_time(r.recorded_at.to_pydatetime()),
+            escape(r.given or ""),
+            r.given_outcome or "",
         ]
 
 

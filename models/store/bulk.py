@@ -29,10 +29,11 @@ from models.batch import ImportBatch, ImportSummary, Progress
 from models.errors import InputError
 from models.schemas import (
     EvidenceRef,
+    PartitionMemberIn,
 )
 from models.store import ratios
 from models.store.db import write_session
-from models.store.records import _keep_revision, now
+from models.store.records import _keep_revision, declare_partition, now
 from models.store.tables import CapabilityLevel, Evidence, Forecast, ForecastEvidence, Question, Researcher
 from models.vocab import EvidenceStatus
 
@@ -114,8 +115,15 @@ def _questions(session: Session, batch: ImportBatch, summary: ImportSummary, by:
         wanted.setdefault(
             q.title, {"criteria": q.criteria, "tags": ";".join(q.tags), "resolve_by": q.resolve_by}
         )
-    for title in [f.question for f in batch.forecasts] + [r.question for r in batch.ratios]:
+    # A forecast's question, and the question it is given on, are created when new.
+    for title in (
+        [f.question for f in batch.forecasts]
+        + [f.given for f in batch.forecasts if f.given]
+        + [r.question for r in batch.ratios]
+    ):
         wanted.setdefault(title, {})
+    for member in batch.partitions:  # so are a partition's members
+        wanted.setdefault(member.question, {})
     stored = {
         q.title: q
         for q in session.exec(
@@ -184,6 +192,7 @@ _KEY = [
     "rationale",
     "reconstructed",
     "evidence_key",
+    "condition",
 ]
 
 
@@ -191,7 +200,7 @@ def _stored_forecasts(session: Session, question_ids: list[int]) -> pd.DataFrame
     """Current forecasts on these questions, with the key columns used to spot duplicates."""
     F, FE, E = Forecast.__table__, ForecastEvidence.__table__, Evidence.__table__  # type: ignore[attr-defined]
     cols = [F.c.id, F.c.researcher_id, F.c.question_id, F.c.level_id, F.c.probability, F.c.as_of,
-            F.c.recorded_at, F.c.rationale, F.c.reconstructed]  # fmt: skip
+            F.c.recorded_at, F.c.rationale, F.c.reconstructed, F.c.given_question_id, F.c.given_outcome]  # fmt: skip
     frames: list[pd.DataFrame] = []
     links: list[tuple[int, str, str | None]] = []
     for start in range(0, len(question_ids), 900):
@@ -213,7 +222,15 @@ def _stored_forecasts(session: Session, question_ids: list[int]) -> pd.DataFrame
     for fid, title, direction in links:
         keys.setdefault(fid, []).append((title, direction))
     df["evidence_key"] = df["id"].map(lambda i: _evidence_key(keys.get(i, [])))
+    df["condition"] = _condition_key(df["given_question_id"], df["given_outcome"])
     return df
+
+
+def _condition_key(given_ids: pd.Series, outcomes: pd.Series) -> pd.Series:
+    """``"<question id>=<yes|no>"`` for a forecast given another question, ``""`` otherwise."""
+    ids = pd.to_numeric(given_ids, errors="coerce")
+    text = ids.astype("Int64").astype("string").fillna("") + "=" + outcomes.astype("string").fillna("")
+    return text.where(ids.notna(), "").astype("object")
 
 
 def _forecasts(
@@ -243,9 +260,12 @@ def _forecasts(
                 _evidence_key(sorted({(e.title, e.direction) for e in f.evidence})) for f in batch.forecasts
             ],
             "id": [f.id for f in batch.forecasts],
+            "given_question_id": [qids[f.given] if f.given else None for f in batch.forecasts],
+            "given_outcome": [f.given_outcome if f.given else None for f in batch.forecasts],
         }
     )
     incoming["level_id"] = incoming["level_id"].astype("Int64")
+    incoming["condition"] = _condition_key(incoming["given_question_id"], incoming["given_outcome"])
     incoming["row"] = range(len(incoming))
     stored = _stored_forecasts(session, sorted(set(incoming["question_id"])))
     stored["level_id"] = stored["level_id"].astype("Int64")
@@ -289,6 +309,8 @@ def _forecasts(
     forecast_ids[forecast_ids.isna()] = allocate_ids(session, "forecast", int(forecast_ids.isna().sum()))
     new["id"] = forecast_ids.astype("int64")
     new["level_id"] = new["level_id"].astype("object").where(new["level_id"].notna(), None)
+    given = pd.to_numeric(new["given_question_id"], errors="coerce").astype("Int64")
+    new["given_question_id"] = given.astype("object").where(given.notna(), None)
     records = new[
         [
             "id",
@@ -300,6 +322,8 @@ def _forecasts(
             "recorded_at",
             "rationale",
             "reconstructed",
+            "given_question_id",
+            "given_outcome",
         ]
     ]
     records = records.assign(
@@ -325,6 +349,53 @@ def _forecasts(
     summary.created["forecasts"] += len(new)
     if has_id.any():
         sync_sequences(session)
+
+
+def _partitions(
+    session: Session, batch: ImportBatch, ids: dict[str, dict[str, int]], summary: ImportSummary, by: str
+) -> None:
+    """Declare each partition of the batch: its rows in file order are its members.
+
+    A partition needs at least two different questions; every problem is reported at once.
+    """
+    if not batch.partitions:
+        return
+    groups: dict[str, list[PartitionMemberIn]] = {}
+    for m in batch.partitions:
+        groups.setdefault(m.partition, []).append(m)
+    problems: list[str] = []
+    for name, members in groups.items():
+        seen: set[str] = set()
+        for m in members:
+            if m.question in seen:
+                problems.append(
+                    f"{_where(m.line)}question {m.question!r} is already a member of partition {name!r}"
+                )
+            seen.add(m.question)
+        if len(seen) < 2:
+            problems.append(
+                f"{_where(members[0].line)}partition {name!r} has one member; a partition needs at least two"
+            )
+        owners = sorted({m.researcher for m in members if m.researcher})
+        if len(owners) > 1:
+            problems.append(
+                f"{_where(members[0].line)}partition {name!r} names several researchers: {', '.join(owners)}"
+            )
+    if problems:
+        raise InputError(problems)
+    rids, qids = ids["researchers"], ids["questions"]
+    for name, members in groups.items():
+        owner = next((m.researcher for m in members if m.researcher), None)
+        outcome = declare_partition(
+            session, name, rids[owner] if owner else None, [qids[m.question] for m in members], by
+        )
+        (
+            summary.created
+            if outcome == "created"
+            else summary.updated
+            if outcome == "updated"
+            else summary.present
+        )["partitions"] += 1
 
 
 def _unique_refs(refs: list[EvidenceRef]) -> list[EvidenceRef]:
@@ -362,6 +433,7 @@ def sync_sequences(session: Session) -> None:
         "forecast",
         "question_link",
         "likelihood_ratio",
+        "question_partition",
         "revision",
     ):
         session.execute(
@@ -430,6 +502,9 @@ def _apply(
         stamp = now()
         for handle in [f.researcher for f in batch.forecasts] + [r.researcher for r in batch.ratios]:
             researchers.setdefault(handle, {"name": handle})
+        for m in batch.partitions:
+            if m.researcher:
+                researchers.setdefault(m.researcher, {"name": m.researcher})
         for attrs in researchers.values():
             attrs["created_at"] = stamp
         evidence: dict[str, dict[str, object]] = {
@@ -473,6 +548,7 @@ def _apply(
         _resolutions(session, batch, ids["levels"], summary, by)
         ratios.sync_evidence_status(session, batch, summary)
         ratios.import_ratios(session, batch, ids, summary, by)
+        _partitions(session, batch, ids, summary, by)
         if dry_run:
             raise _Preview
     return summary
