@@ -40,7 +40,12 @@ def _points(p: float | None) -> str:
 
 def explanation_markdown(e: Explanation, threshold_points: float = DEFAULT_THRESHOLD_POINTS) -> list[str]:
     """One explained decomposition as Markdown lines: heading, sentence, dates, table."""
-    out = [f"**{md_text(e.researcher)}: {md_text(e.decomposition.label)}**", "", md_text(e.sentence) + ".", ""]
+    out = [
+        f"**{md_text(e.researcher)}: {md_text(e.decomposition.label)}**",
+        "",
+        md_text(e.sentence) + ".",
+        "",
+    ]
     dates = []
     for snap in (e.attribution.before, e.attribution.after):
         if snap.direct is None:
