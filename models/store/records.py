@@ -140,7 +140,9 @@ def reaffirmation(session: Session, forecast_id: int, note: str, as_of: datetime
             "as_of": as_of,
             "rationale": f"Reaffirmed: {note}" if note else "Reaffirmed.",
             # the same condition: reaffirming P(A | B = yes) is not a direct estimate of A
-            "given": get(session, Question, forecast.given_question_id).title if forecast.given_question_id else None,
+            "given": get(session, Question, forecast.given_question_id).title
+            if forecast.given_question_id
+            else None,
             "given_outcome": forecast.given_outcome,
         }
     )
