@@ -14,7 +14,7 @@ keeps.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -34,6 +34,7 @@ from models.schemas import (
     ForecastIn,
     JoinIn,
     LevelIn,
+    PartitionMemberIn,
     QuestionEdit,
     QuestionIn,
     RatioIn,
@@ -536,3 +537,20 @@ def open_share_link(engine: sa.Engine, token: str) -> share_links.OpenLink | Non
             return share_links.open_token(session, token)
         except NotFound:
             return None
+
+
+def declare_partition(
+    engine: sa.Engine, name: str, researcher: str | None, questions: Sequence[str], by: By = ""
+) -> ImportSummary:
+    """Declare (or declare again) the partition ``name`` with these member questions, in order,
+    owned by ``researcher``: the same validation and writing as ``credence import partitions``."""
+    if len([q for q in questions if q]) < 2:
+        raise InputError([Problem("must name at least two questions", "members")])
+    try:
+        rows = [
+            PartitionMemberIn.model_validate({"partition": name, "question": q, "researcher": researcher})
+            for q in questions
+        ]
+    except ValidationError as err:
+        raise InputError.from_validation_error(err) from None
+    return _import(engine, ImportBatch(partitions=rows), by or (researcher or ""), None, False)

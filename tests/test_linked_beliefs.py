@@ -198,7 +198,7 @@ def partitioned(db_url: str, tmp_path: Path) -> str:
         str(write(tmp_path, "p.csv", "partition,question,researcher", *members)),
     )
     assert result.exit_code == 0, result.output
-    assert result.stdout == "created: 1 partitions\n"
+    assert result.stdout == "created: 1 partition\n"
     return db_url
 
 
@@ -224,7 +224,7 @@ def test_partitions_are_in_the_backup_and_restored(partitioned, tmp_path):
 
 def test_partition_declared_again_with_other_members_keeps_a_revision(partitioned, tmp_path):
     path = write(tmp_path, "p2.csv", "partition,question", "route,via neuralese", "route,not at all")
-    assert cli(partitioned, "import", "partitions", str(path)).stdout == "updated: 1 partitions\n"
+    assert cli(partitioned, "import", "partitions", str(path)).stdout == "updated: 1 partition\n"
     frames = load_frames(open_engine(partitioned))
     assert frames.partitions["question"].tolist() == ["via neuralese", "not at all"]
     assert frames.partitions["researcher"].tolist() == ["ada", "ada"]

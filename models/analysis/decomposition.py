@@ -770,3 +770,68 @@ def format_explanation(e: Explanation, threshold_points: float = DEFAULT_THRESHO
 
 def _pct(p: float | None) -> str:
     return "" if p is None else f"{p * 100:.1f}%"
+
+
+# --- for views --------------------------------------------------------------------------------
+
+
+def direct_estimates(
+    forecasts: pd.DataFrame, question_id: int, researcher: str, level: str | None = None
+) -> pd.DataFrame:
+    """``researcher``'s direct estimates of ``question_id`` at ``level`` (no condition on another
+    question), in forecast order: ``as_of, probability, reconstructed``."""
+    f = _factor_rows(forecasts, researcher, level)
+    f = f[(f["question_id"] == question_id).to_numpy(bool) & f["given_question_id"].isna().to_numpy()]
+    return f[["as_of", "probability", "reconstructed"]].reset_index(drop=True)
+
+
+LINE_COLUMNS = [
+    "researcher",
+    "given",
+    "kind",
+    "series",
+    "as_of",
+    "segment_end",
+    "probability",
+    "reconstructed",
+]
+
+
+def implied_lines(
+    forecasts: pd.DataFrame,
+    questions: pd.DataFrame,
+    partitions: pd.DataFrame,
+    question_id: int,
+    researchers: Iterable[str],
+    end: pd.Timestamp,
+    level: str | None = None,
+) -> pd.DataFrame:
+    """Step lines of ``question_id``: for each researcher with a decomposition of it, the implied
+    estimate per decomposition (``kind`` "implied", ``series`` "<researcher> · implied over
+    <given>") and their direct estimates (``kind`` "direct").
+
+    Columns :data:`LINE_COLUMNS`; a step ends at the next one of its series, the last at ``end``;
+    instants where the implied estimate is unavailable are left out.  Empty when nobody
+    decomposed the question.
+    """
+    parts = []
+    for researcher in researchers:
+        found = decompositions_of(forecasts, questions, partitions, researcher, question_id, level)
+        for d in found:
+            t = implied_trajectory(forecasts, d, researcher, level).rename(columns={"implied": "probability"})
+            t = t[t["probability"].notna()]
+            parts.append(t.assign(researcher=researcher, given=d.name, kind="implied",
+                                  series=f"{researcher} · implied over {d.name}"))  # fmt: skip
+        if found:
+            direct = direct_estimates(forecasts, question_id, researcher, level)
+            parts.append(direct.assign(researcher=researcher, given=None, kind="direct", series=researcher))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in LINE_COLUMNS})
+    out = pd.concat(parts, ignore_index=True)
+    out["segment_end"] = out.groupby("series", sort=False)["as_of"].shift(-1).fillna(end)
+    return out[LINE_COLUMNS].reset_index(drop=True)
+
+
+def researchers_with_decompositions(forecasts: pd.DataFrame) -> list[str]:
+    """Handles of everyone who has a forecast given another question, sorted."""
+    return sorted(set(forecasts.loc[forecasts["given_question_id"].notna(), "researcher"]))

@@ -128,3 +128,33 @@ def implied_direct_chart(data: pd.DataFrame, question: str, researcher: str) -> 
         f"P({question}): implied and direct, {researcher}",
         chartstyle.caption("hollow points rest on reconstructed estimates"),
     )
+
+
+def implied_lines_chart(lines: pd.DataFrame, question: str) -> alt.TopLevelMixin:
+    """Implied estimates as step lines, one per researcher and decomposition (dashed), beside each
+    researcher's direct estimates (solid): ``lines`` has ``series, researcher, kind, as_of,
+    segment_end, probability, reconstructed``; reconstructed points are hollow."""
+    base = alt.Chart(lines).encode(
+        x=alt.X("as_of:T", title="as of"),
+        color=alt.Color("researcher:N", scale=chartstyle.colour_scale(), title="researcher"),
+        strokeDash=alt.StrokeDash(
+            "kind:N", scale=alt.Scale(domain=[DIRECT, IMPLIED], range=[[1, 0], [6, 4]]), title=None
+        ),
+        detail="series:N",
+    )
+    steps = base.mark_rule(strokeWidth=2).encode(
+        x2="segment_end:T", y=alt.Y("probability:Q", axis=alt.Axis(format="%"), title="P")
+    )
+    points = base.mark_point(size=50).encode(
+        y="probability:Q",
+        fill=alt.condition("datum.reconstructed", alt.value("white"), alt.Color("researcher:N")),
+        tooltip=[
+            alt.Tooltip("series:N"), alt.Tooltip("as_of:T", format="%Y-%m-%d"),
+            alt.Tooltip("probability:Q", format=".1%"), alt.Tooltip("reconstructed:N"),
+        ],
+    )  # fmt: skip
+    chart = alt.layer(steps, points).properties(width=chartstyle.WIDTH, height=chartstyle.HEIGHT)
+    return chartstyle.finish(
+        chart, f"P({question}): implied by decompositions (dashed) and direct",
+        chartstyle.caption("hollow points rest on reconstructed estimates"),
+    )  # fmt: skip
