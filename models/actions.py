@@ -14,7 +14,7 @@ keeps.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -34,6 +34,7 @@ from models.schemas import (
     ForecastIn,
     JoinIn,
     LevelIn,
+    PartitionMemberIn,
     QuestionEdit,
     QuestionIn,
     RatioIn,
@@ -96,10 +97,14 @@ class Saved:
     previous: float | None
     previous_as_of: datetime | None
     reconstructed: bool = False
+    #: The condition's question title and outcome, for ``P(question | given = outcome)``.
+    given: str | None = None
+    given_outcome: str | None = None
 
     def message(self) -> str:
         """``Saved ada's forecast on "Q" (unconditional): 12% → 7%, −5 points, −0.6 in log-odds …``."""
-        level = self.capability or "unconditional"
+        given = f"given \u201c{self.given}\u201d = {self.given_outcome}" if self.given else None
+        level = ", ".join(x for x in (self.capability, given) if x) or "unconditional"
         kind = "reconstructed forecast" if self.reconstructed else "forecast"
         head = f"Saved {self.researcher}'s {kind} on \u201c{self.question}\u201d ({level})"
         if self.previous is None or self.previous_as_of is None:
@@ -156,6 +161,8 @@ def _create_forecast(session: Session, data: ForecastIn, by: str) -> Saved:
         previous=prev.probability if prev else None,
         previous_as_of=_utc(prev.as_of) if prev else None,
         reconstructed=data.reconstructed,
+        given=data.given,
+        given_outcome=data.given_outcome,
     )
 
 
@@ -530,3 +537,20 @@ def open_share_link(engine: sa.Engine, token: str) -> share_links.OpenLink | Non
             return share_links.open_token(session, token)
         except NotFound:
             return None
+
+
+def declare_partition(
+    engine: sa.Engine, name: str, researcher: str | None, questions: Sequence[str], by: By = ""
+) -> ImportSummary:
+    """Declare (or declare again) the partition ``name`` with these member questions, in order,
+    owned by ``researcher``: the same validation and writing as ``credence import partitions``."""
+    if len([q for q in questions if q]) < 2:
+        raise InputError([Problem("must name at least two questions", "members")])
+    try:
+        rows = [
+            PartitionMemberIn.model_validate({"partition": name, "question": q, "researcher": researcher})
+            for q in questions
+        ]
+    except ValidationError as err:
+        raise InputError.from_validation_error(err) from None
+    return _import(engine, ImportBatch(partitions=rows), by or (researcher or ""), None, False)

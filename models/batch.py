@@ -14,7 +14,16 @@ import numpy as np
 import pandas as pd
 
 from models.errors import InputError, Problem
-from models.schemas import EvidenceIn, ForecastIn, LevelIn, QuestionIn, RatioIn, ResearcherIn, ResolutionIn
+from models.schemas import (
+    EvidenceIn,
+    ForecastIn,
+    LevelIn,
+    PartitionMemberIn,
+    QuestionIn,
+    RatioIn,
+    ResearcherIn,
+    ResolutionIn,
+)
 
 #: ``progress(stage, done, total)``, called as work advances.
 Progress = Callable[[str, int, int], None]
@@ -29,6 +38,8 @@ class ImportBatch:
     forecasts: list[ForecastIn] = field(default_factory=list)
     resolutions: list[ResolutionIn] = field(default_factory=list)
     ratios: list[RatioIn] = field(default_factory=list)
+    #: Members of declared partitions, in file order (the order members are kept in).
+    partitions: list[PartitionMemberIn] = field(default_factory=list)
     #: The forecasts as columns (:data:`FORECAST_COLUMNS`), instead of ``forecasts``: what
     #: :mod:`models.files.columnar` reads a large file into.
     forecast_table: pd.DataFrame | None = None
@@ -44,7 +55,7 @@ class ImportBatch:
 #: (``line``: the file line; ``evidence``: a list of ``EvidenceRef`` per row; ``id``: Int64,
 #: NA when absent; ``as_of``, ``recorded_at``: UTC, NaT when absent).
 FORECAST_COLUMNS = ("line", "researcher", "question", "probability", "as_of", "capability", "rationale",
-                    "evidence", "reconstructed", "id", "recorded_at")  # fmt: skip
+                    "evidence", "reconstructed", "id", "recorded_at", "given", "given_outcome")  # fmt: skip
 
 
 def forecast_frame(forecasts: list[ForecastIn]) -> pd.DataFrame:
@@ -72,6 +83,10 @@ def forecast_frame(forecasts: list[ForecastIn]) -> pd.DataFrame:
             "reconstructed": np.array([f.reconstructed for f in forecasts], dtype="bool"),
             "id": pd.array([f.id for f in forecasts], dtype="Int64"),
             "recorded_at": _times([f.recorded_at for f in forecasts]),
+            "given": pd.Series([f.given for f in forecasts], dtype="object"),
+            "given_outcome": pd.Series(
+                [f.given_outcome if f.given else None for f in forecasts], dtype="object"
+            ),
         }
     )
 

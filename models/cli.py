@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -203,7 +204,8 @@ def _import_command(kind: str, doc: str) -> None:
 
 _import_command(
     "forecasts",
-    "Forecasts: researcher,question,probability,as_of[,capability,rationale,evidence,reconstructed].",
+    "Forecasts: researcher,question,probability,as_of[,capability,rationale,evidence,reconstructed,"
+    "given,given_outcome].",
 )
 _import_command("questions", "Questions: question[,criteria,tags,resolve_by].")
 _import_command(
@@ -216,6 +218,11 @@ _import_command(
     "ratios",
     "Likelihood ratios: researcher,question,evidence,ratio,as_of[,capability,rationale,recorded_at]. "
     "Ratios read 3, 1/3, 0.25, ×3 or ÷4; a new evidence title is created as anticipated.",
+)
+_import_command(
+    "partitions",
+    "Partitions: partition,question[,researcher]: one row per member of a set of mutually exclusive, "
+    "exhaustive questions; a new partition needs the researcher who declares it.",
 )
 
 
@@ -509,6 +516,16 @@ def add(
     reconstructed: Annotated[
         bool, typer.Option("--reconstructed", help="Written down after the fact, not at the time.")
     ] = False,
+    given: Annotated[
+        str | None,
+        typer.Option(
+            "--given", metavar="TITLE", help="P(QUESTION | TITLE): conditional on another question."
+        ),
+    ] = None,
+    given_outcome: Annotated[
+        str | None,
+        typer.Option("--given-outcome", metavar="yes|no", help="The condition's outcome (default: yes)."),
+    ] = None,
 ) -> None:
     """Log one forecast, as the Log forecast page does, and say how it moved the last estimate."""
     from models.actions import save_forecast
@@ -523,6 +540,8 @@ def add(
         rationale=rationale,
         evidence=evidence,
         reconstructed=reconstructed,
+        given=given,
+        given_outcome=given_outcome,
     )
     typer.echo(save_forecast(engine(ctx), data, by=author(ctx)).message())
 
@@ -555,6 +574,67 @@ def resolve(
     typer.echo(
         f"Resolved \u201c{data.question}\u201d as {data.outcome} on {format_time(data.resolved_at)}{reached}."
     )
+
+
+def _day(value: str, option: str) -> date:
+    """The date of ``--from``/``--to`` text, or a :class:`CredenceError` naming the option."""
+    from pydantic_core import PydanticCustomError
+
+    from models.format import parse_time
+
+    try:
+        return parse_time(value).date()
+    except PydanticCustomError as err:
+        raise CredenceError(f"--{option} {err.message()}") from None
+
+
+@app.command()
+@friendly
+def explain(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(help="Title of the question whose implied estimate moved.")],
+    researcher: Annotated[str, typer.Option("--researcher", metavar="H", help="Whose beliefs.")],
+    given: Annotated[
+        str | None,
+        typer.Option(
+            "--given",
+            metavar="TITLE_OR_PARTITION",
+            help="The decomposition: a question's title or a partition's name.",
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", metavar="DATE", help="Default: first day the implied estimate exists."),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--to", metavar="DATE", help="Default: the latest day of a factor's estimate."),
+    ] = None,
+    level: Annotated[
+        str | None, typer.Option("--at", metavar="LEVEL", help="Capability level of every factor.")
+    ] = None,
+    threshold: Annotated[
+        float, typer.Option("--threshold", metavar="POINTS", help="Inconsistent beyond this many points.")
+    ] = 5.0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object (the documented contract).")
+    ] = False,
+) -> None:
+    """Why an implied estimate moved: P(A) = Σ P(Bᵢ)·P(A | Bᵢ), its change split among the factors."""
+    from models.analysis.decomposition import explain as explain_change
+    from models.analysis.decomposition import format_explanation, linked_forecasts
+    from models.store.reads import load_frames
+
+    days = {name: _day(value, name) for name, value in (("from", start), ("to", end)) if value}
+    frames = load_frames(engine(ctx))
+    result = explain_change(
+        linked_forecasts(frames), frames.questions, frames.partitions, question, researcher, given,
+        days.get("from"), days.get("to"), level, threshold,
+    )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(result.as_dict()))
+    else:
+        typer.echo(format_explanation(result, threshold))
 
 
 @app.command()

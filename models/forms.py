@@ -182,6 +182,8 @@ def forecast_input(
     reconstructed: bool = False,
     rationale: str = "",
     evidence: list[tuple[str, str | None]] | None = None,
+    given: str | None = None,
+    given_outcome: str | None = None,
 ) -> ForecastIn:
     """A validated :class:`ForecastIn` from the form, or :class:`InputError` naming each bad field.
 
@@ -206,6 +208,8 @@ def forecast_input(
         "reconstructed": reconstructed,
         "rationale": rationale,
         "evidence": [{"title": t, "direction": d} for t, d in evidence or []],
+        "given": given,
+        "given_outcome": given_outcome if given else None,
     }
     try:
         data = ForecastIn.model_validate(values)
@@ -229,6 +233,8 @@ def forecast_from_text(
     rationale: str = "",
     evidence: list[str] | None = None,
     reconstructed: bool = False,
+    given: str | None = None,
+    given_outcome: str | None = None,
 ) -> ForecastIn:
     """A validated :class:`ForecastIn` from typed text (``credence add``), or :class:`InputError`.
 
@@ -254,6 +260,8 @@ def forecast_from_text(
         "reconstructed": reconstructed,
         "rationale": rationale,
         "evidence": "; ".join(evidence or []),
+        "given": given,
+        "given_outcome": given_outcome,
     }
     try:
         data = ForecastIn.model_validate(values)

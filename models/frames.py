@@ -12,13 +12,17 @@ Conventions
 * ``FORECASTS`` rows are ordered by ``(as_of, recorded_at, forecast_id)``: at equal ``as_of``
   the estimate recorded later wins, and within one imported file (one ``recorded_at``)
   the later row, which has the larger id.
-* A forecast's *target* is ``(researcher, question_id, level)``; ``level`` is ``None``
-  for an unconditional forecast, otherwise the capability level's name.
+* A forecast's *target* is ``(researcher, question_id, level, given_question_id,
+  given_outcome)``; ``level`` is ``None`` for an unconditional forecast, otherwise the
+  capability level's name; the condition is ``<NA>``/``None`` unless the forecast is given
+  another question's outcome (``P(A | B = yes)``).  ``Frames.forecasts`` holds only forecasts
+  without such a condition (so grouping it by researcher, question and level is grouping by
+  target) and ``Frames.conditionals`` the others.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -37,6 +41,10 @@ FORECASTS: dict[str, str] = {
     "recorded_at": "datetime64[ns, UTC]",
     "reconstructed": "bool",
     "rationale": "object",  # "" when none was given
+    # The condition of P(question | given = given_outcome), or <NA>/None when there is none.
+    "given_question_id": "Int64",
+    "given": "object",  # the condition's question title
+    "given_outcome": "object",  # "yes" | "no"
 }
 
 #: One row per current question.
@@ -107,6 +115,18 @@ LINKS: dict[str, str] = {
 }
 
 
+#: Declared partitions (mutually exclusive, exhaustive questions), one row per member.
+PARTITIONS: dict[str, str] = {
+    "partition_id": "int64",
+    "partition": "object",  # its name
+    "researcher": "object",  # who declared it
+    "note": "object",
+    "question_id": "int64",
+    "question": "object",
+    "position": "int64",
+}
+
+
 def empty(schema: dict[str, str]) -> pd.DataFrame:
     """An empty frame with the columns and dtypes of ``schema``."""
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in schema.items()})
@@ -140,6 +160,13 @@ class Frames:
     evidence: pd.DataFrame
     levels: pd.DataFrame
     links: pd.DataFrame
+    #: Forecasts given another question's outcome (``P(A | B = yes)``), same columns as
+    #: ``forecasts``.  Kept apart so that trajectories, updates and scores, which group
+    #: ``forecasts`` by (researcher, question, level), never mix a conditional estimate of A
+    #: with the direct ones; :mod:`models.analysis.decomposition` reads both.
+    conditionals: pd.DataFrame = field(default_factory=lambda: empty(FORECASTS))
+    #: Declared partitions (:data:`PARTITIONS`); frames built without them have none.
+    partitions: pd.DataFrame = field(default_factory=lambda: empty(PARTITIONS))
 
     @classmethod
     def empty(cls) -> Frames:

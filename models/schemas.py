@@ -380,6 +380,26 @@ class ResolutionIn(Input):
     note: Text = ""
 
 
+class PartitionMemberIn(Input):
+    """One member of a declared partition (a file row ``partition,question[,researcher]``)."""
+
+    partition: Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=200)]
+    question: Name
+    #: Who declares it (None: not said).
+    researcher: Annotated[str | None, BeforeValidator(lambda v: _text(v) or None), Field(max_length=80)] = (
+        None
+    )
+
+
+def _given_outcome(value: Any) -> str | None:
+    text = _text(value).lower()
+    if not text:
+        return None
+    if text not in ("yes", "no"):
+        raise _fail(f"{_text(value)!r} is not an outcome of the condition: use yes or no")
+    return text
+
+
 class ForecastIn(Input):
     researcher: Handle
     question: Name
@@ -392,6 +412,30 @@ class ForecastIn(Input):
     #: Kept when importing an export of Credence, so a round trip changes nothing.
     id: Id = None
     recorded_at: OptionalPastTime = None
+    #: The condition ``P(question | given = given_outcome)``: another question's title.
+    given: OptionalName = None
+    #: ``"yes"`` (the default when ``given`` is set) or ``"no"``; None without ``given``.
+    given_outcome: Annotated[str | None, BeforeValidator(_given_outcome)] = Field(
+        default=None, validate_default=True
+    )
+
+    @field_validator("given")
+    @classmethod
+    def _not_itself(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and value == info.data.get("question"):
+            raise _fail("is the forecast's own question; a condition must be on another question")
+        return value
+
+    @field_validator("given_outcome")
+    @classmethod
+    def _needs_given(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if "given" not in info.data:  # given itself was refused: one message is enough
+            return value
+        if info.data["given"] is None:
+            if value is not None:
+                raise _fail("needs a question it is given on (given)")
+            return None
+        return value or "yes"
 
 
 def _likelihood_ratio(value: Any) -> float:

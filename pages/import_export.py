@@ -26,6 +26,7 @@ KINDS = {
     "levels": "Capability levels",
     "evidence": "Evidence",
     "ratios": "Likelihood ratios",
+    "partitions": "Partitions (mutually exclusive questions)",
     "fatebook": "Fatebook export",
 }
 SHOWN_PROBLEMS = 50

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import streamlit as st
 
 from models import actions
+from models.analysis.decomposition import implied_lines, linked_forecasts
 from models.analysis.trajectory import (
     capability_curve,
     capability_dates,
@@ -24,8 +25,9 @@ from models.analysis.trajectory import (
     trajectory,
 )
 from models.analysis.updates import updates
+from models.charts.decomposition import implied_lines_chart
 from models.charts.trajectory import capability_chart, to_spec, trajectory_chart
-from models.format import day_end
+from models.format import day_end, utc
 from models.permissions import Actor
 from models.sharing import share_url
 from pages import _shared as shared
@@ -95,6 +97,19 @@ else:
         "reconstructed (written after the fact). Grey bars are evidence items: hover one to ring "
         "the estimates that cite it. A black rule marks the resolution."
     )
+
+# --- implied estimates (linked beliefs) -------------------------------------------------------
+if not conditional:
+    lines = implied_lines(
+        linked_forecasts(frames), frames.questions, frames.partitions, question_id, researchers, utc(None)
+    )
+    if not lines.empty:
+        st.subheader("Implied by decompositions")
+        st.altair_chart(implied_lines_chart(lines, title), width="stretch")
+        st.caption(
+            "Dashed: the estimate a researcher's own factors imply, P(A) = Σ P(Bᵢ) · P(A | Bᵢ); "
+            "solid: their direct estimate. The Why it moved page splits a change into its parts."
+        )
 
 # --- the capability view ----------------------------------------------------------------------
 if conditional:

@@ -88,7 +88,7 @@ def test_export_csv_writes_the_file_and_says_where(db_url, good_file, tmp_path):
     assert result.stdout == f"wrote 4 forecasts to {out}\n"
     assert (
         out.read_text().splitlines()[0]
-        == "id,researcher,question,probability,as_of,capability,rationale,evidence,reconstructed,recorded_at"
+        == "id,researcher,question,probability,as_of,capability,rationale,evidence,reconstructed,recorded_at,given,given_outcome"
     )
 
 

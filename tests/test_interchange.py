@@ -84,7 +84,7 @@ BAD_FILES = [
     pytest.param(after_good_row("a,Q,0.5,2024-01-01,,,Paper [sideways],"), "line 3: evidence 'sideways' is not a direction: use one of raised, lowered, no change", id="bad-direction"),
     pytest.param(after_good_row("a,Q,0.5,2024-01-01,,,,,extra"), "line 3: has 9 fields but the header has 8", id="too-many-fields"),
     pytest.param(forecasts_csv("a,Q,0.5", header="researcher,question,probability"), "line 1: missing required column 'as_of'", id="missing-column"),
-    pytest.param(forecasts_csv("a,Q,0.5,2024-01-01,x", header="researcher,question,probability,as_of,colour"), "line 1: unknown column 'colour' (expected researcher, question, probability, as_of, capability, rationale, evidence, reconstructed, id, recorded_at)", id="unknown-column"),
+    pytest.param(forecasts_csv("a,Q,0.5,2024-01-01,x", header="researcher,question,probability,as_of,colour"), "line 1: unknown column 'colour' (expected researcher, question, probability, as_of, capability, rationale, evidence, reconstructed, id, recorded_at, given, given_outcome)", id="unknown-column"),
     pytest.param(after_good_row("a,Q\xff,0.5,2024-01-01").replace(b"\xc3\xbf", b"\xff"), "line 3: byte 0xff is not UTF-8; save the file as UTF-8", id="not-utf8"),
     pytest.param(b"", "line 1: the file is empty; it needs a header row", id="empty-file"),
     pytest.param(after_good_row('a,"Q,0.5,2024-01-01'), "line 3: unexpected end of data", id="unclosed-quote"),

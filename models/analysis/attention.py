@@ -21,11 +21,14 @@ Conventions
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import pandas as pd
 
+from models.analysis.decomposition import inconsistencies, linked_forecasts
 from models.analysis.record import ORDER, TARGET, from_on_record
 from models.format import format_percent, utc
+from models.frames import Frames
 
 #: The default review interval in days.
 DEFAULT_REVIEW_DAYS = 90
@@ -158,10 +161,13 @@ def linked_inconsistencies(
 
     The home page's slot for the decomposition check of linked questions: one row per
     decomposition whose direct estimate is more than the threshold from the one its parts
-    imply (columns :data:`INCONSISTENCY_COLUMNS`).  Until decompositions are stored there
-    are none, so this is empty; the decomposition feature fills it in.
+    imply (columns :data:`INCONSISTENCY_COLUMNS`), as
+    :func:`models.analysis.decomposition.inconsistencies` finds them on ``now``'s date (UTC)
+    at the default threshold.
     """
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in INCONSISTENCY_COLUMNS})
+    view = inconsistencies(linked_forecasts(cast(Frames, frames)), cast(Frames, frames).questions,
+                           cast(Frames, frames).partitions, utc(now).date())  # fmt: skip
+    return view[view["researcher"] == researcher][INCONSISTENCY_COLUMNS].reset_index(drop=True)
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:

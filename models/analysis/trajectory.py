@@ -100,6 +100,8 @@ def frames_for(frames: Frames, question_ids: Iterable[int]) -> Frames:
         evidence=frames.evidence,
         levels=frames.levels,
         links=links[links["source_question_id"].isin(wanted) | links["target_question_id"].isin(wanted)],
+        conditionals=frames.conditionals,
+        partitions=frames.partitions,
     )
 
 

@@ -29,6 +29,7 @@ from models.schemas import (
     EvidenceIn,
     ForecastIn,
     LevelIn,
+    PartitionMemberIn,
     QuestionIn,
     RatioIn,
     ResearcherIn,
@@ -67,11 +68,13 @@ FORECASTS = FileSpec(
         "reconstructed",
         "id",
         "recorded_at",
+        "given",
+        "given_outcome",
     ),
     required=("researcher", "question", "probability", "as_of"),
     model=ForecastIn,
     batch_field="forecasts",
-    text=("researcher", "question", "capability", "rationale", "evidence"),
+    text=("researcher", "question", "capability", "rationale", "evidence", "given"),
 )
 QUESTIONS = FileSpec(
     kind="questions",
@@ -131,8 +134,16 @@ RATIOS = FileSpec(
     batch_field="ratios",
     text=("researcher", "question", "capability", "evidence", "rationale"),
 )
+PARTITIONS = FileSpec(
+    kind="partitions",
+    columns=("partition", "question", "researcher"),
+    required=("partition", "question"),
+    model=PartitionMemberIn,
+    batch_field="partitions",
+    text=("partition", "question", "researcher"),
+)
 SPECS: dict[str, FileSpec] = {
-    s.kind: s for s in (FORECASTS, QUESTIONS, RESOLUTIONS, RESEARCHERS, LEVELS, EVIDENCE, RATIOS)
+    s.kind: s for s in (FORECASTS, QUESTIONS, RESOLUTIONS, RESEARCHERS, LEVELS, EVIDENCE, RATIOS, PARTITIONS)
 }
 
 #: The columns ``credence export csv`` writes, in order.
@@ -147,6 +158,8 @@ EXPORT_COLUMNS = (
     "evidence",
     "reconstructed",
     "recorded_at",
+    "given",
+    "given_outcome",
 )
 
 
@@ -286,6 +299,8 @@ def _forecast_rows(df: pd.DataFrame, refs: Mapping[int, list[tuple[str, str | No
             escape(format_evidence_refs(refs.get(r.id, []))),
             "true" if r.reconstructed else "false",
             format_time(r.recorded_at.to_pydatetime()),
+            escape(r.given or ""),
+            r.given_outcome or "",
         ]
 
 

@@ -34,10 +34,11 @@ from sqlmodel import Session, col, select
 from models import import_rules
 from models.batch import ImportBatch, ImportSummary, Progress, evidence_titles
 from models.errors import InputError
+from models.schemas import PartitionMemberIn
 from models.store import ratios
 from models.store.bulk_write import mark_everything_changed, write_forecasts
 from models.store.db import import_lock, write_session
-from models.store.records import _keep_revision, now, row_data
+from models.store.records import _keep_revision, declare_partition, now, row_data
 from models.store.tables import CapabilityLevel, Evidence, Question, Researcher, Revision
 from models.vocab import EvidenceStatus
 
@@ -122,8 +123,16 @@ def _questions(session: Session, batch: ImportBatch, summary: ImportSummary, by:
         wanted.setdefault(
             q.title, {"criteria": q.criteria, "tags": ";".join(q.tags), "resolve_by": q.resolve_by}
         )
-    for title in batch.forecast_rows()["question"].unique().tolist() + [r.question for r in batch.ratios]:
+    # A forecast's question, and the question it is given on, are created when new.
+    rows = batch.forecast_rows()
+    for title in (
+        rows["question"].unique().tolist()
+        + rows["given"].dropna().unique().tolist()
+        + [r.question for r in batch.ratios]
+    ):
         wanted.setdefault(title, {})
+    for member in batch.partitions:  # so are a partition's members
+        wanted.setdefault(member.question, {})
     stored = {
         q.title: q
         for q in session.exec(
@@ -199,6 +208,53 @@ def _forecasts(
         mark_everything_changed(session)
 
 
+def _partitions(
+    session: Session, batch: ImportBatch, ids: dict[str, dict[str, int]], summary: ImportSummary, by: str
+) -> None:
+    """Declare each partition of the batch: its rows in file order are its members.
+
+    A partition needs at least two different questions; every problem is reported at once.
+    """
+    if not batch.partitions:
+        return
+    groups: dict[str, list[PartitionMemberIn]] = {}
+    for m in batch.partitions:
+        groups.setdefault(m.partition, []).append(m)
+    problems: list[str] = []
+    for name, members in groups.items():
+        seen: set[str] = set()
+        for m in members:
+            if m.question in seen:
+                problems.append(
+                    f"{_where(m.line)}question {m.question!r} is already a member of partition {name!r}"
+                )
+            seen.add(m.question)
+        if len(seen) < 2:
+            problems.append(
+                f"{_where(members[0].line)}partition {name!r} has one member; a partition needs at least two"
+            )
+        owners = sorted({m.researcher for m in members if m.researcher})
+        if len(owners) > 1:
+            problems.append(
+                f"{_where(members[0].line)}partition {name!r} names several researchers: {', '.join(owners)}"
+            )
+    if problems:
+        raise InputError(problems)
+    rids, qids = ids["researchers"], ids["questions"]
+    for name, members in groups.items():
+        owner = next((m.researcher for m in members if m.researcher), None)
+        outcome = declare_partition(
+            session, name, rids[owner] if owner else None, [qids[m.question] for m in members], by
+        )
+        (
+            summary.created
+            if outcome == "created"
+            else summary.updated
+            if outcome == "updated"
+            else summary.present
+        )["partitions"] += 1
+
+
 def allocate_ids(session: Session, table: str, n: int) -> list[int]:
     """``n`` fresh primary keys for ``table``, reserved for this transaction.
 
@@ -226,6 +282,7 @@ def sync_sequences(session: Session) -> None:
         "forecast",
         "question_link",
         "likelihood_ratio",
+        "question_partition",
         "revision",
     ):
         session.execute(
@@ -401,6 +458,9 @@ def _apply(
             r.researcher for r in batch.ratios
         ]:
             researchers.setdefault(handle, {"name": handle})
+        for m in batch.partitions:
+            if m.researcher:
+                researchers.setdefault(m.researcher, {"name": m.researcher})
         for attrs in researchers.values():
             attrs["created_at"] = stamp
         evidence: dict[str, dict[str, object]] = {
@@ -443,6 +503,7 @@ def _apply(
         _resolutions(session, batch, ids["levels"], summary, by)
         ratios.sync_evidence_status(session, batch, summary)
         ratios.import_ratios(session, batch, ids, summary, by)
+        _partitions(session, batch, ids, summary, by)
         if dry_run:
             raise _Preview
     return summary

@@ -31,9 +31,11 @@ CHUNK = 50_000
 
 #: The forecast columns the importer writes, in order.
 FORECAST_COLUMNS = ("id", "researcher_id", "question_id", "level_id", "probability", "as_of", "recorded_at",
-                    "rationale", "reconstructed", "revision", "updated_at", "updated_by")  # fmt: skip
+                    "rationale", "reconstructed", "given_question_id", "given_outcome", "revision", "updated_at",
+                    "updated_by")  # fmt: skip
 #: What makes two forecasts the same (besides their evidence).
-KEY = ("researcher_id", "question_id", "level_id", "probability", "as_of", "rationale", "reconstructed")
+KEY = ("researcher_id", "question_id", "level_id", "probability", "as_of", "rationale", "reconstructed",
+       "given_question_id", "given_outcome")  # fmt: skip
 
 
 def _raw(session: Session) -> Any:
@@ -156,7 +158,8 @@ def _temp_table(session: Session, frame: pd.DataFrame) -> None:
         cur.execute("DROP TABLE IF EXISTS incoming_forecast")
         cur.execute(
             "CREATE TEMP TABLE incoming_forecast (row_number BIGINT, researcher_id BIGINT, question_id BIGINT,"
-            f" level_id BIGINT, probability DOUBLE PRECISION, as_of {time_type}, rationale TEXT, reconstructed BOOLEAN)"
+            f" level_id BIGINT, probability DOUBLE PRECISION, as_of {time_type}, rationale TEXT, reconstructed BOOLEAN,"
+            " given_question_id BIGINT, given_outcome TEXT)"
         )
     finally:
         cur.close()
@@ -189,10 +192,9 @@ def stored_matches(session: Session, incoming: pd.DataFrame) -> pd.DataFrame:
     if not any_stored:
         return empty
     _temp_table(session, incoming)
-    same_level = (
-        "(f.level_id = i.level_id OR (f.level_id IS NULL AND i.level_id IS NULL))"
-        if session.get_bind().dialect.name == "postgresql"
-        else "f.level_id IS i.level_id"
+    same = "IS NOT DISTINCT FROM" if session.get_bind().dialect.name == "postgresql" else "IS"
+    same_level = f"f.level_id {same} i.level_id AND f.given_question_id {same} i.given_question_id" + (
+        f" AND f.given_outcome {same} i.given_outcome"
     )
     cur = raw.cursor()
     try:
@@ -265,6 +267,8 @@ def stored_by_id(session: Session, forecast_ids: list[int]) -> pd.DataFrame:
     for name in ("as_of", "recorded_at"):
         df[name] = pd.to_datetime(df[name], utc=True, format="ISO8601").astype("datetime64[ns, UTC]")
     df["level_id"] = df["level_id"].astype("float64")
+    df["given_question_id"] = df["given_question_id"].astype("float64")
+    df["given_outcome"] = df["given_outcome"].astype("object")
     df["reconstructed"] = df["reconstructed"].astype("bool")
     keys = stored_evidence_keys(session, df["id"].tolist()) if len(df) else {}
     df["evidence_key"] = df["id"].map(keys).fillna("")
@@ -381,6 +385,8 @@ def write_forecasts(
     for row in np.flatnonzero(has_evidence):
         keys[row] = evidence_key(sorted({(e.title, e.direction) for e in frame["evidence"].iat[row]}))
     level = frame["capability"].map(lids, na_action="ignore")
+    given = frame["given"].map(qids, na_action="ignore")
+    given_outcome = frame["given_outcome"].astype("object")
     incoming = pd.DataFrame(
         {
             "row_number": np.arange(n, dtype="int64"),
@@ -391,6 +397,8 @@ def write_forecasts(
             "as_of": frame["as_of"].reset_index(drop=True),
             "rationale": frame["rationale"].to_numpy(dtype="object"),
             "reconstructed": frame["reconstructed"].to_numpy(dtype="bool"),
+            "given_question_id": pd.array(given, dtype="Int64"),
+            "given_outcome": given_outcome.where(given.notna(), None).to_numpy(dtype="object"),
             "evidence_key": keys,
             "id": frame["id"].reset_index(drop=True).astype("Int64"),
             "recorded_at": frame["recorded_at"].reset_index(drop=True).fillna(pd.Timestamp(stamp)),
@@ -407,7 +415,7 @@ def write_forecasts(
         same = pd.Series(True, index=with_id.index)
         for name in (*KEY, "evidence_key", "recorded_at"):
             a, b = with_id[name], with_id[f"{name}_stored"]
-            if name == "level_id":
+            if name in ("level_id", "given_question_id"):
                 a, b = a.astype("float64"), b.astype("float64")
             same &= (a == b).fillna(False) | (a.isna() & b.isna())
         conflicts = with_id[~same]
@@ -439,7 +447,7 @@ def write_forecasts(
             present[matches["row_number"].to_numpy()[wanted == found]] = True
         dup = (
             incoming.loc[no_id, [*KEY, "evidence_key"]]
-            .astype({"level_id": "float64"})
+            .astype({"level_id": "float64", "given_question_id": "float64"})
             .duplicated(keep="first")
         )
         present[incoming.loc[no_id, "row_number"].to_numpy()[dup.to_numpy()]] = True
@@ -459,9 +467,12 @@ def write_forecasts(
             "recorded_at": new["recorded_at"].reset_index(drop=True),
             "rationale": new["rationale"].to_numpy(dtype="object"),
             "reconstructed": new["reconstructed"].to_numpy(dtype="bool"),
+            "given_question_id": new["given_question_id"].to_numpy(dtype="float64", na_value=np.nan),
+            "given_outcome": new["given_outcome"].to_numpy(dtype="object"),
         }
     )
     records["level_id"] = pd.array(records["level_id"], dtype="Int64")
+    records["given_question_id"] = pd.array(records["given_question_id"], dtype="Int64")
     constants = {"revision": 1, "updated_at": stamp_text(session, stamp), "updated_by": by}
     insert_many(session, "forecast", records, progress, "writing forecasts", constants)
     cited = np.flatnonzero(has_evidence[~present])

@@ -95,6 +95,13 @@ def _named(engine: sa.Engine, df: pd.DataFrame) -> pd.DataFrame:
     titles = _frame(engine, "SELECT id, title FROM question").set_index("id")
     levels = _frame(engine, "SELECT id, name, position FROM capability_level").set_index("id")
     rationale = df["rationale"] if "rationale" in df.columns else np.full(len(df), "", dtype="object")
+    # Reads that leave conditional forecasts out (scoring) do not select the condition.
+    if "given_question_id" in df.columns:
+        given = df["given_question_id"].astype("float64")
+        outcome = df["given_outcome"].to_numpy(dtype="object")
+    else:
+        given = pd.Series(np.nan, index=df.index, dtype="float64")
+        outcome = np.full(len(df), None, dtype="object")
     return pd.DataFrame(
         {
             "forecast_id": df["forecast_id"].to_numpy(dtype="int64"),
@@ -108,6 +115,9 @@ def _named(engine: sa.Engine, df: pd.DataFrame) -> pd.DataFrame:
             "recorded_at": df["recorded_at"].astype(fr.FORECASTS["recorded_at"]),
             "reconstructed": df["reconstructed"].to_numpy(dtype="bool"),
             "rationale": pd.Series(rationale, dtype="object", index=df.index),
+            "given_question_id": given.astype("Int64"),
+            "given": _lookup(given, titles, "title", None),
+            "given_outcome": pd.Series(outcome, index=df.index, dtype="object").where(given.notna(), None),
         },
         index=df.index,
     )
@@ -120,7 +130,8 @@ def forecasts_frame(engine: sa.Engine, *, rationale: bool = True) -> pd.DataFram
     values are then "").  Names (handle, title, level) are looked up from ids in pandas:
     creating a million Python strings per query is what makes a large read slow.
     """
-    sql = _FORECAST_SQL.format(rationale=", f.rationale" if rationale else "", where="")
+    extra = ", f.given_question_id, f.given_outcome" + (", f.rationale" if rationale else "")
+    sql = _FORECAST_SQL.format(rationale=extra, where="")
     return _named(engine, _forecast_rows(engine, sql))
 
 
@@ -214,14 +225,31 @@ def researchers_frame(engine: sa.Engine) -> pd.DataFrame:
 
 def load_frames(engine: sa.Engine) -> fr.Frames:
     """Everything the domain layer reads, as of now."""
+    every = forecasts_frame(engine)
+    conditional = every["given_question_id"].notna().to_numpy()
     return fr.Frames(
-        forecasts=forecasts_frame(engine),
+        forecasts=every[~conditional].reset_index(drop=True),
+        conditionals=every[conditional].reset_index(drop=True),
         questions=questions_frame(engine),
         evidence_links=evidence_links_frame(engine),
         evidence=evidence_frame(engine),
         levels=levels_frame(engine),
         links=links_frame(engine),
+        partitions=partitions_frame(engine),
     )
+
+
+def partitions_frame(engine: sa.Engine) -> pd.DataFrame:
+    """Current declared partitions, one row per member, as a :data:`models.frames.PARTITIONS` frame."""
+    df = _frame(
+        engine,
+        """SELECT p.id AS partition_id, p.name AS partition, r.handle AS researcher, p.note,
+                  m.question_id, q.title AS question, m.position
+           FROM question_partition p JOIN partition_member m ON m.partition_id = p.id
+           JOIN question q ON q.id = m.question_id JOIN researcher r ON r.id = p.researcher_id
+           WHERE p.deleted_at IS NULL AND q.deleted_at IS NULL ORDER BY p.name, m.position""",
+    )
+    return fr.conform(df, fr.PARTITIONS)
 
 
 def scoring_frames(
@@ -239,7 +267,9 @@ def scoring_frames(
     reads only those questions' forecasts (through the question index); they, and every
     read with ``cached=False``, skip the cache.
     """
-    where = "AND q.outcome IN ('yes', 'no') AND f.as_of < q.resolved_at"
+    # A forecast given another question's outcome is not scored against its own question:
+    # P(A | B = yes) says nothing about A in the worlds where B is no.
+    where = "AND q.outcome IN ('yes', 'no') AND f.as_of < q.resolved_at AND f.given_question_id IS NULL"
     if not include_reconstructed:
         where += " AND NOT f.reconstructed"
     if question_ids is not None:

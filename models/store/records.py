@@ -22,8 +22,10 @@ from models.store.tables import (
     Forecast,
     ForecastEvidence,
     LikelihoodRatio,
+    PartitionMember,
     Question,
     QuestionLink,
+    QuestionPartition,
     Researcher,
     Revision,
 )
@@ -39,6 +41,7 @@ DELETABLE: dict[str, type[Any]] = {
     "capability_level": CapabilityLevel,
     "question_link": QuestionLink,
     "likelihood_ratio": LikelihoodRatio,
+    "partition": QuestionPartition,
 }
 
 
@@ -120,7 +123,7 @@ def get(session: Session, model: type[T], row_id: int) -> T:
 def reaffirmation(session: Session, forecast_id: int, note: str, as_of: datetime) -> ForecastIn:
     """The input that records forecast ``forecast_id``'s estimate again, as of ``as_of``.
 
-    Same researcher, question, capability level and probability; not reconstructed; no
+    Same researcher, question, capability level, condition and probability; not reconstructed; no
     evidence; rationale ``"Reaffirmed."``, or ``"Reaffirmed: <note>"`` with a note.
     """
     forecast = get(session, Forecast, forecast_id)
@@ -136,6 +139,11 @@ def reaffirmation(session: Session, forecast_id: int, note: str, as_of: datetime
             "probability": forecast.probability,
             "as_of": as_of,
             "rationale": f"Reaffirmed: {note}" if note else "Reaffirmed.",
+            # the same condition: reaffirming P(A | B = yes) is not a direct estimate of A
+            "given": get(session, Question, forecast.given_question_id).title
+            if forecast.given_question_id
+            else None,
+            "given_outcome": forecast.given_outcome,
         }
     )
 
@@ -162,12 +170,14 @@ def _link_evidence(session: Session, forecast_id: int, refs: list[EvidenceRef]) 
 def create_forecast(session: Session, data: ForecastIn, by: str = "") -> Forecast:
     """Record one forecast from a form or the CLI.
 
-    The researcher, question and capability level must exist (a typo should not create a
-    new researcher); evidence items named by title are created if new.
+    The researcher, question, capability level and the condition's question (``given``) must
+    exist (a typo should not create a new researcher); evidence items named by title are
+    created if new.
     """
     researcher = researcher_by_handle(session, data.researcher)
     question = question_by_title(session, data.question)
     level = level_by_name(session, data.capability) if data.capability else None
+    given = _by(session, Question, "title", data.given, "given") if data.given else None
     stamp = now()
     forecast = Forecast(
         researcher_id=researcher.id,  # type: ignore[arg-type]
@@ -178,6 +188,8 @@ def create_forecast(session: Session, data: ForecastIn, by: str = "") -> Forecas
         recorded_at=data.recorded_at or stamp,
         reconstructed=data.reconstructed,
         rationale=data.rationale,
+        given_question_id=given.id if given else None,
+        given_outcome=data.given_outcome if given else None,
         updated_at=stamp,
         updated_by=by or data.researcher,
     )
@@ -217,6 +229,11 @@ def previous_forecast(session: Session, forecast: Forecast) -> Forecast | None:
     :mod:`models.analysis.record`)."""
     f = Forecast.__table__.c  # type: ignore[attr-defined]
     same_level = f.level_id == forecast.level_id if forecast.level_id is not None else f.level_id.is_(None)
+    same_condition = (
+        sa.and_(f.given_question_id == forecast.given_question_id, f.given_outcome == forecast.given_outcome)
+        if forecast.given_question_id is not None
+        else f.given_question_id.is_(None)
+    )
     earlier = sa.or_(
         f.as_of < forecast.as_of,
         sa.and_(f.as_of == forecast.as_of, f.recorded_at < forecast.recorded_at),
@@ -228,6 +245,7 @@ def previous_forecast(session: Session, forecast: Forecast) -> Forecast | None:
             f.researcher_id == forecast.researcher_id,
             f.question_id == forecast.question_id,
             same_level,
+            same_condition,
             f.deleted_at.is_(None),
             f.id != forecast.id,
             f.recorded_at <= forecast.recorded_at,  # what was on record then (the update rule)
@@ -341,3 +359,63 @@ def link_questions(session: Session, source_id: int, target_id: int, note: str =
     session.add(link)
     session.flush()
     return link
+
+
+# --- partitions -------------------------------------------------------------------------------
+
+
+def _members(session: Session, partition_id: int) -> list[int]:
+    stmt = select(PartitionMember).where(PartitionMember.partition_id == partition_id)
+    return [m.question_id for m in sorted(session.exec(stmt).all(), key=lambda m: m.position)]
+
+
+def declare_partition(
+    session: Session, name: str, researcher_id: int | None, question_ids: list[int], by: str = ""
+) -> str:
+    """Store the partition ``name`` with these members (in order); says ``"created"``,
+    ``"updated"`` or ``"present"``.
+
+    Declaring a stored name again with other members (or another owner) keeps the earlier
+    version, members included, in the revision history (entity ``"partition"``); a deleted one
+    is brought back.  Owner ``None`` keeps the stored owner.
+    """
+    row = session.exec(select(QuestionPartition).where(QuestionPartition.name == name)).first()
+    if row is None:
+        if researcher_id is None:
+            raise InputError(
+                [Problem(f"partition {name!r} needs the researcher who declares it", "researcher")]
+            )
+        row = QuestionPartition(name=name, researcher_id=researcher_id, updated_by=by)
+        session.add(row)
+        session.flush()
+        outcome = "created"
+    else:
+        assert row.id is not None
+        owner = researcher_id if researcher_id is not None else row.researcher_id
+        if (
+            _members(session, row.id) == question_ids
+            and owner == row.researcher_id
+            and row.deleted_at is None
+        ):
+            return "present"
+        data = row_data(row)
+        data["members"] = _members(session, row.id)
+        session.add(
+            Revision(
+                entity="partition", entity_id=row.id, number=row.revision,
+                data=json.dumps(data, sort_keys=True), changed_by=by, changed_at=now(),
+            )
+        )  # fmt: skip
+        row.revision += 1
+        row.updated_at = now()
+        row.updated_by = by
+        row.researcher_id = owner
+        row.deleted_at = None
+        session.add(row)
+        session.execute(sa.delete(PartitionMember).where(PartitionMember.partition_id == row.id))  # type: ignore[arg-type]
+        outcome = "updated"
+    assert row.id is not None
+    for position, qid in enumerate(question_ids):
+        session.add(PartitionMember(partition_id=row.id, question_id=qid, position=position))
+    session.flush()
+    return outcome

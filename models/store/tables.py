@@ -107,6 +107,10 @@ class Forecast(SQLModel, table=True):
         default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
     )
     rationale: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    #: The condition ``P(question | given = given_outcome)``: another question and "yes"/"no";
+    #: both None for a forecast not conditional on another question.
+    given_question_id: int | None = Field(default=None, foreign_key="question.id")
+    given_outcome: str | None = Field(default=None, sa_column=sa.Column(sa.String(3), nullable=True))
     revision: int = Field(default=1, sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
     updated_by: str = Field(default="", sa_column=sa.Column(sa.String(80), nullable=False, server_default=""))
@@ -114,6 +118,36 @@ class Forecast(SQLModel, table=True):
 
     #: Reading a target's history (researcher, question, level in time order) is the common query.
     __table_args__ = (sa.Index("ix_forecast_target", "researcher_id", "question_id", "level_id", "as_of"),)
+
+
+class QuestionPartition(SQLModel, table=True):
+    """Questions a researcher declares mutually exclusive and exhaustive ("scheming arises via
+    neuralese / via chain of thought / not at all"); members in :class:`PartitionMember`.
+
+    Edits keep the earlier version (members included) in :class:`Revision` as ``"partition"``.
+    """
+
+    __tablename__ = "question_partition"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=sa.Column(sa.String(200), unique=True, nullable=False))
+    #: Who declared it.
+    researcher_id: int = Field(foreign_key="researcher.id")
+    note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    revision: int = Field(default=1, sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    updated_by: str = Field(default="", sa_column=sa.Column(sa.String(80), nullable=False, server_default=""))
+    deleted_at: datetime | None = Field(default=None, sa_column=_time())
+
+
+class PartitionMember(SQLModel, table=True):
+    __tablename__ = "partition_member"
+
+    partition_id: int = Field(foreign_key="question_partition.id", primary_key=True)
+    question_id: int = Field(foreign_key="question.id", primary_key=True)
+    #: Order of the members as declared (0, 1, ...).
+    position: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
 
 
 class Evidence(SQLModel, table=True):
@@ -276,6 +310,8 @@ ALL_TABLES: list[type[SQLModel]] = [
     ForecastEvidence,
     QuestionLink,
     LikelihoodRatio,
+    QuestionPartition,
+    PartitionMember,
     Revision,
     ShareLink,
 ]

@@ -28,6 +28,7 @@ from models.analysis.scoring import select_scored
 from models.charts import export as chart_export
 from models.charts.export import chart_bytes
 from models.frames import Frames
+from models.writeup.decompositions import decomposition_markdown
 from models.writeup.filters import (
     ReportFilter,
     filtered_forecasts,
@@ -142,7 +143,7 @@ class _Tables:
 
 
 def _question_section(
-    filt: ReportFilter, row: Any, tables: _Tables, images: Sequence[ReportImage]
+    filt: ReportFilter, row: Any, tables: _Tables, images: Sequence[ReportImage], linked: Sequence[str] = ()
 ) -> list[str]:
     out = [f"## {md_text(row.question)}", ""]
     meta = []
@@ -168,6 +169,7 @@ def _question_section(
     if tables.hindsight:
         out += ["**Hindsight** (reconstructed estimates beside the record that stood then)", ""]
         out += [f"- {md_text(line)}" for line in tables.hindsight] + [""]
+    out += list(linked)
     resolution = _resolution(row)
     if resolution:
         out += [resolution, ""]
@@ -214,7 +216,7 @@ def render_markdown(
         hindsight = tuple(hindsight_sentences(gaps[gaps["question_id"] == qid]))
         tables = _Tables(estimates_md.get(qid), history_md.get(qid), qid in marked, hindsight)
         mine = [i for i in images if i.question_id == qid]
-        out += _question_section(filt, row, tables, mine)
+        out += _question_section(filt, row, tables, mine, decomposition_markdown(frames, filt, qid))
     if calibration:
         out += ["## Calibration", "", calibration_markdown(calibration_summary(frames, filt)), ""]
         out += [f"![{md_text(i.alt_text)}]({i.path})" for i in images if i.question_id is None]
