@@ -118,6 +118,20 @@ def is_web_link(url: str | None) -> bool:
     return parts.scheme.lower() in _LINK_SCHEMES and bool(parts.netloc)
 
 
+def has_web_scheme(url: str) -> bool:
+    """Whether ``url`` (stripped) names the ``http`` or ``https`` scheme, in any casing, with a host.
+
+    Looser than :func:`is_web_link` about spaces inside (a stored URL with a space is still
+    a web address once percent-encoded); ``urlsplit`` drops tabs and newlines first, so
+    ``java\nscript:`` is still ``javascript:`` and refused.
+    """
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in _LINK_SCHEMES and bool(parts.netloc)
+
+
 def safe_cell(value: Any) -> Any:
     """A CSV cell a spreadsheet will not run: text starting with ``= + - @ '`` gets a ``'`` in
     front, except plain numbers such as ``-5.0`` or ``-3%``; other values are unchanged."""

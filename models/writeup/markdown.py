@@ -14,6 +14,8 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from models.limits import has_web_scheme
+
 _ESCAPED = re.compile(r"([\\|<>\[\]])")
 #: Characters left as they are in link URLs; the rest (spaces, brackets, pipes, quotes,
 #: angle brackets, backslashes) are percent-encoded so they cannot end the link or the cell.
@@ -29,11 +31,13 @@ def md_text(value: Any) -> str:
 
 
 def md_link(title: str, url: str | None) -> str:
-    """``[title](url)``, or the escaped title alone without a URL.
+    """``[title](url)`` for an ``http(s)`` URL, else the escaped title alone.
 
     Characters that would end the link or a table cell are percent-encoded in the URL.
     """
-    if not url or not str(url).strip():
+    if not url or not has_web_scheme(str(url)):
+        # Only http(s) becomes a link: a javascript:, vbscript: or data: URL (in any casing)
+        # stored before entry refused them, or written by hand, leaves the title as text.
         return md_text(title)
     return f"[{md_text(title)}]({quote(str(url).strip(), safe=_URL_SAFE)})"
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from models.analysis.trajectory import DIRECTION_TEXT
 from models.format import format_percent
+from models.limits import safe_frame
 from models.writeup.filters import ReportFilter
 from models.writeup.markdown import markdown_header, markdown_rows, markdown_table, md_link, md_text
 
@@ -198,8 +199,10 @@ def estimates_csv(standing: pd.DataFrame, filt: ReportFilter) -> str:
 
 def _with_filter_line(df: pd.DataFrame, filt: ReportFilter) -> str:
     buf = io.StringIO()
-    buf.write(f"# filters: {filt.describe()}\n")
-    df.to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    described = " ".join(filt.describe().split())  # one line, whatever the titles hold
+    buf.write(f"# filters: {described}\n")
+    # Every CSV the app writes neutralises cells a spreadsheet would run as formulas.
+    safe_frame(df).to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
     return buf.getvalue()
 
 
