@@ -32,8 +32,10 @@ run: install
 	$(BIN)/credence demo --if-empty
 	$(BIN)/streamlit run app.py --server.headless true --server.address $(HOST) --server.port $(PORT) --browser.gatherUsageStats false
 
+# Everything: the browser tests alone (they start servers), the rest on two workers.
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not browser" -n 2
+	$(BIN)/python -m pytest -m browser
 
 # The inner loop: everything but the browser, concurrency and large-database tests (marked slow).
 test-fast: install

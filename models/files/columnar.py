@@ -42,6 +42,9 @@ from models.schemas import ForecastIn
 COLUMNS = ("researcher", "question", "probability", "as_of", "capability", "rationale", "evidence",
            "reconstructed", "id", "recorded_at")  # fmt: skip
 REQUIRED = ("researcher", "question", "probability", "as_of")
+#: Fields of a forecast given another question's outcome; a file that has their columns is read
+#: row by row (the "another question" rule spans two columns), one without them is unconditional.
+CONDITION = ("given", "given_outcome")
 TEXT = ("researcher", "question", "capability", "rationale", "evidence")
 FORMULA_START = ("=", "+", "-", "@", "'")
 #: A row every field of which is valid, to validate one cell at a time inside a whole model.
@@ -147,10 +150,10 @@ def _supported(columns: tuple[str, ...], required: tuple[str, ...]) -> bool:
     (with those, checking cells one column at a time would not be exact)."""
     fields = tuple(f for f in ForecastIn.model_fields if f != "line")
     return (
-        columns == COLUMNS
+        columns == COLUMNS + CONDITION
         and required == REQUIRED
-        and fields == COLUMNS
-        and FORECAST_COLUMNS[1:] == COLUMNS
+        and fields == COLUMNS + CONDITION
+        and FORECAST_COLUMNS[1:] == COLUMNS + CONDITION
         and not ForecastIn.__pydantic_decorators__.model_validators
     )
 
@@ -204,6 +207,8 @@ def parse_forecasts(
         problems.sort()
         raise InputError([problem for _, _, problem in problems])
     frame = pd.concat(parts, ignore_index=True) if parts else _empty()
+    for name in CONDITION:  # every forecast of such a file is unconditional
+        frame[name] = pd.Series([None] * len(frame), dtype="object")
     return ForecastTable(frame)
 
 
