@@ -153,7 +153,7 @@ def test_evidence_file_without_status_leaves_an_anticipated_item_alone(engine):
     summary = actions.import_file(
         engine, b"title,url\nNeuralese at scale,https://example.org/n\n", "evidence"
     )
-    assert summary.updated["evidence items"] == 0
+    assert summary.updated["evidence items"] == 1  # its URL is new: an update, keeping a revision
     assert evidence_frame(engine).set_index("evidence").loc["Neuralese at scale", "status"] == "anticipated"
 
 

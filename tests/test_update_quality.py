@@ -227,3 +227,28 @@ def test_stored_conditions_split_targets_when_the_frames_have_them() -> None:
     # two targets, P(A | B = yes): .5 -> .6 and P(A | B = no): .5 -> .9
     assert q["n_targets"] == 2
     assert q["movement"] == pytest.approx(0.01 + 0.16)
+
+
+def test_forecasts_given_another_question_are_their_own_targets() -> None:
+    """P(A | B = yes) moves on its own: its sequence is a target beside P(A)'s."""
+    from models.analysis.update_quality import researchers_update_quality
+    from models.frames import FORECASTS, Frames, conform
+
+    day = pd.Timestamp("2025-01-01", tz="UTC")
+    rows = [
+        {"forecast_id": i + 1, "researcher": "ada", "question_id": 1, "question": "A", "level": None,
+         "probability": p, "as_of": day + pd.Timedelta(days=i), "recorded_at": day + pd.Timedelta(days=i),
+         "reconstructed": False, "rationale": "", "given_question_id": given, "given_outcome": outcome}
+        for i, (p, given, outcome) in enumerate(
+            [(0.5, None, None), (0.6, None, None), (0.2, 2, "yes"), (0.4, 2, "yes")]
+        )
+    ]  # fmt: skip
+    frame = conform(pd.DataFrame(rows), FORECASTS)
+    empty = Frames.empty()
+    conditional = frame["given_question_id"].notna()
+    frames = Frames(
+        frame[~conditional].reset_index(drop=True), empty.questions, empty.evidence_links, empty.evidence,
+        empty.levels, empty.links, conditionals=frame[conditional].reset_index(drop=True),
+    )  # fmt: skip
+    table = researchers_update_quality(frames)
+    assert table.loc[table["researcher"] == "ada", "n_targets"].tolist() == [2]

@@ -163,7 +163,8 @@ def researchers_update_quality(
     ``researchers`` keeps those handles; ``tags`` keeps questions carrying any of those tags
     (``None``: no filter).  Targets include the forecast's condition when there is one.
     """
-    f = frames.forecasts
+    # Direct forecasts and those given another question's outcome (Frames keeps them apart).
+    f = pd.concat([frames.forecasts, frames.conditionals], ignore_index=True)
     if researchers is not None:
         f = f[f["researcher"].isin(list(researchers))]
     if tags is not None:

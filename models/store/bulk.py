@@ -397,7 +397,12 @@ def _update_described(session: Session, batch: ImportBatch, summary: ImportSumma
     evidence = _stored_rows(session, Evidence, "title", [e.title for e in batch.evidence])
     for e in batch.evidence:
         row = evidence.get(e.title)
-        described = (e.url, e.date, e.summary, e.kind, e.status, e.observed_at)
+        if row is None:
+            continue
+        # A file without status or observed columns (an older evidence file) leaves both alone.
+        says_status = bool({"status", "observed"} & e.model_fields_set)
+        status, observed = (e.status, e.observed_at) if says_status else (row.status, row.observed_at)
+        described = (e.url, e.date, e.summary, e.kind, status, observed)
         if (
             row is not None
             and (row.url, row.published, row.summary, row.kind, row.status, row.observed_at) != described
