@@ -51,7 +51,6 @@ def _commit(conn):
 
 if op == "import":
     from models import actions
-from models.files import interchange
     actions.import_file(engine, data, "forecasts")
 else:
     from models.store.backup import restore
