@@ -41,7 +41,7 @@ NAVIGATION = [
 
 #: Pages with their own researcher picker; every other page shows "Writing as" in the sidebar
 #: (laptop mode), the researcher recorded as the author of what is changed there.
-PICKS_RESEARCHER = {"Home", "Log forecast"}
+PICKS_RESEARCHER = {"Home", "Log forecast", "Why it moved"}
 
 if "share" in st.query_params:
     # A share link: its read-only view and nothing else, with no sign-in (pages/shared_view.py).

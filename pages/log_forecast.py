@@ -153,8 +153,10 @@ def _save() -> None:
     saved_forms = _saved_forms()
     with saved_forms.lock:
         last = saved_forms.by_session.get(token)
-        if last is not None and last[0] == values:
-            return  # a second click on a forecast already saved
+        # A second click on a forecast already saved: its values, or the same with the reasons
+        # the first save cleared (the browser may send either).
+        if last is not None and values in (last[0], {**last[0], "rationale": "", "evidence": ()}):
+            return
         try:
             data = forms.forecast_input(
                 researcher=values["researcher"],
