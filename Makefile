@@ -32,10 +32,12 @@ run: install
 	$(BIN)/credence demo --if-empty
 	$(BIN)/streamlit run app.py --server.headless true --server.address $(HOST) --server.port $(PORT) --browser.gatherUsageStats false
 
-# Everything: the browser tests alone (they start servers), the rest on two workers.
+# Everything: the browser tests alone (they start servers), the rest on two workers.  A browser
+# test that fails is run once more (real servers and a real browser have timing flakes); a
+# rerun shows as R in the output and in the summary, so it is never silent.
 test: install
 	$(BIN)/python -m pytest -m "not browser" -n 2
-	$(BIN)/python -m pytest -m browser
+	$(BIN)/python -m pytest -m browser --reruns 1
 
 # The inner loop: everything but the browser, concurrency and large-database tests (marked slow).
 test-fast: install
