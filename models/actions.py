@@ -408,6 +408,11 @@ def export_ratios(engine: sa.Engine, out: io.TextIOBase | Any) -> int:
     return interchange.write_ratios(reads.ratios_frame(engine), out)
 
 
+def export_questions(engine: sa.Engine, out: io.TextIOBase | Any) -> int:
+    """Write every current question as a questions file (readable by ``import questions``)."""
+    return interchange.write_questions(reads.questions_frame(engine), out)
+
+
 def export_evidence(engine: sa.Engine, out: io.TextIOBase | Any) -> int:
     """The evidence library, with status and observed date, as an evidence CSV file; returns the row count."""
     return interchange.write_evidence(reads.evidence_frame(engine), out)

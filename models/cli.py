@@ -39,8 +39,10 @@ import_app = typer.Typer(
     no_args_is_help=True, help="Import CSV files in the interchange format (whole file or nothing)."
 )
 export_app = typer.Typer(no_args_is_help=True, help="Export data for spreadsheets and write-ups.")
+question_app = typer.Typer(no_args_is_help=True, help="Add questions and set how often they are reviewed.")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+app.add_typer(question_app, name="question")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -207,7 +209,10 @@ _import_command(
     "Forecasts: researcher,question,probability,as_of[,capability,rationale,evidence,reconstructed,"
     "given,given_outcome].",
 )
-_import_command("questions", "Questions: question[,criteria,tags,resolve_by].")
+_import_command(
+    "questions",
+    "Questions: question[,criteria,tags,resolve_by,review_every_days] (review_every_days empty: every 90 days).",
+)
 _import_command(
     "resolutions", "Resolutions: question,outcome,resolved_at[,capability,note]. The question must exist."
 )
@@ -275,14 +280,20 @@ def export_csv(
 
 def _export(ctx: typer.Context, file: Path, what: str) -> None:
     from models import actions
+    from models.format import plural
 
-    write = {"ratios": actions.export_ratios, "evidence": actions.export_evidence}[what]
+    write = {
+        "ratios": actions.export_ratios,
+        "evidence": actions.export_evidence,
+        "questions": actions.export_questions,
+    }[what]
     if str(file) == "-":
         write(engine(ctx), sys.stdout)
         return
     with open(file, "w", encoding="utf-8", newline="") as out:
         n = write(engine(ctx), out)
-    typer.echo(f"wrote {n} {'likelihood ratios' if what == 'ratios' else 'evidence items'} to {file}")
+    noun = {"ratios": "likelihood ratio", "evidence": "evidence item", "questions": "question"}[what]
+    typer.echo(f"wrote {plural(n, noun)} to {file}")
 
 
 @export_app.command("ratios")
@@ -292,6 +303,15 @@ def export_ratios(
 ) -> None:
     """Current likelihood ratios, with recorded_at (readable by import ratios)."""
     _export(ctx, file, "ratios")
+
+
+@export_app.command("questions")
+@friendly
+def export_questions(
+    ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Where to write; - for standard output.")]
+) -> None:
+    """Current questions with criteria, tags, resolve-by and review interval (readable by import questions)."""
+    _export(ctx, file, "questions")
 
 
 @export_app.command("evidence")
@@ -546,6 +566,65 @@ def add(
     typer.echo(save_forecast(engine(ctx), data, by=author(ctx)).message())
 
 
+ReviewEveryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--review-every",
+        metavar="DAYS",
+        help="Estimates of this question are due for review after DAYS days (default: 90).",
+    ),
+]
+
+
+@question_app.command("add")
+@friendly
+def question_add(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Argument(help="The question, as a title.")],
+    criteria: Annotated[str, typer.Option("--criteria", help="How it resolves.")] = "",
+    tag: Annotated[list[str] | None, typer.Option("--tag", metavar="T", help="A tag (repeatable).")] = None,
+    resolve_by: Annotated[
+        str | None, typer.Option("--resolve-by", metavar="DATE", help="When it should be resolved.")
+    ] = None,
+    review_every: ReviewEveryOpt = None,
+) -> None:
+    """Add a question, as the Questions page does."""
+    from models.actions import add_question
+    from models.forms import question_input
+
+    data = question_input(
+        title, criteria, ";".join(tag or ()), resolve_by=resolve_by, review_every_days=review_every
+    )
+    add_question(engine(ctx), data, by=author(ctx))
+    every = f" (review every {data.review_every_days} days)" if data.review_every_days else ""
+    typer.echo(f"Added \u201c{data.title}\u201d{every}.")
+
+
+@question_app.command("review-every")
+@friendly
+def question_review_every(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Argument(help="Title of an existing question.")],
+    days: Annotated[str, typer.Argument(help="Whole days, or 'default' for the default (90).")],
+) -> None:
+    """Set how many days after its last revisit an estimate of this question is due for review."""
+    from models.actions import edit_question
+    from models.errors import NotFound
+    from models.forms import review_every_edit
+    from models.store.reads import questions_frame
+
+    questions = questions_frame(engine(ctx))
+    found = questions.loc[questions["question"] == title.strip(), "question_id"]
+    if found.empty:
+        raise NotFound(f"no question is titled \u201c{title.strip()}\u201d")
+    edit = review_every_edit(days)
+    edit_question(engine(ctx), int(found.iloc[0]), edit, by=author(ctx))
+    every = (
+        f"every {edit.review_every_days} days" if edit.review_every_days else "at the default, every 90 days"
+    )
+    typer.echo(f"Estimates of \u201c{title.strip()}\u201d are now due for review {every}.")
+
+
 @app.command()
 @friendly
 def resolve(
@@ -649,8 +728,9 @@ def due(
     ] = False,
 ) -> None:
     """Estimates due for review: not revisited for longer than their question's interval (default 90 days)."""
-    from models.analysis.attention import due_for_review, plural, review_lines
+    from models.analysis.attention import due_for_review, review_lines
     from models.errors import NotFound
+    from models.format import plural
     from models.store.reads import load_frames
 
     frames = load_frames(engine(ctx))

@@ -24,6 +24,8 @@ FIELD_LABELS = {
     "given_outcome": "given outcome",
     "clear_capability": "capability",
     "clear_resolve_by": "resolve by",
+    "review_every_days": "review every",
+    "clear_review_every": "review every",
 }
 
 #: pydantic's own wording, replaced by ours (pydantic's never reaches a user).

@@ -96,11 +96,13 @@ def forecast_edit(initial: Mapping[str, Any], typed: Mapping[str, Any]) -> Forec
 def question_form(row: Mapping[str, Any]) -> dict[str, Any]:
     """The values a question's edit form starts with (a ``frames.questions`` row)."""
     resolve_by = row["resolve_by"]
+    every = row.get("review_every_days")
     return {
         "title": row["question"],
         "criteria": row["criteria"] or "",
         "tags": "; ".join(row["tags"] or ()),
         "resolve_by": "" if pd.isna(resolve_by) else format_time(resolve_by),
+        "review_every_days": "" if every is None or pd.isna(every) else str(int(every)),
     }
 
 
@@ -117,6 +119,9 @@ def question_edit(initial: Mapping[str, Any], typed: Mapping[str, Any]) -> Quest
     if "resolve_by" in changes and not str(changes["resolve_by"]).strip():
         changes.pop("resolve_by")
         changes["clear_resolve_by"] = True
+    if "review_every_days" in changes and not str(changes["review_every_days"]).strip():
+        changes.pop("review_every_days")
+        changes["clear_review_every"] = True
     return QuestionEdit.model_validate(changes)
 
 
@@ -293,13 +298,34 @@ def resolution_from_text(
 
 
 def question_input(
-    title: str, criteria: str = "", tags: str = "", resolve_by: date | None = None
+    title: str,
+    criteria: str = "",
+    tags: str = "",
+    resolve_by: date | str | None = None,
+    review_every_days: int | str | None = None,
 ) -> QuestionIn:
-    """A validated :class:`QuestionIn` (tags separated by ``;`` or ``,``), or :class:`InputError`."""
+    """A validated :class:`QuestionIn` (tags separated by ``;`` or ``,``; an empty review interval
+    means the default), or :class:`InputError`."""
     try:
         return QuestionIn.model_validate(
-            {"title": title, "criteria": criteria, "tags": tags.replace(",", ";"), "resolve_by": resolve_by}
+            {
+                "title": title,
+                "criteria": criteria,
+                "tags": tags.replace(",", ";"),
+                "resolve_by": resolve_by,
+                "review_every_days": review_every_days,
+            }
         )
+    except ValidationError as err:
+        raise InputError(_problems(err)) from None
+
+
+def review_every_edit(days: str | int | None) -> QuestionEdit:
+    """A :class:`QuestionEdit` setting the review interval; ``"default"`` or empty clears it."""
+    if days is None or str(days).strip().lower() in ("", "default", "none"):
+        return QuestionEdit(clear_review_every=True)
+    try:
+        return QuestionEdit.model_validate({"review_every_days": days})
     except ValidationError as err:
         raise InputError(_problems(err)) from None
 

@@ -55,6 +55,7 @@ QUESTIONS: dict[str, str] = {
     "tags": "object",  # tuple[str, ...], sorted
     "created_at": "datetime64[ns, UTC]",
     "resolve_by": "datetime64[ns, UTC]",  # NaT when none
+    "review_every_days": "Int64",  # <NA>: the default review interval
     "outcome": "object",  # "yes" | "no" | "annulled" | None while open
     "resolved_at": "datetime64[ns, UTC]",  # NaT while open
     "resolution_level": "object",  # capability level name reached at resolution, or None

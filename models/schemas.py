@@ -365,11 +365,44 @@ def format_evidence_refs(refs: list[tuple[str, str | None]]) -> str:
     return ";".join(one(t, d) for t, d in refs)
 
 
+#: The longest review interval a question can have, in days (ten years).
+REVIEW_EVERY_MAX = 3650
+
+
+def parse_review_days(value: Any) -> int | None:
+    """A question's review interval in whole days from ``30``, ``"30"`` or ``"30 days"``; empty
+    (``None``, ``""``) means the default.  It must be a whole number from 1 to
+    :data:`REVIEW_EVERY_MAX`."""
+    rule = f"use a whole number of days from 1 to {REVIEW_EVERY_MAX}, or leave it empty for the default"
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise _fail(f"must be a number of days: {rule}")
+    if isinstance(value, int | float):
+        number: float = value
+        shown = f"{value:g}"
+    else:
+        shown = _text(value)
+        digits = re.sub(r"\s*(days?|d)$", "", shown.lower())
+        try:
+            number = float(digits)
+        except ValueError:
+            raise _fail(f"{shown!r} is not a number of days: {rule}") from None
+    if math.isnan(number) or number != int(number) or not 1 <= number <= REVIEW_EVERY_MAX:
+        raise _fail(f"{shown} is not a number of days: {rule}")
+    return int(number)
+
+
+ReviewEvery = Annotated[int | None, BeforeValidator(parse_review_days)]
+
+
 class QuestionIn(Input):
     title: Name
     criteria: Text = ""
     tags: Tags = ()
     resolve_by: OptionalTime = None
+    #: Days after which its estimates are due for review; None: the default (90).
+    review_every_days: ReviewEvery = None
 
 
 class ResolutionIn(Input):
@@ -487,3 +520,6 @@ class QuestionEdit(Input):
     tags: Annotated[tuple[str, ...] | None, BeforeValidator(lambda v: None if v is None else _tags(v))] = None
     resolve_by: OptionalTime = None
     clear_resolve_by: bool = False
+    review_every_days: ReviewEvery = None
+    #: Back to the default review interval.
+    clear_review_every: bool = False

@@ -16,7 +16,7 @@ from streamlit.errors import StreamlitAPIException
 
 from models import actions
 from models.analysis import attention
-from models.format import format_percent
+from models.format import format_percent, plural
 from pages import _shared as shared
 
 state = st.session_state
@@ -68,7 +68,7 @@ def _due_list(due: pd.DataFrame, researcher: str) -> None:
         st.caption("Nothing is due: every estimate was revisited within its review interval.")
         return
     st.caption(
-        f"{attention.plural(len(due), 'estimate')} not revisited for longer than the question's review interval "
+        f"{plural(len(due), 'estimate')} not revisited for longer than the question's review interval "
         f"(default {attention.DEFAULT_REVIEW_DAYS} days). Reaffirm records the same estimate again as of "
         "today; or log a new one."
     )
@@ -80,7 +80,8 @@ def _due_list(due: pd.DataFrame, researcher: str) -> None:
             left.text(f"{row.question}{level}")
             left.caption(
                 f"{format_percent(row.probability)} as of {row.as_of:%Y-%m-%d} · "
-                f"{attention.plural(int(row.days_since), 'day')} ago"
+                f"{plural(int(row.days_since), 'day')} ago · review every "
+                f"{plural(int(round(float(row.interval_days))), 'day')}"
             )
             middle.text_input(
                 "Note", key=f"note:{fid}", placeholder="Note (optional)", label_visibility="collapsed"

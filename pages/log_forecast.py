@@ -197,6 +197,7 @@ def _create_question() -> None:
             state.get("new_question_criteria") or "",
             state.get("new_question_tags") or "",
             state.get("new_question_resolve_by"),
+            state.get("new_question_review_every") or None,
         )
         actions.add_question(engine(), data, by=actor())
     except InputError as err:
@@ -205,7 +206,12 @@ def _create_question() -> None:
     state["question_errors"] = {}
     state["question"] = data.title
     state["question_created"] = data.title
-    for key in ("new_question_title", "new_question_criteria", "new_question_tags"):
+    for key in (
+        "new_question_title",
+        "new_question_criteria",
+        "new_question_tags",
+        "new_question_review_every",
+    ):
         state[key] = ""
     state["new_question_resolve_by"] = None
 
@@ -305,6 +311,14 @@ if question == NEW_QUESTION:
         _small_problem("question_errors", "tags")
         st.date_input("Resolve by", value=None, min_value=EARLIEST, key="new_question_resolve_by")
         _small_problem("question_errors", "resolve_by")
+        st.text_input(
+            "Review every (days)",
+            key="new_question_review_every",
+            placeholder="90",
+            help="Estimates of this question are due for review this many days after they were last "
+            "revisited; empty for the default, 90 days.",
+        )
+        _small_problem("question_errors", "review_every_days")
         st.button("Create question", key="create_question", on_click=_create_question)
 
 st.selectbox("Capability level", [UNCONDITIONAL, *levels], index=0, key="capability")

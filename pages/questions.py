@@ -29,7 +29,7 @@ from pages import _shared as shared
 state = st.session_state
 ANY = "any"
 FORECAST_FIELDS = ("probability", "as_of", "capability", "rationale", "reconstructed", "evidence")
-QUESTION_FIELDS = ("title", "criteria", "tags", "resolve_by")
+QUESTION_FIELDS = ("title", "criteria", "tags", "resolve_by", "review_every_days")
 RESOLVE_FIELDS = ("outcome", "resolved_at", "capability", "note")
 DAY, MINUTE = "YYYY-MM-DD", "YYYY-MM-DD HH:mm"
 DIRECTIONS = ["raised", "lowered", "no change"]
@@ -307,6 +307,14 @@ def _question_editor(qid: int, row: pd.Series) -> None:
         shared.problem("question", "tags")
         st.text_input("Resolve by", key="q_resolve_by", help="A date like 2026-06-30; empty for none")
         shared.problem("question", "resolve_by")
+        st.text_input(
+            "Review every (days)",
+            key="q_review_every_days",
+            placeholder="90",
+            help="Estimates of this question are due for review this many days after they were last "
+            "revisited; empty for the default, 90 days.",
+        )
+        shared.problem("question", "review_every_days")
         st.form_submit_button("Save question", key="save_question", on_click=_save_question, args=(qid,))
     shared.other_problems("question", QUESTION_FIELDS)
     with st.expander("Earlier versions"):

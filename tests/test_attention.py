@@ -113,3 +113,46 @@ def test_colleague_updates_are_recent_and_on_shared_questions() -> None:
     got = colleague_updates(frames_of(rows).forecasts, "alice", now=NOW)
     assert got[["forecast_id", "from_probability", "probability"]].values.tolist() == [[3, 0.3, 0.5]]
     assert got["change_points"].tolist() == pytest.approx([20.0])
+
+
+# --- per-question review intervals, hand-computed (NOW = 2025-01-01) ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("as_of", "every", "expected"),
+    [
+        ("2024-12-02", 30, []),  # 30 days ago: exactly the interval, not yet due
+        ("2024-12-01", 30, [[31.0, 30.0, 1.0]]),  # 31 days ago: one day overdue
+        ("2024-09-23", 180, []),  # 100 days: due by the default, not by its own 180 days
+        ("2024-06-01", 180, [[214.0, 180.0, 34.0]]),  # 214 days: 34 past 180
+        ("2024-12-25", 1, [[7.0, 1.0, 6.0]]),
+        ("2024-09-23", None, [[100.0, 90.0, 10.0]]),  # no interval of its own: the default
+    ],
+)
+def test_question_review_interval_decides_when_an_estimate_is_due(
+    as_of: str, every: int | None, expected: list[list[float]]
+) -> None:
+    got = due([fc(1, 0.3, as_of)], questions(question(1, review_every_days=every)))
+    assert got[["days_since", "interval_days", "days_overdue"]].values.tolist() == expected
+
+
+def test_each_question_uses_its_own_interval_in_one_list() -> None:
+    rows = [
+        fc(1, 0.3, "2024-11-01", question_id=1),  # 61 days, every 30 -> 31 overdue
+        fc(2, 0.3, "2024-11-01", question_id=2),  # 61 days, default 90 -> not due
+        fc(3, 0.3, "2024-09-01", question_id=3),  # 122 days, every 120 -> 2 overdue
+    ]
+    qs = questions(question(1, review_every_days=30), question(2), question(3, review_every_days=120))
+    got = due(rows, qs)
+    assert got[["question_id", "days_overdue"]].values.tolist() == [[1, 31.0], [3, 2.0]]
+
+
+def test_questions_frame_from_the_database_carries_the_review_interval(engine) -> None:  # type: ignore[no-untyped-def]
+    from models import actions
+    from models.forms import question_input
+    from models.store.reads import questions_frame
+
+    actions.add_question(engine, question_input("Every month", review_every_days="30"))
+    actions.add_question(engine, question_input("Default"))
+    q = questions_frame(engine).set_index("question")["review_every_days"]
+    assert q["Every month"] == 30 and pd.isna(q["Default"])

@@ -98,3 +98,14 @@ def test_a_filled_database_at_every_earlier_revision_upgrades_keeping_every_row(
                 assert {c: _normal(before[c]) for c in kept} == {c: _normal(after[c]) for c in kept}, name
     assert backup(eng)  # the upgraded database can be read whole
     eng.dispose()
+
+
+def test_questions_upgraded_to_0008_keep_the_default_review_interval(db_url):
+    eng = create_engine(db_url)
+    migrate(eng, "0007")
+    written = _fill(eng)
+    migrate(eng)
+    with eng.connect() as conn:
+        got = conn.execute(sa.text("SELECT title, review_every_days FROM question ORDER BY id")).all()
+    assert [(t, every) for t, every in got] == [(r["title"], None) for r in written["question"]]
+    eng.dispose()

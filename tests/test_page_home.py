@@ -64,3 +64,31 @@ def test_reaffirm_records_the_same_estimate_as_of_today_with_the_note(demo_engin
     assert any("no change" in s.value for s in at.success)
     # Reaffirmed today: no longer due.
     assert key not in _reaffirm_buttons(at)
+
+
+def _due_titles(at: AppTest) -> list[str]:
+    """The question (and level) of every estimate in the Due for review list."""
+    titles = [t.value for t in at.text]
+    for frame in at.dataframe:
+        if "days_since" in frame.value.columns:
+            titles += list(frame.value["question"])
+    return titles
+
+
+def test_a_questions_own_review_interval_decides_what_is_due_on_home(demo_engine: sa.Engine) -> None:
+    from models import actions
+    from models.forms import review_every_edit
+    from models.store.reads import questions_frame
+
+    at = _app()
+    first = _due_titles(at)[0].split(" · ")[0]
+    assert any(c.value.endswith("review every 90 days") for c in at.caption)
+    qid = int(questions_frame(demo_engine).set_index("question").loc[first, "question_id"])
+    actions.edit_question(demo_engine, qid, review_every_edit("3650"))
+    at = _app()
+    assert all(t.split(" · ")[0] != first for t in _due_titles(at))
+    # A one-day interval puts the question's estimates back, saying so.
+    actions.edit_question(demo_engine, qid, review_every_edit("1"))
+    at = _app()
+    assert any(t.split(" · ")[0] == first for t in _due_titles(at))
+    assert any(c.value.endswith("review every 1 day") for c in at.caption)

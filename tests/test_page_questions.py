@@ -221,3 +221,24 @@ def test_edit_form_uses_the_log_forms_inputs(demo_engine):
     links = queries.evidence_links_frame(demo_engine)
     mine = links[links["forecast_id"] == fid].set_index("evidence")
     assert mine.loc[title, "direction"] == "lowered"
+
+
+def test_the_question_form_sets_and_clears_the_review_interval(demo_engine):
+    at = _app(OPEN_QUESTION)
+    assert at.text_input(key="q_review_every_days").value == ""
+    at.text_input(key="q_review_every_days").set_value("0")
+    at.button(key="save_question").click().run()
+    assert _errors(at) == [
+        "review every 0 is not a number of days: use a whole number of days from 1 to 3650, "
+        "or leave it empty for the default"
+    ]
+    assert pd.isna(_question(demo_engine, OPEN_QUESTION)["review_every_days"])
+    at.text_input(key="q_review_every_days").set_value("30 days")
+    at.button(key="save_question").click().run()
+    assert not at.exception and not _errors(at)
+    assert _question(demo_engine, OPEN_QUESTION)["review_every_days"] == 30
+    at = _app(OPEN_QUESTION)
+    assert at.text_input(key="q_review_every_days").value == "30"
+    at.text_input(key="q_review_every_days").set_value("")
+    at.button(key="save_question").click().run()
+    assert pd.isna(_question(demo_engine, OPEN_QUESTION)["review_every_days"])

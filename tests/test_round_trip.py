@@ -134,3 +134,50 @@ def test_a_rationale_at_the_limit_round_trips_and_one_over_is_refused(engine):
         actions.import_file(
             engine, forecasts_csv("teal_heron,Q,0.2,2024-01-01,," + "x" * (LONG_TEXT_MAX + 1)), "forecasts"
         )
+
+
+def _questions_csv(engine: sa.Engine) -> str:
+    out = io.StringIO()
+    actions.export_questions(engine, out)
+    return out.getvalue()
+
+
+def test_questions_with_their_review_interval_round_trip(engine):
+    source = (
+        "question,criteria,tags,resolve_by,review_every_days\n"
+        "Monthly,Resolves yes if so,evals;compute,2026-06-30,30\n"
+        "Default interval,,,,\n"
+        '\'=formula,"a,b",x,,3650\n'
+    )
+    actions.import_file(engine, source.encode(), "questions")
+    first = _questions_csv(engine)
+    assert first.splitlines()[1:] == [
+        "Monthly,Resolves yes if so,compute;evals,2026-06-30,30",
+        "Default interval,,,,",
+        '\'=formula,"a,b",x,,3650',
+    ]
+    _clear(engine)
+    actions.import_file(engine, first.encode(), "questions")
+    assert _questions_csv(engine) == first
+    # Importing it again finds every question present, the interval included.
+    assert actions.import_file(engine, first.encode(), "questions").lines() == [
+        "already present: 3 questions"
+    ]
+
+
+def test_importing_a_changed_review_interval_updates_the_question(engine):
+    actions.import_file(engine, b"question,review_every_days\nQ,30\n", "questions")
+    summary = actions.import_file(engine, b"question,review_every_days\nQ,14\n", "questions")
+    assert summary.lines() == ["updated: 1 question"]
+    assert _questions_csv(engine).splitlines()[1] == "Q,,,,14"
+
+
+def test_a_review_interval_in_a_file_that_is_not_whole_days_is_refused_by_line(engine):
+    with pytest.raises(InputError) as err:
+        actions.import_file(engine, b"question,review_every_days\nQ,0\nR,weekly\n", "questions")
+    assert [str(p) for p in err.value.problems] == [
+        "line 2: review every 0 is not a number of days: use a whole number of days from 1 to 3650, "
+        "or leave it empty for the default",
+        "line 3: review every 'weekly' is not a number of days: use a whole number of days from 1 to 3650, "
+        "or leave it empty for the default",
+    ]

@@ -27,7 +27,7 @@ import pandas as pd
 
 from models.analysis.decomposition import inconsistencies, linked_forecasts
 from models.analysis.record import ORDER, TARGET, from_on_record
-from models.format import format_percent, utc
+from models.format import format_percent, plural, utc
 from models.frames import Frames
 
 #: The default review interval in days.
@@ -168,11 +168,6 @@ def linked_inconsistencies(
     view = inconsistencies(linked_forecasts(cast(Frames, frames)), cast(Frames, frames).questions,
                            cast(Frames, frames).partitions, utc(now).date())  # fmt: skip
     return view[view["researcher"] == researcher][INCONSISTENCY_COLUMNS].reset_index(drop=True)
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    """``"1 estimate"``, ``"2 estimates"``: a count with its noun in the right number."""
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def review_lines(due: pd.DataFrame) -> list[str]:

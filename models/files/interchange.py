@@ -78,7 +78,7 @@ FORECASTS = FileSpec(
 )
 QUESTIONS = FileSpec(
     kind="questions",
-    columns=("question", "criteria", "tags", "resolve_by"),
+    columns=("question", "criteria", "tags", "resolve_by", "review_every_days"),
     required=("question",),
     model=QuestionIn,
     batch_field="questions",
@@ -357,3 +357,17 @@ def write_evidence(df: pd.DataFrame, out: io.TextIOBase | Any) -> int:
         for r in df.itertuples(index=False)
     )  # fmt: skip
     return _write(out, EVIDENCE.columns, rows)
+
+
+def write_questions(df: pd.DataFrame, out: io.TextIOBase | Any) -> int:
+    """Write questions (:func:`models.store.reads.questions_frame`) as a questions file, with each
+    one's ``resolve_by`` and ``review_every_days`` (empty: the default); returns the row count.
+    Resolutions are not part of it (they have their own file)."""
+    rows = (
+        [
+            escape(r.question), escape(r.criteria or ""), escape(";".join(r.tags or ())), _time_cell(r.resolve_by),
+            "" if pd.isna(r.review_every_days) else str(int(r.review_every_days)),
+        ]
+        for r in df.itertuples(index=False)
+    )  # fmt: skip
+    return _write(out, QUESTIONS.columns, rows)

@@ -92,7 +92,7 @@ def _row_schema_checks() -> dict[str, Callable[[dict[str, Any], dict[str, dict[i
 
     def question(r: dict[str, Any], _: Any) -> None:
         QuestionIn(title=r["title"], criteria=r.get("criteria", ""), tags=r.get("tags", ""),
-                   resolve_by=r.get("resolve_by"))  # fmt: skip
+                   resolve_by=r.get("resolve_by"), review_every_days=r.get("review_every_days"))  # fmt: skip
         if r.get("outcome") is not None or r.get("resolved_at") is not None:
             if r.get("outcome") is None or r.get("resolved_at") is None:
                 raise ValueError("outcome and resolved at must be set together")

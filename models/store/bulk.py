@@ -121,7 +121,13 @@ def _questions(session: Session, batch: ImportBatch, summary: ImportSummary, by:
     stamp = now()
     for q in batch.questions:
         wanted.setdefault(
-            q.title, {"criteria": q.criteria, "tags": ";".join(q.tags), "resolve_by": q.resolve_by}
+            q.title,
+            {
+                "criteria": q.criteria,
+                "tags": ";".join(q.tags),
+                "resolve_by": q.resolve_by,
+                "review_every_days": q.review_every_days,
+            },
         )
     # A forecast's question, and the question it is given on, are created when new.
     rows = batch.forecast_rows()
@@ -144,11 +150,13 @@ def _questions(session: Session, batch: ImportBatch, summary: ImportSummary, by:
         if row is None:
             continue
         new = wanted[q.title]
-        if (row.criteria, row.tags, row.resolve_by) == (new["criteria"], new["tags"], new["resolve_by"]):
+        fields = ("criteria", "tags", "resolve_by", "review_every_days")
+        if tuple(getattr(row, f) for f in fields) == tuple(new[f] for f in fields):
             summary.present["questions"] += 1
             continue
         _keep_revision(session, row, "question", by)
-        row.criteria, row.tags, row.resolve_by = new["criteria"], new["tags"], new["resolve_by"]  # type: ignore[assignment]
+        for f in fields:
+            setattr(row, f, new[f])
         session.add(row)
         summary.updated["questions"] += 1
     session.flush()

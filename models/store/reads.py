@@ -140,6 +140,7 @@ def questions_frame(engine: sa.Engine) -> pd.DataFrame:
     df = _frame(
         engine,
         """SELECT q.id AS question_id, q.title AS question, q.criteria, q.tags, q.created_at, q.resolve_by,
+                  q.review_every_days,
                   q.outcome, q.resolved_at, l.name AS resolution_level, q.resolution_note
            FROM question q LEFT JOIN capability_level l ON l.id = q.resolution_level_id
            WHERE q.deleted_at IS NULL ORDER BY q.id""",

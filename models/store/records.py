@@ -285,6 +285,7 @@ def create_question(session: Session, data: QuestionIn, by: str = "") -> Questio
         criteria=data.criteria,
         tags=";".join(data.tags),
         resolve_by=data.resolve_by,
+        review_every_days=data.review_every_days,
         updated_by=by,
     )
     session.add(question)
@@ -309,6 +310,10 @@ def edit_question(session: Session, question_id: int, edit: QuestionEdit, by: st
         q.resolve_by = None
     elif edit.resolve_by is not None:
         q.resolve_by = edit.resolve_by
+    if edit.clear_review_every:
+        q.review_every_days = None
+    elif edit.review_every_days is not None:
+        q.review_every_days = edit.review_every_days
     session.add(q)
     return q
 

@@ -82,6 +82,8 @@ class Question(SQLModel, table=True):
     tags: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
     resolve_by: datetime | None = Field(default=None, sa_column=_time())
+    #: Days after which an estimate of this question is due for review; None: the default (90).
+    review_every_days: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
     outcome: str | None = Field(default=None, sa_column=sa.Column(sa.String(10), nullable=True))
     resolved_at: datetime | None = Field(default=None, sa_column=_time())
     resolution_level_id: int | None = Field(default=None, foreign_key="capability_level.id")
