@@ -71,7 +71,13 @@ QROW = {
 
 def test_question_edit_ignores_respaced_tags_and_clears_an_emptied_date():
     initial = forms.question_form(QROW)
-    assert initial == {"title": "Q", "criteria": "c", "tags": "a; b", "resolve_by": "2026-01-01"}
+    assert initial == {
+        "title": "Q",
+        "criteria": "c",
+        "tags": "a; b",
+        "resolve_by": "2026-01-01",
+        "review_every_days": "",
+    }
     assert forms.question_edit(initial, {**initial, "tags": "b;a"}) is None
     edit = forms.question_edit(initial, {**initial, "resolve_by": " ", "title": "Q2"})
     assert edit == QuestionEdit(title="Q2", clear_resolve_by=True)
