@@ -2,26 +2,31 @@
 and who is acting (:func:`actor`: the signed-in member in team mode, see ``pages._team``).
 
 Not a page itself (the leading underscore keeps it out of navigation and page tests).
-Caching: the engine is cached per database URL (``st.cache_resource``); frames are cached
-per (URL, data version) with ``st.cache_resource``, and every committed write moves the data
-version (``models.store.db.data_version``), so a write in this browser, another tab or the CLI
-is seen on the next rerun without recomputing anything otherwise.
+Caching happens here and nowhere else: the engine is cached per database URL, and every
+read a page makes is wrapped in :func:`per_version`, which keys it on (URL, data version) for
+the page.  Every committed write moves the data version (``models.store.db.data_version``), so
+a write in this browser, another tab or the CLI is seen on the next rerun, and a rerun with
+no write in between recomputes nothing.
 """
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
 from models import actions
+from models.analysis.questions import question_tags
 from models.errors import CredenceError, Problem
 from models.forms import form_problems
 from models.frames import Frames
 from models.permissions import Actor
+from models.store import history
 from models.store import reads as queries
 from models.store.db import data_version, database_url, open_engine
 
@@ -86,33 +91,100 @@ def actor() -> Actor | str:
     return str(chosen or "")
 
 
+#: The data version a cached read is computing for (see :func:`per_version`), per script thread.
+_computing = threading.local()
+
+
 def version() -> int:
-    return data_version(engine())
+    """The data version this rerun reads: inside a :func:`per_version` read, the one it is keyed on."""
+    pinned: int | None = getattr(_computing, "version", None)
+    return data_version(engine()) if pinned is None else pinned
 
 
-@st.cache_resource(show_spinner="Loading forecasts…", max_entries=2)
-def _frames(url: str, at_version: int) -> Frames:
-    # cache_resource, not cache_data: every rerun gets the same objects instead of an
-    # unpickled copy (0.1 s per call with 100,000 forecasts).  Frames are read-only.
-    return queries.load_frames(_engine(url))
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
+def per_version(
+    *, max_entries: int = 8, shared: bool = False, spinner: str | bool = False, public: bool = False
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Cache a page's read of the data, keyed on (database URL, data version) and its arguments.
+
+    The one way pages cache: the wrapped function reads what it needs itself (``frames()``,
+    ``engine()``, other cached reads) and takes only hashable arguments (strings, numbers,
+    tuples, pydantic models).  Inside it, :func:`version` is the version it is cached under,
+    so nested reads agree even when another process writes meanwhile.  ``shared=True`` hands
+    every rerun the same object (``st.cache_resource``: no copy, for large read-only frames and
+    chart specs); otherwise each call gets its own copy (``st.cache_data``).  Only the share-link
+    view passes ``public=True``: its reads skip the sign-in gate (they use :func:`raw_engine`).
+    """
+
+    def decorate(read: Callable[P, R]) -> Callable[P, R]:
+        def keyed(url: str, at_version: int, *args: P.args, **kwargs: P.kwargs) -> R:
+            outer = getattr(_computing, "version", None)
+            _computing.version = at_version
+            try:
+                return read(*args, **kwargs)
+            finally:
+                _computing.version = outer
+
+        # Streamlit names a cache by the function's module and qualified name.
+        keyed.__module__, keyed.__qualname__, keyed.__name__ = (
+            read.__module__,
+            read.__qualname__,
+            read.__name__,
+        )
+        cache = st.cache_resource if shared else st.cache_data
+        cached = cache(show_spinner=spinner, max_entries=max_entries)(keyed)
+
+        @functools.wraps(read)
+        def call(*args: P.args, **kwargs: P.kwargs) -> R:
+            at = data_version(raw_engine()) if public else version()
+            return cached(database_url(), at, *args, **kwargs)
+
+        return call
+
+    return decorate
+
+
+def this_hour() -> pd.Timestamp:
+    """Now, to the hour (UTC): what a read that depends on the clock is keyed on, so that reruns
+    within the hour find it cached ("days since" and "the last 30 days" move by the hour)."""
+    return pd.Timestamp.now(tz="UTC").floor("h")
+
+
+@per_version(shared=True, max_entries=2, spinner="Loading forecasts…")
 def frames() -> Frames:
     """Every current row as domain frames, recomputed only after a write.
 
-    Shared between reruns and sessions: treat them as read-only (domain functions return
-    new frames; they never assign into their inputs).
+    Shared between reruns and sessions (no copy: 0.1 s per call with 100,000 forecasts):
+    treat them as read-only (domain functions return new frames; they never assign into
+    their inputs).
     """
-    return _frames(database_url(), version())
+    return queries.load_frames(engine())
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _researchers(url: str, at_version: int) -> pd.DataFrame:
-    return queries.researchers_frame(_engine(url))
-
-
+@per_version(max_entries=4)
 def researchers() -> pd.DataFrame:
-    return _researchers(database_url(), version())
+    return queries.researchers_frame(engine())
+
+
+@per_version(max_entries=4)
+def tags() -> list[str]:
+    """Every question tag, sorted (the tag filters)."""
+    return question_tags(frames())
+
+
+@per_version(max_entries=4)
+def ratios() -> pd.DataFrame:
+    """Every researcher's pre-registered likelihood ratios (Log forecast, Update quality)."""
+    return queries.ratios_frame(engine())
+
+
+@per_version(max_entries=4)
+def deleted_rows(kind: str) -> pd.DataFrame:
+    """The soft-deleted rows of ``kind`` (``"researcher"``, ``"capability_level"``), for their Undo lists."""
+    return history.deleted_rows(engine(), kind)
 
 
 def remembered(key: str, options: list[str], default: str | None = None) -> int | None:

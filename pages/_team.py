@@ -23,7 +23,7 @@ from models import actions
 from models.errors import NotAllowed
 from models.permissions import Actor, TeamPolicy, sign_in_refusal
 from models.settings import team_policy
-from models.store.db import data_version, database_url
+from pages._shared import per_version, raw_engine
 
 #: Keys of a provider's own settings inside ``[auth]`` (a table inside it names a provider).
 _PROVIDER_KEYS = {"client_id", "client_secret", "server_metadata_url"}
@@ -54,11 +54,9 @@ def _user() -> dict[str, Any]:
     return dict(st.user) if st.user.get("is_logged_in") else {}
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _member(url: str, at_version: int, email: str, rules: TeamPolicy) -> Actor | str | None:
+@per_version(max_entries=256, public=True)
+def _member(email: str, rules: TeamPolicy) -> Actor | str | None:
     """The member bound to ``email``; None when nobody is yet; the refusal's text when refused."""
-    from pages._shared import raw_engine
-
     try:
         return actions.team_member(raw_engine(), email, rules)
     except NotAllowed as err:
@@ -67,7 +65,6 @@ def _member(url: str, at_version: int, email: str, rules: TeamPolicy) -> Actor |
 
 def _state() -> Actor | Callable[[], None]:
     """The signed-in member, or the page to show instead (sign in, not allowed, choose a handle)."""
-    from pages._shared import raw_engine
 
     user = _user()
     if not user:
@@ -76,7 +73,7 @@ def _state() -> Actor | Callable[[], None]:
     email = str(user.get("email") or "")
     refusal = sign_in_refusal(rules, email, user.get("email_verified"))
     if refusal is None:
-        found = _member(database_url(), data_version(raw_engine()), email.lower(), rules)
+        found = _member(email.lower(), rules)
         if isinstance(found, Actor):
             return found
         if found is None:

@@ -9,7 +9,7 @@ each score is defined: :mod:`models.analysis.scoring` (and the README's "Scoring
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import altair as alt
@@ -19,12 +19,10 @@ from pydantic import ValidationError
 
 from models.analysis import calibration as cal
 from models.analysis import score_table as score_columns
-from models.analysis.questions import question_tags
 from models.analysis.scoring import Scope, Scored, select_scored, target_scores
 from models.charts.calibration import reliability_chart, sharpness_chart
 from models.format import parse_time
 from models.frames import Frames
-from models.store.db import database_url
 from pages import _shared as shared
 
 state = st.session_state
@@ -45,59 +43,59 @@ TABLE = score_columns.COLUMNS
 
 # --- cached scoring (recomputed only after a write or a change of filters) --------------------
 
-
-# cache_resource, not cache_data: a rerun gets the same (read-only) frames back instead of
-# unpickling every scored forecast; the key is the data version, the filters and who is shown.
-Key = tuple[str, int, str, bool]
-
-
-@st.cache_resource(show_spinner="Scoring…", max_entries=16)
-def _scored(_frames: Frames, url: str, version: int, scope: str, reconstructed: bool) -> Scored:
-    return select_scored(_frames, Scope.model_validate_json(scope), include_reconstructed=reconstructed)
+# Each read is keyed on the data version and the selection: which forecasts (the scope, as
+# JSON) and whether reconstructed estimates count.  Shared, not copied: a rerun gets the same
+# read-only frames and chart specs back instead of recomputing or unpickling them.
+Selection = tuple[str, bool]
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _targets(_scored: Scored, url: str, version: int, scope: str, reconstructed: bool) -> pd.DataFrame:
-    return target_scores(_scored)
+def _selection(scope: Scope, reconstructed: bool) -> Selection:
+    return scope.model_dump_json(), reconstructed
 
 
-def _score(frames: Frames, scope: Scope, reconstructed: bool) -> tuple[Scored, pd.DataFrame, Key]:
-    key = (database_url(), shared.version(), scope.model_dump_json(), reconstructed)
-    scored = _scored(frames, *key)
-    return scored, _targets(scored, *key), key
+@shared.per_version(shared=True, max_entries=16, spinner="Scoring…")
+def _scored(sel: Selection) -> Scored:
+    scope, reconstructed = sel
+    return select_scored(
+        shared.frames(), Scope.model_validate_json(scope), include_reconstructed=reconstructed
+    )
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _cached_score_table(_scored: Scored, _targets: pd.DataFrame, key: Key) -> pd.DataFrame:
-    return score_columns.score_table(_scored, _targets)
+@shared.per_version(shared=True, max_entries=16)
+def _targets(sel: Selection) -> pd.DataFrame:
+    return target_scores(_scored(sel))
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _breakdown(_targets: pd.DataFrame, key: Key) -> pd.DataFrame:
-    return cal.target_breakdown(_targets)
+@shared.per_version(shared=True, max_entries=16)
+def _score_table(sel: Selection) -> pd.DataFrame:
+    return score_columns.score_table(_scored(sel), _targets(sel))
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _buckets(_targets: pd.DataFrame, key: Key, pooled: bool) -> pd.DataFrame:
-    return cal.calibration_intervals(cal.calibration_table(_targets, pooled=pooled))
+@shared.per_version(shared=True, max_entries=16)
+def _breakdown(sel: Selection) -> pd.DataFrame:
+    return cal.target_breakdown(_targets(sel))
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _used(_rows: pd.DataFrame, key: Key, column: str, pooled: bool) -> pd.DataFrame:
-    return cal.sharpness(_rows, column, pooled=pooled)
+@shared.per_version(shared=True, max_entries=16)
+def _reliability_chart(sel: Selection, pooled: bool, made: datetime) -> alt.TopLevelMixin:
+    buckets = cal.calibration_intervals(cal.calibration_table(_targets(sel), pooled=pooled))
+    return reliability_chart(buckets, made=made)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _reliability_chart(_buckets: pd.DataFrame, key: Key, pooled: bool, made: datetime) -> alt.TopLevelMixin:
-    return reliability_chart(_buckets, made=made)
+@shared.per_version(shared=True, max_entries=16)
+def _sharpness_chart(sel: Selection, count: str, pooled: bool, made: datetime) -> alt.TopLevelMixin:
+    if count == FINAL:
+        used = cal.sharpness(_targets(sel), "final", pooled=pooled)
+    else:
+        used = cal.sharpness(_scored(sel).forecasts, "probability", pooled=pooled)
+    what = f"{count.capitalize()} on resolved questions, by 10% bucket"
+    return sharpness_chart(used, what=what, made=made)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _over_charts(
-    _targets: pd.DataFrame, key: Key, pooled: bool, made: datetime
-) -> dict[str, alt.TopLevelMixin | None]:
+@shared.per_version(shared=True, max_entries=16)
+def _over_charts(sel: Selection, pooled: bool, made: datetime) -> dict[str, alt.TopLevelMixin | None]:
     """Each period's reliability chart (None: nothing resolved in it)."""
-    over = cal.calibration_over_time(_targets, made, pooled=pooled)
+    over = cal.calibration_over_time(_targets(sel), made, pooled=pooled)
     charts: dict[str, alt.TopLevelMixin | None] = {}
     for period in PERIODS:
         part = over[over["period"] == period]
@@ -137,7 +135,7 @@ def _from_url_date(key: str, param: str) -> None:
 def _filters(frames: Frames, handles: list[str]) -> tuple[Scope | None, bool, list[str]]:
     """The filter widgets; returns the scope (None when the dates contradict), reconstructed, researchers."""
     levels = [UNCONDITIONAL, *frames.levels["level"].tolist()]
-    tags = question_tags(frames)
+    tags = shared.tags()
     _from_url_many("cal_researchers", "researchers", handles)
     _from_url_many("cal_tags", "tags", tags)
     _from_url_many("cal_levels", "levels", levels)
@@ -205,23 +203,16 @@ def _table_config() -> dict[str, Any]:
     return config
 
 
-def _scores_section(
-    scored: Scored, targets: pd.DataFrame, key: Key, frames: Frames, scope: Scope, reconstructed: bool
-) -> None:
+def _scores_section(sel: Selection, scope: Scope, reconstructed: bool) -> None:
     st.subheader("Scores")
     st.caption(
         "Final forecast of each target (researcher, question, capability level) before resolution; "
         f"“{score_columns.POOLED}” pools every target. {BRIER_NOTE}"
     )
-    st.dataframe(
-        _cached_score_table(scored, targets, key),
-        hide_index=True,
-        column_config=_table_config(),
-        key="score_table",
-    )
+    st.dataframe(_score_table(sel), hide_index=True, column_config=_table_config(), key="score_table")
 
     st.subheader("Which questions hurt most")
-    handles = sorted(targets["researcher"].unique().tolist())
+    handles = sorted(_targets(sel)["researcher"].unique().tolist())
     who = st.selectbox(
         "Breakdown for",
         handles,
@@ -230,12 +221,9 @@ def _scores_section(
         placeholder="every researcher",
     )
     shared.remember("breakdown", who)
-    if who is None:
-        rows, rows_key = targets, key
-    else:
-        _, rows, rows_key = _score(frames, scope.model_copy(update={"researchers": (who,)}), reconstructed)
+    rows = sel if who is None else _selection(scope.model_copy(update={"researchers": (who,)}), reconstructed)
     st.dataframe(
-        _breakdown(rows, rows_key),
+        _breakdown(rows),
         hide_index=True,
         key="breakdown_table",
         column_config={
@@ -260,9 +248,8 @@ def _draw(chart: alt.TopLevelMixin, natural: bool = False) -> None:
     st.altair_chart(chart, width="content" if natural else "stretch", theme=None)
 
 
-def _reliability(targets: pd.DataFrame, key: Key, pooled: bool, made: datetime) -> None:
-    buckets = _buckets(targets, key, pooled)
-    _draw(_reliability_chart(buckets, key, pooled, made), natural=True)
+def _reliability(sel: Selection, pooled: bool, made: datetime) -> None:
+    _draw(_reliability_chart(sel, pooled, made), natural=True)
     st.caption(
         "Each point is a 10% bucket of final forecasts: its mean forecast against the share that "
         "resolved yes, sized by the number of targets, with a 90% (Wilson) interval. "
@@ -270,7 +257,7 @@ def _reliability(targets: pd.DataFrame, key: Key, pooled: bool, made: datetime) 
     )
 
 
-def _sharpness(scored: Scored, targets: pd.DataFrame, key: Key, pooled: bool, made: datetime) -> None:
+def _sharpness(sel: Selection, pooled: bool, made: datetime) -> None:
     st.subheader("Sharpness")
     count = st.radio(
         "Count",
@@ -281,17 +268,12 @@ def _sharpness(scored: Scored, targets: pd.DataFrame, key: Key, pooled: bool, ma
         help="How often each probability was used: final forecasts only, or every scored update",
     )
     shared.remember("sharpness", count if count != FINAL else None)
-    if count == FINAL:
-        used = _used(targets, key, "final", pooled)
-    else:
-        used = _used(scored.forecasts, key, "probability", pooled)
-    what = f"{count.capitalize()} on resolved questions, by 10% bucket"
-    _draw(sharpness_chart(used, what=what, made=made))
+    _draw(_sharpness_chart(sel, count, pooled, made))
 
 
-def _over_time(targets: pd.DataFrame, key: Key, pooled: bool, made: datetime) -> None:
+def _over_time(sel: Selection, pooled: bool, made: datetime) -> None:
     st.subheader("Calibration over time")
-    charts = _over_charts(targets, key, pooled, made)
+    charts = _over_charts(sel, pooled, made)
     for column, period in zip(st.columns(2), PERIODS, strict=True):
         chart = charts[period]
         with column:
@@ -309,27 +291,25 @@ def main() -> None:
     scope, reconstructed, chosen = _filters(frames, handles)
     if scope is None:
         return
-    scored, targets, key = _score(frames, scope, reconstructed)
-    if targets.empty:
+    sel = _selection(scope, reconstructed)
+    if _targets(sel).empty:
         st.info(NOTHING_IN_FILTERS if scope != Scope() else NOTHING_SCORED, icon=":material/search_off:")
         return
-    if chosen:
-        chosen_scored, chosen_targets, chosen_key = _score(
-            frames, scope.model_copy(update={"researchers": tuple(chosen)}), reconstructed
-        )
-    else:
-        chosen_scored, chosen_targets, chosen_key = scored, targets, key
-    # To the minute: the charts (and the end of "the last 12 months") are cached per minute.
-    made = datetime.now(UTC).replace(second=0, microsecond=0)
+    chosen_sel = (
+        _selection(scope.model_copy(update={"researchers": tuple(chosen)}), reconstructed) if chosen else sel
+    )
+    # To the hour: the charts (and the end of "the last 12 months") are cached per hour.
+    made = shared.this_hour().to_pydatetime()
     pooled = not chosen
-    if chosen_targets.empty:
+    chosen_empty = _targets(chosen_sel).empty
+    if chosen_empty:
         st.info(f"{', '.join(chosen)}: no scored forecast in these filters.", icon=":material/search_off:")
     else:
-        _reliability(chosen_targets, chosen_key, pooled, made)
-    _scores_section(scored, targets, key, frames, scope, reconstructed)
-    if not chosen_targets.empty:
-        _sharpness(chosen_scored, chosen_targets, chosen_key, pooled, made)
-        _over_time(chosen_targets, chosen_key, pooled, made)
+        _reliability(chosen_sel, pooled, made)
+    _scores_section(sel, scope, reconstructed)
+    if not chosen_empty:
+        _sharpness(chosen_sel, pooled, made)
+        _over_time(chosen_sel, pooled, made)
 
 
 main()

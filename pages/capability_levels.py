@@ -12,22 +12,15 @@ import streamlit as st
 
 from models import actions
 from models.schemas import LevelIn
-from models.store import history
 from models.store import reads as queries
-from models.store.db import database_url
 from pages import _shared as shared
 
 state = st.session_state
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _levels(url: str, version: int) -> pd.DataFrame:
+@shared.per_version(max_entries=4)
+def _levels() -> pd.DataFrame:
     return queries.levels_frame(shared.engine())
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _deleted(url: str, version: int) -> pd.DataFrame:
-    return history.deleted_rows(shared.engine(), "capability_level")
 
 
 def _forget_positions() -> None:
@@ -79,8 +72,7 @@ def _restore(level_id: int, name: str) -> None:
 def main() -> None:
     st.title("Capability levels")
     st.caption("The ordered scale that conditional forecasts refer to, lowest level first.")
-    url, version = database_url(), shared.version()
-    levels = _levels(url, version)
+    levels = _levels()
     if levels.empty:
         st.info("No capability levels yet: add the first one below.")
     ids = [int(i) for i in levels["level_id"]]
@@ -144,7 +136,7 @@ def main() -> None:
         st.form_submit_button("Add level", key="add_level", on_click=_add)
     shared.other_problems("add", ("name", "position"))
 
-    deleted = _deleted(url, version)
+    deleted = shared.deleted_rows("capability_level")
     if not deleted.empty:
         with st.expander(f"Deleted levels ({len(deleted)})"):
             for item in deleted.itertuples():

@@ -8,11 +8,13 @@ today).  Without a tag or questions, the questions that the most researchers for
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from models.analysis import questions
 from models.analysis.trajectory import (
     choose_questions,
     frames_for,
@@ -49,6 +51,79 @@ def _new_questions() -> None:
         st.session_state.pop(key, None)
 
 
+@shared.per_version(max_entries=32)
+def _offered(tag: str | None) -> list[int]:
+    return (
+        tagged_questions(shared.frames(), tag) if tag else shared.frames().questions["question_id"].tolist()
+    )
+
+
+@shared.per_version(max_entries=32)
+def _choice(
+    tag: str | None, picked: tuple[int, ...]
+) -> tuple[list[int], bool, int, list[str], list[str | None]]:
+    """The questions shown (and whether the tag's were cut to the limit, of how many), their researchers and levels."""
+    frames = shared.frames()
+    choice = choose_questions(frames, tag=tag, question_ids=list(picked) or None, limit=MAX_QUESTIONS)
+    view = frames_for(frames, choice.question_ids)
+    ids = choice.question_ids
+    return ids, choice.truncated, choice.matching, researchers_of(view, ids), level_choices(view, ids)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything the page draws for one choice of questions, researchers, levels and date."""
+
+    chart: dict[str, Any] | None
+    statistics: pd.DataFrame
+    disagreement: pd.DataFrame
+    trends: pd.DataFrame
+    history: pd.DataFrame
+    impact: pd.DataFrame
+
+
+@shared.per_version(shared=True, max_entries=16)
+def _compare(
+    question_ids: tuple[int, ...],
+    researchers: tuple[str, ...],
+    levels: tuple[str | None, ...] | None,
+    group: bool,
+    log_odds: bool,
+    as_of: date,
+) -> Comparison:
+    view = frames_for(shared.frames(), list(question_ids))  # narrowed once: every call is on these questions
+    ids, people, lv = list(question_ids), list(researchers), None if levels is None else list(levels)
+    traj = trajectories(view, ids, people, lv)
+    at = day_end(as_of)
+    if traj.empty:
+        empty = pd.DataFrame()
+        return Comparison(None, empty, empty, empty, empty, empty)
+    groups = group_line(standing_at_changes(traj)) if group else None
+    moves = updates(view, ids, people, lv)  # shared by the statistics and the impact
+    history = spread_history(view, ids, people, until=at, levels=lv)
+    return Comparison(
+        chart=to_spec(comparison_chart(traj, groups, log_odds=log_odds, inline=False)),
+        statistics=update_statistics(view, people, ids, levels=lv, history=moves),
+        disagreement=disagreement(view, ids, people, at=at, levels=lv),
+        trends=convergence(history),
+        history=history,
+        impact=evidence_impact(view, ids, people, levels=lv, history=moves),
+    )
+
+
+@shared.per_version(shared=True, max_entries=16)
+def _spread_chart(
+    question_ids: tuple[int, ...],
+    researchers: tuple[str, ...],
+    levels: tuple[str | None, ...] | None,
+    as_of: date,
+    question_id: int,
+    log_odds: bool,
+) -> dict[str, Any]:
+    history = _compare(question_ids, researchers, levels, False, False, as_of).history
+    return to_spec(spread_chart(history, question_id, log_odds=log_odds, inline=False))
+
+
 def _url_date() -> date | None:
     try:
         return date.fromisoformat(st.query_params.get("date", ""))
@@ -66,14 +141,14 @@ if frames.forecasts.empty:
 titles = frames.questions.set_index("question_id")["question"].to_dict()
 
 # --- which questions (kept in the URL) --------------------------------------------------------
-tags = questions.question_tags(frames)
+tags = shared.tags()
 left, right = st.columns([1, 3])
 tag = left.selectbox(
     "Tag", tags, index=shared.remembered("tag", tags), key="tag", placeholder="Any tag",
     on_change=_new_questions,
 )  # fmt: skip
 shared.remember("tag", tag)
-offered = tagged_questions(frames, tag) if tag else list(titles)
+offered = _offered(tag)
 id_options = [str(i) for i in offered]
 picked = right.multiselect(
     "Questions",
@@ -86,22 +161,17 @@ picked = right.multiselect(
     max_selections=MAX_QUESTIONS,
 )
 shared.remember_list("questions", picked)
-choice = choose_questions(
-    frames, tag=tag, question_ids=[int(i) for i in picked] if picked else None, limit=MAX_QUESTIONS
-)
-question_ids = choice.question_ids
-if choice.truncated:
+question_ids, truncated, matching, everyone, choices = _choice(tag, tuple(int(i) for i in picked))
+if truncated:
     st.caption(
-        f"Showing the {len(question_ids)} questions with the most researchers out of {choice.matching} "
+        f"Showing the {len(question_ids)} questions with the most researchers out of {matching} "
         f"tagged “{tag}”; pick questions above to see others."
     )
 if not question_ids:
     st.info("No forecasts on these questions yet.")
     st.stop()
-view = frames_for(frames, question_ids)  # narrowed once: every call below is on these questions
 
 # --- whose estimates, how drawn (kept in the URL) ---------------------------------------------
-everyone = researchers_of(view, question_ids)
 researchers = st.multiselect(
     "Researchers",
     everyone,
@@ -109,7 +179,6 @@ researchers = st.multiselect(
     key="researchers",
 )
 shared.remember_list("researchers", researchers, everyone)
-choices = level_choices(view, question_ids)
 levels = shared.level_picker(choices)
 LEVEL = ["level"] if levels is not None else []  # a column only when some forecast is conditional
 
@@ -122,23 +191,20 @@ shared.remember("log_odds", "1" if log_odds else None)
 today = datetime.now(UTC).date()
 as_of = c3.date_input("Disagreement as of", value=_url_date() or today, key="date", format="YYYY-MM-DD")
 shared.remember("date", as_of.isoformat() if as_of != today else None)
-at = day_end(as_of)
+key = (tuple(question_ids), tuple(researchers), None if levels is None else tuple(levels))
 
 # --- small multiples --------------------------------------------------------------------------
-traj = trajectories(view, question_ids, researchers, levels)
-if traj.empty:
+compared = _compare(*key, group, log_odds, as_of)
+if compared.chart is None:
     st.info("No estimates for these researchers and levels: pick more above.")
     st.stop()
-groups = group_line(standing_at_changes(traj)) if group else None
-st.vega_lite_chart(to_spec(comparison_chart(traj, groups, log_odds=log_odds, inline=False)), width="content")
+st.vega_lite_chart(compared.chart, width="content")
 st.caption("One panel per question, on a shared time axis; dotted steps and hollow points are reconstructed.")
 
 # --- tables -----------------------------------------------------------------------------------
 st.subheader("How each researcher updates")
-moves = updates(view, question_ids, researchers, levels)  # shared by the statistics and the impact
-stats = update_statistics(view, researchers, question_ids, levels=levels, history=moves)
 st.dataframe(
-    stats[["researcher", "n_forecasts", "n_updates", "mean_abs_change_points", "mean_abs_change_log_odds",
+    compared.statistics[["researcher", "n_forecasts", "n_updates", "mean_abs_change_points", "mean_abs_change_log_odds",
            "largest_update_points", "largest_update_question", "total_movement_points", "net_movement_points",
            "share_with_reason", "days_since_last_update"]],
     column_config={
@@ -157,9 +223,8 @@ st.dataframe(
 )  # fmt: skip
 
 st.subheader(f"Where they disagree most on {as_of.isoformat()}")
-apart = disagreement(view, question_ids, researchers, at=at, levels=levels)
 st.dataframe(
-    apart[["question", *LEVEL, "n_researchers", "spread_points", "min_probability", "median_probability",
+    compared.disagreement[["question", *LEVEL, "n_researchers", "spread_points", "min_probability", "median_probability",
            "max_probability", "std_log_odds"]],
     column_config={
         "n_researchers": "researchers", "spread_points": _points("spread (points)"),
@@ -171,8 +236,7 @@ st.dataframe(
 )  # fmt: skip
 
 st.subheader("Converged or diverged")
-history = spread_history(view, question_ids, researchers, until=at, levels=levels)
-trends = convergence(history)
+trends = compared.trends
 st.dataframe(
     trends[["question", *LEVEL, "trend", "change_points", "spread_then_points", "since", "spread_now_points",
             "peak_points", "peak_at", "n_researchers"]],
@@ -192,12 +256,10 @@ spread_title = st.selectbox(
 )  # fmt: skip
 shared.remember("question", spread_title if spread_title != focus else None)
 spread_id = question_ids[shown_titles.index(spread_title)]
-st.vega_lite_chart(
-    to_spec(spread_chart(history, spread_id, log_odds=log_odds, inline=False)), width="stretch"
-)
+st.vega_lite_chart(_spread_chart(*key, as_of, spread_id, log_odds), width="stretch")
 
 st.subheader("Evidence impact")
-impact = evidence_impact(view, question_ids, researchers, levels=levels, history=moves)
+impact = compared.impact
 if impact.empty:
     st.caption("No forecast on these questions cites evidence.")
 else:

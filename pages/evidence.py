@@ -16,9 +16,7 @@ from models import actions
 from models.analysis import evidence as evidence_library
 from models.analysis.updates import evidence_impact
 from models.format import format_time
-from models.frames import Frames
 from models.schemas import EvidenceIn
-from models.store.db import database_url
 from models.vocab import EvidenceKind, EvidenceStatus
 from pages import _shared as shared
 
@@ -56,20 +54,21 @@ USAGE_ORDER = ["researcher", "question", "level", "as_of", "direction", "from_pr
                "change_points", "change_log_odds", "note", "forecast_id"]  # fmt: skip
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _library(_frames: Frames, url: str, version: int) -> pd.DataFrame:
-    return evidence_library.evidence_library(_frames)
+@shared.per_version(max_entries=4)
+def _library() -> pd.DataFrame:
+    return evidence_library.evidence_library(shared.frames())
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _usage(_frames: Frames, url: str, version: int, evidence_id: int) -> pd.DataFrame:
-    return evidence_library.evidence_usage(_frames, [evidence_id])
+@shared.per_version()
+def _usage(evidence_id: int) -> pd.DataFrame:
+    return evidence_library.evidence_usage(shared.frames(), [evidence_id])
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _impact(_frames: Frames, url: str, version: int, evidence_id: int) -> pd.DataFrame:
-    usage = evidence_library.evidence_usage(_frames, [evidence_id])
-    impact = evidence_impact(_frames, usage["question_id"].unique())
+@shared.per_version()
+def _impact(evidence_id: int) -> pd.DataFrame:
+    frames = shared.frames()
+    usage = evidence_library.evidence_usage(frames, [evidence_id])
+    impact = evidence_impact(frames, usage["question_id"].unique())
     return impact[impact["evidence_id"] == evidence_id].drop(columns=["evidence_id", "evidence"])
 
 
@@ -127,7 +126,7 @@ def _fields(prefix: str, form: str) -> None:
     shared.problem(form, "observed")
 
 
-def _item(frames: Frames, url: str, version: int, row: pd.Series, eid: int) -> None:
+def _item(row: pd.Series, eid: int) -> None:
     st.header(row["evidence"])
     meta = [row["kind"]]
     if pd.notna(row["published"]):
@@ -143,12 +142,12 @@ def _item(frames: Frames, url: str, version: int, row: pd.Series, eid: int) -> N
         st.markdown(row["summary"])
 
     st.subheader("How it moved forecasts")
-    usage = _usage(frames, url, version, eid)
+    usage = _usage(eid)
     if usage.empty:
         st.caption("No forecast cites this item yet.")
     else:
         st.markdown("**By researcher** (sums over the citing updates; a first forecast adds nothing)")
-        st.dataframe(_impact(frames, url, version, eid), hide_index=True, column_config=COLUMNS)
+        st.dataframe(_impact(eid), hide_index=True, column_config=COLUMNS)
         st.markdown("**Each citing forecast**")
         st.dataframe(usage, hide_index=True, column_config=COLUMNS, column_order=USAGE_ORDER)
 
@@ -176,9 +175,7 @@ def _item(frames: Frames, url: str, version: int, row: pd.Series, eid: int) -> N
 
 def main() -> None:
     st.title("Evidence")
-    frames = shared.frames()
-    url, version = database_url(), shared.version()
-    library = _library(frames, url, version)
+    library = _library()
     st.caption(f"{len(library)} items. Changes are summed over the citing forecasts' updates.")
     if not library.empty:
         st.dataframe(library, hide_index=True, column_config=COLUMNS, column_order=LIBRARY_ORDER)
@@ -199,7 +196,7 @@ def main() -> None:
     shared.remember("evidence", titles.get(eid) if eid is not None else None)
     shared.undo_notice("evidence")
     if eid is not None:
-        _item(frames, url, version, library.set_index("evidence_id").loc[eid], int(eid))
+        _item(library.set_index("evidence_id").loc[eid], int(eid))
 
     st.subheader("Add evidence")
     with st.form("add_evidence", border=True):

@@ -8,6 +8,7 @@ inconsistencies among their linked beliefs.  The lists come from
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -102,6 +103,29 @@ def _due_list(due: pd.DataFrame, researcher: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Attention:
+    """Everything Home lists for one researcher (from :mod:`models.analysis.attention`)."""
+
+    due: pd.DataFrame
+    standing: pd.DataFrame
+    due_resolution: pd.DataFrame
+    recent: pd.DataFrame
+    inconsistent: pd.DataFrame
+
+
+@shared.per_version(max_entries=16)
+def _attention(researcher: str, now: pd.Timestamp) -> Attention:
+    frames = shared.frames()
+    return Attention(
+        due=attention.due_for_review(frames.forecasts, frames.questions, now, researcher),
+        standing=attention.standing_estimates(frames.forecasts, researcher),
+        due_resolution=attention.due_for_resolution(frames.questions, now),
+        recent=attention.colleague_updates(frames.forecasts, researcher, now),
+        inconsistent=attention.linked_inconsistencies(frames, researcher, now),
+    )
+
+
 def _log_forecast_link() -> None:
     """One click to the Log forecast page, the fastest path to a new estimate."""
     try:
@@ -120,13 +144,12 @@ def main() -> None:
             "Pick who you are to see your estimates, what is due for review and your colleagues' updates."
         )
         return
-    frames = shared.frames()
-    now = pd.Timestamp.now(tz="UTC")
+    lists = _attention(researcher, shared.this_hour())
 
-    _due_list(attention.due_for_review(frames.forecasts, frames.questions, now, researcher), researcher)
+    _due_list(lists.due, researcher)
 
     st.subheader("Your standing estimates")
-    standing = attention.standing_estimates(frames.forecasts, researcher)
+    standing = lists.standing
     if standing.empty:
         st.caption(f"{researcher} has no forecasts yet.")
     else:
@@ -138,7 +161,7 @@ def main() -> None:
         )
 
     st.subheader("Questions due for resolution")
-    due_resolution = attention.due_for_resolution(frames.questions, now)
+    due_resolution = lists.due_resolution
     if due_resolution.empty:
         st.caption("No open question is past its resolve-by date.")
     else:
@@ -151,7 +174,7 @@ def main() -> None:
         )
 
     st.subheader("Colleagues' recent updates")
-    recent = attention.colleague_updates(frames.forecasts, researcher, now)
+    recent = lists.recent
     if recent.empty:
         st.caption(
             f"No colleague logged an estimate in the last {attention.RECENT_DAYS} days on a question you forecast."
@@ -174,7 +197,7 @@ def main() -> None:
         )
 
     st.subheader("Linked beliefs")
-    inconsistent = attention.linked_inconsistencies(frames, researcher, now)
+    inconsistent = lists.inconsistent
     if inconsistent.empty:
         st.caption("No inconsistencies among your linked beliefs.")
     else:

@@ -24,8 +24,8 @@ from models.errors import CredenceError, InputError, Problem
 from models.format import format_percent
 from models.schemas import parse_odds
 from models.store import reads as queries
-from models.store.db import database_url
-from pages._shared import UNCONDITIONAL, actor, engine, remember, remembered, researcher_picker, version
+from pages import _shared as shared
+from pages._shared import UNCONDITIONAL, actor, engine, remember, remembered, researcher_picker
 
 NEW_QUESTION = "New question…"
 DIRECTIONS = ["raised", "lowered", "no change"]
@@ -46,15 +46,10 @@ FIELDS = (
 state = st.session_state
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _ratios(url: str, at_version: int) -> Any:
-    return queries.ratios_frame(engine())
-
-
 def _implied(chosen: list[str]) -> str | None:
     """What the researcher's pre-registered ratios for the chosen evidence imply, before saving."""
     values = _values()
-    ratios = _ratios(database_url(), version())
+    ratios = shared.ratios()
     if not chosen or not values["researcher"] or not values["question"] or ratios.empty:
         return None
     prior = queries.standing_estimate(
@@ -72,8 +67,8 @@ def _implied(chosen: list[str]) -> str | None:
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _choices(url: str, at_version: int) -> tuple[list[str], list[str], list[str]]:
+@shared.per_version(max_entries=4)
+def _choices() -> tuple[list[str], list[str], list[str]]:
     """(question titles, capability levels, evidence titles) that the form offers.
 
     Only these lists, not the shared frames: after each save they reload in milliseconds,
@@ -88,8 +83,8 @@ def _choices(url: str, at_version: int) -> tuple[list[str], list[str], list[str]
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _published(url: str, at_version: int) -> dict[str, date]:
+@shared.per_version(max_entries=4)
+def _published() -> dict[str, date]:
     """Evidence title -> the day it was published (items with a known date only)."""
     ev = queries.evidence_frame(engine())
     ev = ev[ev["published"].notna()]
@@ -275,7 +270,7 @@ if just_saved:
     if state.pop("log_toast", False):
         st.toast(confirmation[0], icon=":material/check_circle:")
 
-titles, levels, evidence_titles = _choices(database_url(), version())
+titles, levels, evidence_titles = _choices()
 
 researcher = researcher_picker()
 _problem("researcher")
@@ -367,7 +362,7 @@ _problem("evidence")
 implied = _implied(chosen)
 if implied:
     st.info(implied)
-for title, day in forms.evidence_after(as_of, _published(database_url(), version()), chosen):
+for title, day in forms.evidence_after(as_of, _published(), chosen):
     st.warning(
         f"“{title}” was published on {day:%Y-%m-%d}, after this estimate's as of date ({as_of:%Y-%m-%d}). "
         "Check both dates before saving."

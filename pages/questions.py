@@ -23,7 +23,6 @@ from models.frames import Frames
 from models.permissions import Actor
 from models.schemas import ResolutionIn
 from models.store import history
-from models.store.db import database_url
 from pages import _shared as shared
 
 state = st.session_state
@@ -70,38 +69,30 @@ HISTORY_ORDER = ["forecast_id", "version", "state", "researcher", "level", "prob
 # --- cached reads (recomputed only after a write: keyed on the data version) ------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@shared.per_version(max_entries=16)
 def _listing(
-    _frames: Frames,
-    url: str,
-    version: int,
-    today: str,
-    search: str,
-    tags: tuple[str, ...],
-    status: str | None,
-    researcher: str | None,
-    due: bool,
+    today: str, search: str, tags: tuple[str, ...], status: str | None, researcher: str | None, due: bool
 ) -> pd.DataFrame:
-    return questions.question_list(_frames, search, tags, status, researcher, due)
+    return questions.question_list(shared.frames(), search, tags, status, researcher, due)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _tags(_frames: Frames, url: str, version: int) -> list[str]:
-    return questions.question_tags(_frames)
+@shared.per_version(max_entries=16)
+def _find(ref: str | None) -> int | None:
+    return questions.find_question(shared.frames(), ref)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _estimates(_frames: Frames, url: str, version: int, question_id: int) -> pd.DataFrame:
-    return questions.current_estimates(_frames, question_id)
+@shared.per_version()
+def _estimates(question_id: int) -> pd.DataFrame:
+    return questions.current_estimates(shared.frames(), question_id)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _history(url: str, version: int, question_id: int) -> pd.DataFrame:
+@shared.per_version()
+def _history(question_id: int) -> pd.DataFrame:
     return history.question_history(shared.engine(), question_id)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _versions(url: str, version: int, question_id: int) -> pd.DataFrame:
+@shared.per_version()
+def _versions(question_id: int) -> pd.DataFrame:
     return history.question_versions(shared.engine(), question_id)
 
 
@@ -318,7 +309,7 @@ def _question_editor(qid: int, row: pd.Series) -> None:
         st.form_submit_button("Save question", key="save_question", on_click=_save_question, args=(qid,))
     shared.other_problems("question", QUESTION_FIELDS)
     with st.expander("Earlier versions"):
-        versions = _versions(database_url(), shared.version(), qid)
+        versions = _versions(qid)
         st.dataframe(versions, hide_index=True, column_config=COLUMNS)
 
 
@@ -413,7 +404,6 @@ def _hindsight(frames: Frames, qid: int) -> None:
 
 
 def _question_page(frames: Frames, qid: int, titles: dict[int, str]) -> None:
-    url, version = database_url(), shared.version()
     row = frames.questions.set_index("question_id").loc[qid]
     levels = frames.levels["level"].tolist()
     st.header(row["question"])
@@ -424,7 +414,7 @@ def _question_page(frames: Frames, qid: int, titles: dict[int, str]) -> None:
         st.caption("Tags: " + ", ".join(row["tags"]))
 
     st.subheader("Current estimates")
-    estimates = _estimates(frames, url, version, qid)
+    estimates = _estimates(qid)
     if estimates.empty:
         st.caption("Nobody has forecast this question yet.")
     else:
@@ -433,7 +423,7 @@ def _question_page(frames: Frames, qid: int, titles: dict[int, str]) -> None:
     _hindsight(frames, qid)
 
     st.subheader("Forecast history")
-    history = _history(url, version, qid)
+    history = _history(qid)
     st.caption("Every forecast with its earlier versions; deleted forecasts stay listed, marked deleted.")
     st.dataframe(history, hide_index=True, column_config=COLUMNS, column_order=HISTORY_ORDER)
 
@@ -457,7 +447,6 @@ def _question_page(frames: Frames, qid: int, titles: dict[int, str]) -> None:
 def main() -> None:
     st.title("Questions")
     frames = shared.frames()
-    url, version = database_url(), shared.version()
     if frames.questions.empty:
         st.info("No questions yet. Add one on the Log forecast page, or import a file.")
         return
@@ -470,7 +459,7 @@ def main() -> None:
         key="q_search",
         placeholder="Words in the title, criteria or tags",
     )
-    all_tags = _tags(frames, url, version)
+    all_tags = shared.tags()
     tags = c2.multiselect(
         "Tags",
         all_tags,
@@ -501,9 +490,7 @@ def main() -> None:
     shared.remember("by", researcher)
     shared.remember("due", "1" if due else None)
     today = datetime.now(UTC).date().isoformat()
-    listing = _listing(
-        frames, url, version, today, search, tuple(tags), None if status == ANY else status, researcher, due
-    )
+    listing = _listing(today, search, tuple(tags), None if status == ANY else status, researcher, due)
     st.caption(f"{len(listing)} of {len(frames.questions)} questions · click a row to open its question")
     table = st.dataframe(
         listing,
@@ -526,7 +513,7 @@ def main() -> None:
         st.query_params["question"] = titles[clicked]
         state.pop("question_pick", None)
     state["_q_clicked"] = clicked
-    wanted = questions.find_question(frames, st.query_params.get("question"))
+    wanted = _find(st.query_params.get("question"))
     qid: Any = st.selectbox(
         "Question",
         listed,

@@ -9,22 +9,14 @@ its owner) or clear.
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from models import actions
 from models.permissions import Actor
 from models.schemas import NewResearcherIn
-from models.store import history
-from models.store.db import database_url
 from pages import _shared as shared
 
 state = st.session_state
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _deleted(url: str, version: int) -> pd.DataFrame:
-    return history.deleted_rows(shared.engine(), "researcher")
 
 
 def _add() -> None:
@@ -145,7 +137,7 @@ def main() -> None:
             )
     shared.undo_notice("researcher")
 
-    deleted = _deleted(database_url(), shared.version())
+    deleted = shared.deleted_rows("researcher")
     if not deleted.empty:
         with st.expander(f"Deleted researchers ({len(deleted)})"):
             for item in deleted.itertuples():

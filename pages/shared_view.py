@@ -15,15 +15,14 @@ from models.charts.trajectory import to_spec, trajectory_chart
 from models.frames import Frames
 from models.sharing import INVALID
 from models.store import reads
-from models.store.db import data_version, database_url
 from pages import _shared as shared
 
 PERCENT = st.column_config.NumberColumn(format="percent")
 DAY = st.column_config.DatetimeColumn(format="YYYY-MM-DD")
 
 
-@st.cache_resource(show_spinner="Loading forecasts…", max_entries=2)
-def _frames(url: str, at_version: int) -> Frames:
+@shared.per_version(shared=True, max_entries=2, spinner="Loading forecasts…", public=True)
+def _frames() -> Frames:
     return reads.load_frames(shared.raw_engine())
 
 
@@ -34,7 +33,7 @@ if link is None:
     st.stop()
 assert link is not None
 
-frames = _frames(database_url(), data_version(shared.raw_engine()))
+frames = _frames()
 questions = frames.questions
 if link.tag is not None:
     chosen = questions[questions["tags"].map(lambda tags: link.tag in tags)]

@@ -7,8 +7,12 @@ comma-separated; a missing list means everything, a missing date the latest).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
 from models import actions
@@ -44,26 +48,97 @@ def _new_question() -> None:
         st.session_state.pop(key, None)
 
 
+@dataclass(frozen=True)
+class Questions:
+    titles: list[str]
+    ids: list[int]
+    default: int  #: index of the question shown when the URL names none
+
+
+@shared.per_version(max_entries=4)
+def _questions() -> Questions:
+    frames = shared.frames()
+    q = frames.questions
+    ids, titles = q["question_id"].astype(int).tolist(), q["question"].tolist()
+    default = ids.index(choose_questions(frames, default=1).question_ids[0]) if len(frames.forecasts) else 0
+    return Questions(titles, ids, default)
+
+
+@shared.per_version(max_entries=16)
+def _choices(question_id: int) -> tuple[list[str], list[str | None]]:
+    """Who forecast the question, and at which levels."""
+    view = frames_for(shared.frames(), [question_id])
+    return researchers_of(view, [question_id]), level_choices(view, [question_id])
+
+
+@dataclass(frozen=True)
+class View:
+    """What the page draws for one question, researchers, levels and axis."""
+
+    chart: dict[str, Any] | None
+    cited: pd.DataFrame
+    implied: alt.TopLevelMixin | None
+    updates: pd.DataFrame
+    days: list[str]
+
+
+@shared.per_version(shared=True, max_entries=16)
+def _view(
+    question_id: int, researchers: tuple[str, ...], levels: tuple[str | None, ...] | None, log_odds: bool
+) -> View:
+    frames = shared.frames()
+    view = frames_for(frames, [question_id])  # narrowed once: every call below is on this question
+    people, lv = list(researchers), None if levels is None else list(levels)
+    traj = trajectory(view, question_id, people, lv)
+    cited = evidence_events(view, traj)
+    chart = None
+    if not traj.empty:
+        chart = to_spec(
+            trajectory_chart(traj, cited, resolution_of(view, question_id), log_odds, inline=False)
+        )
+    implied = None
+    if levels is None:
+        lines = implied_lines(
+            linked_forecasts(frames), frames.questions, frames.partitions, question_id, people, utc(None)
+        )
+        title = frames.questions.set_index("question_id").at[question_id, "question"]
+        implied = None if lines.empty else implied_lines_chart(lines, title)
+    days = [] if levels is None else [d.isoformat() for d in capability_dates(view, question_id)]
+    return View(chart, cited, implied, updates(view, [question_id], people, lv), days)
+
+
+@shared.per_version(shared=True, max_entries=16)
+def _capability(
+    question_id: int, day: str, researchers: tuple[str, ...], levels: tuple[str | None, ...], log_odds: bool
+) -> dict[str, Any] | None:
+    view = frames_for(shared.frames(), [question_id])
+    curve = capability_curve(view, question_id, day_end(day), list(researchers), list(levels))
+    return None if curve.empty else to_spec(capability_chart(curve, log_odds, inline=False))
+
+
+@shared.per_version(max_entries=16)
+def _links(owner: str) -> pd.DataFrame:
+    return actions.share_link_list(shared.engine(), owner)
+
+
 st.title("Belief trajectories")
-frames = shared.frames()
-questions = frames.questions.set_index("question_id")["question"]
-if frames.forecasts.empty:
+if shared.frames().forecasts.empty:
     st.info(
         "No forecasts yet: log one on the Log forecast page, import a file, or load the demo with `credence demo`."
     )
     st.stop()
 
 # --- filters (kept in the URL) ----------------------------------------------------------------
-titles = questions.tolist()
+listed = _questions()
+titles = listed.titles
 index = shared.remembered("question", titles)
 if index is None:
-    index = titles.index(questions[choose_questions(frames, default=1).question_ids[0]])
+    index = listed.default
 title = st.selectbox("Question", titles, index=index, key="question", on_change=_new_question)
 shared.remember("question", title)
-question_id = int(questions.index[titles.index(title)])
-view = frames_for(frames, [question_id])  # narrowed once: every call below is on this question
+question_id = listed.ids[titles.index(title)]
 
-everyone = researchers_of(view, [question_id])
+everyone, choices = _choices(question_id)
 researchers = st.multiselect(
     "Researchers",
     everyone,
@@ -72,7 +147,6 @@ researchers = st.multiselect(
 )
 shared.remember_list("researchers", researchers, everyone)
 
-choices = level_choices(view, [question_id])
 levels = shared.level_picker(choices, one_by_default=True)  # one level at a time: a readable chart
 conditional = levels is not None
 
@@ -85,13 +159,11 @@ log_odds = st.toggle(
 shared.remember("log_odds", "1" if log_odds else None)
 
 # --- the trajectory ---------------------------------------------------------------------------
-traj = trajectory(view, question_id, researchers, levels)
-cited = evidence_events(view, traj)
-if traj.empty:
+shown = _view(question_id, tuple(researchers), None if levels is None else tuple(levels), log_odds)
+if shown.chart is None:
     st.info("No estimates for these researchers and levels: pick more above.")
 else:
-    chart = trajectory_chart(traj, cited, resolution_of(view, question_id), log_odds, inline=False)
-    st.vega_lite_chart(to_spec(chart), width="stretch")
+    st.vega_lite_chart(shown.chart, width="stretch")
     st.caption(
         "Each step holds an estimate until the next one. Dotted steps and hollow points are "
         "reconstructed (written after the fact). Grey bars are evidence items: hover one to ring "
@@ -99,22 +171,18 @@ else:
     )
 
 # --- implied estimates (linked beliefs) -------------------------------------------------------
-if not conditional:
-    lines = implied_lines(
-        linked_forecasts(frames), frames.questions, frames.partitions, question_id, researchers, utc(None)
+if shown.implied is not None:
+    st.subheader("Implied by decompositions")
+    st.altair_chart(shown.implied, width="stretch")
+    st.caption(
+        "Dashed: the estimate a researcher's own factors imply, P(A) = Σ P(Bᵢ) · P(A | Bᵢ); "
+        "solid: their direct estimate. The Why it moved page splits a change into its parts."
     )
-    if not lines.empty:
-        st.subheader("Implied by decompositions")
-        st.altair_chart(implied_lines_chart(lines, title), width="stretch")
-        st.caption(
-            "Dashed: the estimate a researcher's own factors imply, P(A) = Σ P(Bᵢ) · P(A | Bᵢ); "
-            "solid: their direct estimate. The Why it moved page splits a change into its parts."
-        )
 
 # --- the capability view ----------------------------------------------------------------------
-if conditional:
+if levels is not None:
     st.subheader("P(question | capability level)")
-    days = [d.isoformat() for d in capability_dates(view, question_id)]
+    days = shown.days
     if days:
         at = shared.remembered("date", days)
         day = st.select_slider(
@@ -122,15 +190,16 @@ if conditional:
             help="Each researcher's latest estimate per level made on or before this day.",
         )  # fmt: skip
         shared.remember("date", day if day != days[-1] else None)
-        curve = capability_curve(view, question_id, day_end(day), researchers, levels)
-        if curve.empty:
+        spec = _capability(question_id, day, tuple(researchers), tuple(levels), log_odds)
+        if spec is None:
             st.info(f"No conditional estimate by these researchers on or before {day}.")
         else:
-            st.vega_lite_chart(to_spec(capability_chart(curve, log_odds, inline=False)), width="stretch")
+            st.vega_lite_chart(spec, width="stretch")
 
 # --- tables -----------------------------------------------------------------------------------
 st.subheader("Updates")
-history = updates(view, [question_id], researchers, levels)
+history = shown.updates
+cited = shown.cited
 st.dataframe(
     history[["as_of", "researcher", *(["level"] if conditional else []), "from_probability", "to_probability", "change_points",
              "reconstructed", "rationale", "evidence"]],
@@ -174,7 +243,7 @@ def _create_link(owner: str) -> None:
         link = actions.create_share_link(
             shared.engine(),
             owner,
-            question_ids=None if by_tag else [int(questions.index[titles.index(t)]) for t in chosen],
+            question_ids=None if by_tag else [listed.ids[titles.index(t)] for t in chosen],
             tag=st.session_state.get("share_tag") if by_tag else None,
             label=st.session_state.get("share_label") or "",
             expires=st.session_state.get("share_expires"),
@@ -204,8 +273,7 @@ with st.expander("Share read-only"):
     if owner:
         what = st.radio("Share", ["These questions", "A tag"], horizontal=True, key="share_what")
         if what == "A tag":
-            tags = sorted({t for ts in frames.questions["tags"] for t in ts})
-            st.selectbox("Tag", tags, key="share_tag")
+            st.selectbox("Tag", shared.tags(), key="share_tag")
         else:
             st.multiselect("Questions", titles, default=[title], key="share_questions")
         shared.problem("share", "questions")
@@ -218,7 +286,7 @@ with st.expander("Share read-only"):
         made = st.session_state.pop("share_made", None)
         if made:
             st.code(made, language=None)
-        links = actions.share_link_list(shared.engine(), owner)
+        links = _links(owner)
         if not links.empty:
             st.dataframe(
                 links.drop(columns=["researcher"]),

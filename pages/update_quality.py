@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -17,8 +18,6 @@ from models.analysis.likelihood import compare_updates, weighed_in_advance
 from models.analysis.update_quality import researchers_update_quality, with_intervals
 from models.charts.update_quality import excess_chart
 from models.frames import Frames
-from models.store import reads
-from models.store.db import database_url
 from pages import _shared as shared
 
 state = st.session_state
@@ -73,17 +72,21 @@ WEIGHED_COLUMNS = {
 }
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _ratios(url: str, version: int) -> pd.DataFrame:
-    return reads.ratios_frame(shared.engine())
+@shared.per_version(shared=True)
+def _quality(people: tuple[str, ...], tags: tuple[str, ...]) -> tuple[pd.DataFrame, alt.TopLevelMixin | None]:
+    """The update-quality table and its chart (None when nobody qualifies)."""
+    table = with_intervals(researchers_update_quality(shared.frames(), people or None, tags or None))
+    return table, None if table.empty else excess_chart(table)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _quality(
-    _frames: Frames, url: str, version: int, people: tuple[str, ...], tags: tuple[str, ...]
-) -> pd.DataFrame:
-    table = researchers_update_quality(_frames, people or None, tags or None)
-    return with_intervals(table)
+@shared.per_version(shared=True, max_entries=4)
+def _compared(post_hoc: bool) -> pd.DataFrame:
+    return compare_updates(shared.frames(), shared.ratios(), include_post_hoc=post_hoc)
+
+
+@shared.per_version(shared=True, max_entries=4)
+def _weighed() -> pd.DataFrame:
+    return weighed_in_advance(shared.frames(), shared.ratios())
 
 
 def _record() -> None:
@@ -107,23 +110,22 @@ def _record() -> None:
     shared.submit("ratio", action)
 
 
-def _quality_section(frames: Frames, url: str, version: int) -> None:
+def _quality_section(frames: Frames) -> None:
     handles = sorted(frames.forecasts["researcher"].dropna().unique().tolist())
     all_tags = sorted({t for tags in frames.questions["tags"] for t in (tags or ())})
     left, right = st.columns(2)
     people = left.multiselect("Researchers", handles, key="uq_researchers", placeholder="Everyone")
     tags = right.multiselect("Question tags", all_tags, key="uq_tags", placeholder="Every question")
-    table = _quality(frames, url, version, tuple(people), tuple(tags))
-    if table.empty:
+    table, chart = _quality(tuple(people), tuple(tags))
+    if chart is None:
         st.info("No researcher has two contemporaneous estimates of one target yet.")
         return
-    st.altair_chart(excess_chart(table), width="content", theme=None)
+    st.altair_chart(chart, width="content", theme=None)
     st.dataframe(table, hide_index=True, column_config=QUALITY_COLUMNS, column_order=list(QUALITY_COLUMNS),
                  key="quality_table")  # fmt: skip
 
 
-def _ratio_sections(frames: Frames, url: str, version: int) -> None:
-    ratios = _ratios(url, version)
+def _ratio_sections() -> None:
     st.header("Expected vs actual updates")
     st.caption(
         "Forecasts that cite observed evidence their researcher gave a likelihood ratio for on the same "
@@ -131,14 +133,14 @@ def _ratio_sections(frames: Frames, url: str, version: int) -> None:
         "against the one made. A share of 100% is exactly as implied."
     )
     post_hoc = st.toggle("Include ratios written down after the evidence (post hoc)", key="include_post_hoc")
-    compared = compare_updates(frames, ratios, include_post_hoc=post_hoc)
+    compared = _compared(post_hoc)
     if compared.empty:
         st.caption("No forecast cites evidence with a pre-registered ratio yet.")
     else:
         st.dataframe(compared, hide_index=True, column_config=COMPARE_COLUMNS, column_order=list(COMPARE_COLUMNS),
                      key="compare_table")  # fmt: skip
     st.header("Evidence weighed in advance")
-    weighed = weighed_in_advance(frames, ratios)
+    weighed = _weighed()
     if weighed.empty:
         st.caption("Nobody has written down a likelihood ratio yet: use the form below.")
     for handle, rows in weighed.groupby("researcher", sort=True):
@@ -192,9 +194,8 @@ def main() -> None:
     st.caption("Whether researchers update well, on questions that may never resolve.")
     st.markdown(EXPLANATION)
     frames = shared.frames()
-    url, version = database_url(), shared.version()
-    _quality_section(frames, url, version)
-    _ratio_sections(frames, url, version)
+    _quality_section(frames)
+    _ratio_sections()
     _ratio_form(frames)
 
 

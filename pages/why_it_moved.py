@@ -9,13 +9,18 @@ away from the implied one) across researchers and questions as of a date.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
 from models.analysis.decomposition import (
     DEFAULT_THRESHOLD_POINTS,
+    Decomposition,
     DecompositionError,
+    Explanation,
     decompositions_of,
     direct_estimates,
     explain,
@@ -26,15 +31,75 @@ from models.analysis.decomposition import (
     researchers_with_decompositions,
 )
 from models.charts.decomposition import implied_direct_chart, trajectories_frame, waterfall_chart
-from models.format import utc
 from pages import _shared as shared
 
 PERCENT = st.column_config.NumberColumn(format="percent")
 POINTS = st.column_config.NumberColumn(format="%+.2f")
 
+
+@shared.per_version(shared=True, max_entries=2)
+def _linked() -> pd.DataFrame:
+    return linked_forecasts(shared.frames())
+
+
+@shared.per_version(max_entries=4)
+def _people() -> list[str]:
+    return researchers_with_decompositions(_linked())
+
+
+@shared.per_version(shared=True, max_entries=16)
+def _found(researcher: str) -> list[Decomposition]:
+    frames = shared.frames()
+    return decompositions_of(_linked(), frames.questions, frames.partitions, researcher)
+
+
+@shared.per_version(shared=True, max_entries=16)
+def _dates(researcher: str, title: str, name: str) -> tuple[date, date] | str:
+    """The first and last day the decomposition can be evaluated, or why it cannot be."""
+    d = _chosen(researcher, title, name)
+    dates = factor_dates(_linked(), d, researcher)
+    if dates is None:
+        return str(implied_trajectory(_linked(), d, researcher)["problem"].dropna().iloc[-1])
+    return dates
+
+
+def _chosen(researcher: str, title: str, name: str) -> Decomposition:
+    return next(d for d in _found(researcher) if d.question == title and d.name == name)
+
+
+@dataclass(frozen=True)
+class Explained:
+    explanation: Explanation
+    trajectories: alt.TopLevelMixin
+    waterfall: alt.TopLevelMixin
+
+
+@shared.per_version(shared=True, max_entries=16)
+def _explained(
+    researcher: str, title: str, name: str, start: date, end: date, threshold: float, now: pd.Timestamp
+) -> Explained:
+    """Raises ``DecompositionError`` (not cached) when the change cannot be explained."""
+    frames, forecasts, d = shared.frames(), _linked(), _chosen(researcher, title, name)
+    e = explain(forecasts, frames.questions, frames.partitions, title, researcher, name, start, end,
+                threshold_points=threshold)  # fmt: skip
+    traj = implied_trajectory(forecasts, d, researcher)
+    direct = direct_estimates(forecasts, d.question_id, researcher)
+    return Explained(
+        e,
+        implied_direct_chart(trajectories_frame(traj, direct, now), title, researcher),
+        waterfall_chart(e.attribution, title),
+    )
+
+
+@shared.per_version(max_entries=16)
+def _inconsistencies(as_of: date, threshold: float, only_inconsistent: bool) -> pd.DataFrame:
+    frames = shared.frames()
+    return inconsistencies(
+        _linked(), frames.questions, frames.partitions, as_of, threshold, only_inconsistent
+    )
+
+
 st.title("Why it moved")
-frames = shared.frames()
-forecasts = linked_forecasts(frames)
 threshold = st.number_input(
     "Inconsistent beyond (points)", min_value=0.0, max_value=100.0, value=DEFAULT_THRESHOLD_POINTS, step=0.5,
     key="threshold", help="A direct estimate this many percentage points or more away from the implied one is flagged.",
@@ -42,7 +107,7 @@ threshold = st.number_input(
 why, inconsistent = st.tabs(["Why it moved", "Inconsistencies"])
 
 with why:
-    people = researchers_with_decompositions(forecasts)
+    people = _people()
     if not people:
         st.info(
             "No decompositions yet: log a forecast given another question (Log forecast, `credence add --given`, "
@@ -52,7 +117,7 @@ with why:
         researcher = st.selectbox(
             "Researcher", people, index=shared.remembered("researcher", people) or 0, key="researcher"
         )
-        found = decompositions_of(forecasts, frames.questions, frames.partitions, researcher)
+        found = _found(researcher)
         titles = sorted({d.question for d in found})
         if not titles:
             st.info(
@@ -60,34 +125,27 @@ with why:
             )
             st.stop()
         title = st.selectbox("Question", titles, key="question")
-        mine = [d for d in found if d.question == title]
-        names = [d.name for d in mine]
+        names = [d.name for d in found if d.question == title]
         name = st.selectbox(
             "Decomposed over", names, key="given", help="A binary question or a declared partition."
         )
-        d = mine[names.index(name)]
-        dates = factor_dates(forecasts, d, researcher)
-        if dates is None:
-            traj = implied_trajectory(forecasts, d, researcher)
-            st.error(traj["problem"].dropna().iloc[-1])
+        dates = _dates(researcher, title, name)
+        if isinstance(dates, str):
+            st.error(dates)
             st.stop()
+        assert not isinstance(dates, str)
         left, right = st.columns(2)
         start = left.date_input("From", value=dates[0], key="from")
         end = right.date_input("To", value=dates[1], key="to")
         try:
-            e = explain(forecasts, frames.questions, frames.partitions, title, researcher, name, start, end,
-                        threshold_points=threshold)  # fmt: skip
+            shown = _explained(researcher, title, name, start, end, threshold, shared.this_hour())
         except DecompositionError as err:
             st.error(str(err))
             st.stop()
+        e = shown.explanation
         st.text(e.sentence)
-        traj = implied_trajectory(forecasts, d, researcher)
-        direct = direct_estimates(forecasts, d.question_id, researcher)
-        now = utc(datetime.now(UTC))
-        st.altair_chart(
-            implied_direct_chart(trajectories_frame(traj, direct, now), title, researcher), width="stretch"
-        )
-        st.altair_chart(waterfall_chart(e.attribution, title), width="stretch")
+        st.altair_chart(shown.trajectories, width="stretch")
+        st.altair_chart(shown.waterfall, width="stretch")
         st.subheader("Factors")
         st.dataframe(
             e.parts_table(),
@@ -110,7 +168,7 @@ with why:
 with inconsistent:
     as_of: date = st.date_input("As of", value=datetime.now(UTC).date(), key="as_of")
     everything = st.toggle("Show consistent ones too", key="all")
-    view = inconsistencies(forecasts, frames.questions, frames.partitions, as_of, threshold, not everything)
+    view = _inconsistencies(as_of, threshold, not everything)
     if view.empty:
         st.success(f"No inconsistency of more than {threshold:g} points as of {as_of.isoformat()}.")
     else:

@@ -18,11 +18,10 @@ import streamlit as st
 from models.charts import export as chart_export
 from models.errors import CredenceError, InputError
 from models.forms import progress_step
-from models.store.db import database_url
 from models.writeup import filters as report_filter
 from models.writeup import report
 from models.writeup import tables as report_tables
-from pages._shared import frames, remember, remember_list, remembered_list, version
+from pages._shared import frames, per_version, remember, remember_list, remembered_list, version
 
 #: Reports with more questions than this are downloaded, not previewed on the page.
 PREVIEW_QUESTIONS = 20
@@ -38,39 +37,47 @@ REPORT_NAME = "credence-report"
 state = st.session_state
 
 
-# cache_resource, not cache_data: a rerun gets the same frames back instead of unpickling
-# 100,000 rows (and reformatting them for display) each time.  They are read-only.
-@st.cache_resource(show_spinner="Collecting update histories…", max_entries=8)
-def _history(url: str, at_version: int, filt: report_filter.ReportFilter) -> pd.DataFrame:
+# Shared, not copied: a rerun gets the same frames back instead of unpickling 100,000 rows
+# (and reformatting them for display) each time.  They are read-only.
+@per_version(shared=True, spinner="Collecting update histories…")
+def _history(filt: report_filter.ReportFilter) -> pd.DataFrame:
     return report_filter.history(frames(), filt)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _history_table(url: str, at_version: int, filt: report_filter.ReportFilter) -> pd.DataFrame:
-    return report_tables.history_table(_history(url, at_version, filt), with_question=True)
+@per_version(shared=True)
+def _history_table(filt: report_filter.ReportFilter) -> pd.DataFrame:
+    return report_tables.history_table(_history(filt), with_question=True)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _standing(url: str, at_version: int, filt: report_filter.ReportFilter) -> pd.DataFrame:
+@per_version(shared=True)
+def _standing(filt: report_filter.ReportFilter) -> pd.DataFrame:
     return report_filter.standing_estimates(frames(), filt)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _estimates_table(url: str, at_version: int, filt: report_filter.ReportFilter) -> pd.DataFrame:
-    return report_tables.estimates_table(_standing(url, at_version, filt), with_question=True)
+@per_version(shared=True)
+def _estimates_table(filt: report_filter.ReportFilter) -> pd.DataFrame:
+    return report_tables.estimates_table(_standing(filt), with_question=True)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _chart(
-    url: str, at_version: int, request: chart_export.ChartRequest, until: date | None
-) -> tuple[Any, str]:
+@per_version(shared=True)
+def _chart(request: chart_export.ChartRequest, until: date | None) -> tuple[Any, str]:
     """The chart and its file stem; raises ``CredenceError`` (not cached) when it cannot be drawn."""
     fr = frames()
     return chart_export.build_chart(fr, request, until=until), chart_export.file_stem(fr, request)
 
 
-@st.cache_data(show_spinner="Writing the report…", max_entries=8)
-def _report(url: str, at_version: int, filt: report_filter.ReportFilter, calibration: bool) -> str:
+@per_version(max_entries=4)
+def _options() -> dict[str, list[str]]:
+    return report_filter.choices(frames())
+
+
+@per_version(shared=True)
+def _selected(filt: report_filter.ReportFilter) -> pd.DataFrame:
+    return report_filter.report_questions(frames(), filt)
+
+
+@per_version(spinner="Writing the report…")
+def _report(filt: report_filter.ReportFilter, calibration: bool) -> str:
     return report.render_markdown(frames(), filt, calibration=calibration)
 
 
@@ -103,8 +110,8 @@ st.caption(
 )
 
 fr = frames()
-url, data_version = database_url(), version()
-options = report_filter.choices(fr)
+data_version = version()
+options = _options()
 
 # Every filter is kept in the URL (?questions=…&tags=…&researchers=…&since=…&until=…).
 c1, c2, c3 = st.columns(3)
@@ -144,7 +151,7 @@ try:
     filt = report_filter.make_filter(
         questions=questions, tags=tags, researchers=researchers, since=since, until=until
     )
-    selected = report_filter.report_questions(fr, filt)
+    selected = _selected(filt)
 except InputError as err:
     for problem in err.problems:
         st.error(problem)
@@ -158,7 +165,7 @@ with report_tab:
     calibration = st.checkbox("Add a calibration summary (one-sided Brier and log score)", key="calibration")
     preview = len(selected) <= PREVIEW_QUESTIONS
     if preview:
-        text = _report(url, data_version, filt, calibration)
+        text = _report(filt, calibration)
         _download("Download report (Markdown)", text, f"{REPORT_NAME}.md", "text/markdown", "download_report")
     else:
         _download(
@@ -210,11 +217,11 @@ with report_tab:
         )
 
 with tables_tab:
-    h = _history(url, data_version, filt)
-    standing = _standing(url, data_version, filt)
+    h = _history(filt)
+    standing = _standing(filt)
     st.subheader("Update history")
     st.caption(f"Filters: {filt.describe()} — {len(h):,} forecasts.")
-    st.dataframe(_history_table(url, data_version, filt), hide_index=True)
+    st.dataframe(_history_table(filt), hide_index=True)
     _table_downloads(
         "Update history",
         "credence-updates",
@@ -223,7 +230,7 @@ with tables_tab:
         "download_history",
     )
     st.subheader("Standing estimates" + (f" on {filt.until}" if filt.until else ""))
-    st.dataframe(_estimates_table(url, data_version, filt), hide_index=True)
+    st.dataframe(_estimates_table(filt), hide_index=True)
     _table_downloads(
         "Estimates",
         "credence-estimates",
@@ -248,7 +255,7 @@ with charts_tab:
         request = chart_export.make_request(
             kind=kind, questions=chosen, researchers=filt.researchers, log_odds=log_odds
         )
-        chart, stem = _chart(url, data_version, request, filt.until)
+        chart, stem = _chart(request, filt.until)
     except CredenceError as err:
         st.error(str(err))
     else:
