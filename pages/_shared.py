@@ -115,7 +115,8 @@ def per_version(
     tuples, pydantic models).  Inside it, :func:`version` is the version it is cached under,
     so nested reads agree even when another process writes meanwhile.  ``shared=True`` hands
     every rerun the same object (``st.cache_resource``: no copy, for large read-only frames and
-    chart specs); otherwise each call gets its own copy (``st.cache_data``).  Only the share-link
+    chart specs, and for classes defined in a page, which cannot be pickled); otherwise each call
+    gets its own copy (``st.cache_data``).  Only the share-link
     view passes ``public=True``: its reads skip the sign-in gate (they use :func:`raw_engine`).
     """
 

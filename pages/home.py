@@ -114,7 +114,7 @@ class Attention:
     inconsistent: pd.DataFrame
 
 
-@shared.per_version(max_entries=16)
+@shared.per_version(shared=True, max_entries=16)
 def _attention(researcher: str, now: pd.Timestamp) -> Attention:
     frames = shared.frames()
     return Attention(

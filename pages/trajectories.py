@@ -55,7 +55,7 @@ class Questions:
     default: int  #: index of the question shown when the URL names none
 
 
-@shared.per_version(max_entries=4)
+@shared.per_version(shared=True, max_entries=4)
 def _questions() -> Questions:
     frames = shared.frames()
     q = frames.questions
