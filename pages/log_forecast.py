@@ -2,15 +2,18 @@
 
 Saving happens in the button's callback, before the page is drawn, so each problem can be
 shown right under the widget it concerns.  Once saved, the Save button stays disabled
-until something in the form changes: a double click stores one forecast.  The last saved
-form of each browser session is kept in a process-wide registry under a lock, not only in
-``st.session_state``: a click that arrives while the first is still saving makes Streamlit
-start a second script thread, which would not yet see the first one's session state.
+until something in the form changes: a double click stores one forecast.  A click that
+arrives while the first is still saving makes Streamlit start a second script thread (fast
+reruns), which may see the first one's form half cleared; so each browser session's last
+save is kept in a registry, and a session's saves take turns under that session's own lock
+(other sessions never wait).  A save repeating the last one's estimate within
+:data:`DOUBLE_CLICK_SECONDS` is the same click twice, whatever its reasons then held.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -91,21 +94,43 @@ def _published() -> dict[str, date]:
     return dict(zip(ev["evidence"], ev["published"].dt.date, strict=True))
 
 
+#: A second save of the same estimate within this many seconds of the first is a double click.
+DOUBLE_CLICK_SECONDS = 3.0
+#: The fields that make an estimate (the reasons are cleared after saving, so they are not compared).
+ESTIMATE = ("researcher", "question", "capability", "probability", "odds", "as_of", "reconstructed")
+
+
+@dataclass
+class LastSave:
+    values: dict[str, Any]
+    message: str
+    at: float
+
+
 @dataclass
 class SavedForms:
-    """The last form each browser session saved: ``{session token: (form values, message)}``."""
+    """Each browser session's last save and its lock (``{session token: …}``)."""
 
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    by_session: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
+    guard: threading.Lock = field(default_factory=threading.Lock)  # held only to find a session's lock
+    locks: dict[str, threading.Lock] = field(default_factory=dict)
+    by_session: dict[str, LastSave] = field(default_factory=dict)
+
+    def lock(self, token: str) -> threading.Lock:
+        with self.guard:
+            return self.locks.setdefault(token, threading.Lock())
+
+    def repeats_last(self, token: str, values: dict[str, Any], now: float) -> bool:
+        last = self.by_session.get(token)
+        return (
+            last is not None
+            and now - last.at < DOUBLE_CLICK_SECONDS
+            and all(values[k] == last.values[k] for k in ESTIMATE)
+        )
 
 
 @st.cache_resource(show_spinner=False)
 def _saved_forms() -> SavedForms:
     return SavedForms()
-
-
-def _last_saved() -> tuple[dict[str, Any], str] | None:
-    return _saved_forms().by_session.get(state.get("form_session", ""))
 
 
 # --- reading the form -------------------------------------------------------------------------
@@ -146,38 +171,36 @@ def _save() -> None:
     eng = engine()
     by = actor()
     saved_forms = _saved_forms()
-    with saved_forms.lock:
-        last = saved_forms.by_session.get(token)
-        # A second click on a forecast already saved: its values, or the same with the reasons
-        # the first save cleared (the browser may send either).
-        if last is not None and values in (last[0], {**last[0], "rationale": "", "evidence": ()}):
-            return
-        try:
-            data = forms.forecast_input(
-                researcher=values["researcher"],
-                question=values["question"],
-                capability=values["capability"],
-                percent=None if use_odds else values["probability"],
-                odds=(values["odds"] or "") if use_odds else None,
-                as_of=values["as_of"],
-                today=date.today(),
-                reconstructed=values["reconstructed"],
-                rationale=values["rationale"],
-                evidence=list(values["evidence"]),
-            )
-            saved = actions.save_forecast(eng, data, by=by)
-        except InputError as err:
-            problems = {"values": values, "fields": err.fields}
-        except CredenceError as err:  # refused (team mode): nothing was written
-            problems = {"values": values, "fields": {"": str(err)}}
+    problems: dict[str, Any] | None = None
+    with saved_forms.lock(token):
+        if saved_forms.repeats_last(token, values, time.monotonic()):
+            last = saved_forms.by_session[token]  # the same click twice: show what the first saved
         else:
-            saved_forms.by_session[token] = (values, saved.message())
-            problems = None
+            try:
+                data = forms.forecast_input(
+                    researcher=values["researcher"],
+                    question=values["question"],
+                    capability=values["capability"],
+                    percent=None if use_odds else values["probability"],
+                    odds=(values["odds"] or "") if use_odds else None,
+                    as_of=values["as_of"],
+                    today=date.today(),
+                    reconstructed=values["reconstructed"],
+                    rationale=values["rationale"],
+                    evidence=list(values["evidence"]),
+                )
+                saved = actions.save_forecast(eng, data, by=by)
+            except InputError as err:
+                problems = {"values": values, "fields": err.fields}
+            except CredenceError as err:  # refused (team mode): nothing was written
+                problems = {"values": values, "fields": {"": str(err)}}
+            else:
+                last = saved_forms.by_session[token] = LastSave(values, saved.message(), time.monotonic())
     state["log_errors"] = problems
     if problems is None:
         # The next estimate must not inherit this one's reasons: clear them (the researcher,
         # question and level stay).  The confirmation is shown once, at the top.
-        state["log_saved"] = (saved.message(), {**values, "rationale": "", "evidence": ()})
+        state["log_saved"] = (last.message, {**last.values, "rationale": "", "evidence": ()})
         state["log_toast"] = True
         state["rationale"] = ""
         state["evidence"] = []
@@ -387,8 +410,8 @@ with st.expander("Add new evidence", expanded=bool(state.get("evidence_errors"))
     st.button("Add evidence", key="add_evidence", on_click=_add_evidence)
 
 _other_problems()
-last = _last_saved()
-unchanged = (last is not None and last[0] == _values()) or just_saved
+last = _saved_forms().by_session.get(state["form_session"])
+unchanged = (last is not None and last.values == _values()) or just_saved
 st.button("Save forecast", key="save", type="primary", on_click=_save, disabled=unchanged)
 if unchanged:
     st.caption("Saved (see the top of the page). Change anything above to log another forecast.")

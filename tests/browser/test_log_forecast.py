@@ -84,8 +84,44 @@ def test_forecast_logged_in_the_browser_is_in_the_export(page: Page, app: App, t
     assert row["evidence"] == f"{EVIDENCE} [lowered]"
     expected_day = date.today().replace(day=1).isoformat()
     assert row["as_of"].startswith(expected_day)
-    if len(rows) > 1:
-        # Known regression (closing note of 2026-12-01): since the form clears its reasons after
-        # saving, a second click 80 ms after the first can store the forecast twice in a full
-        # browser run (it stores one when this test runs alone).  Kept visible, not hidden.
-        pytest.xfail("a double click on Save forecast stored two forecasts")
+    assert len(rows) == 1, "a double click on Save forecast stores one forecast"
+
+
+@pytest.mark.browser
+def test_a_double_click_at_any_speed_stores_one_forecast(page: Page, app: App) -> None:
+    """Two clicks on Save at gaps around a save's own duration: each pair stores exactly one forecast."""
+    page.goto(app.url + "/log_forecast")
+    expect(page.get_by_role("heading", name="Log forecast")).to_be_visible(timeout=30_000)
+    _pick(page, "Researcher", RESEARCHER)
+    question = "A frontier lab announces pausing a training run for safety reasons by end of 2025"
+    _pick(page, "Question", question)
+    gaps = (0, 30, 80, 150, 300)
+    for n, gap in enumerate(gaps):
+        percent = f"{11 + n}"
+        page.get_by_label("Probability (%)").fill(percent)
+        page.get_by_label("Probability (%)").press("Enter")
+        page.get_by_label("Rationale").fill(f"Double click, {gap} ms apart.")
+        page.get_by_label("Rationale").press("Control+Enter")
+        save = page.get_by_role("button", name="Save forecast")
+        expect(save).to_be_enabled()
+        save.scroll_into_view_if_needed()
+        box = save.bounding_box()
+        assert box is not None
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.click(x, y)
+        if gap:
+            page.wait_for_timeout(gap)
+        page.mouse.click(x, y)
+        expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
+            f"\u2192 {percent}%", timeout=30_000
+        )
+
+    done = subprocess.run(
+        [_credence(), "--db", app.db_url, "export", "csv", "-"], capture_output=True, text=True, check=True
+    )
+    saved = [
+        r["rationale"]
+        for r in csv.DictReader(io.StringIO(done.stdout))
+        if r["rationale"].startswith("Double")
+    ]
+    assert sorted(saved) == sorted(f"Double click, {gap} ms apart." for gap in gaps)
