@@ -54,8 +54,10 @@ class ImportBatch:
 #: A forecasts frame: one row per validated forecast, one column per ``ForecastIn`` field
 #: (``line``: the file line; ``evidence``: a list of ``EvidenceRef`` per row; ``id``: Int64,
 #: NA when absent; ``as_of``, ``recorded_at``: UTC, NaT when absent).
-FORECAST_COLUMNS = ("line", "researcher", "question", "probability", "as_of", "capability", "rationale",
-                    "evidence", "reconstructed", "id", "recorded_at", "given", "given_outcome")  # fmt: skip
+FORECAST_COLUMNS = tuple(ForecastIn.model_fields)
+#: The columns of a forecasts file: every field of a forecast but the line it came from.  The
+#: one declaration the CSV formats, the columnar reader and the export derive theirs from.
+FORECAST_FILE_COLUMNS = FORECAST_COLUMNS[1:]
 
 
 def forecast_frame(forecasts: list[ForecastIn]) -> pd.DataFrame:

@@ -302,6 +302,26 @@ def restore_row(kind: str, row_id: int, what: str) -> None:
     st.session_state[f"_restored:{kind}"] = what
 
 
+def deleted_list(kind: str, plural: str, after_restore: Callable[[], None] | None = None) -> None:
+    """The soft-deleted rows of ``kind`` in an expander ("Deleted <plural> (n)"), each with Restore."""
+    deleted = deleted_rows(kind)
+    if deleted.empty:
+        return
+
+    def restore(row_id: int, label: str) -> None:
+        restore_row(kind, row_id, label)
+        if after_restore is not None:
+            after_restore()
+
+    with st.expander(f"Deleted {plural} ({len(deleted)})"):
+        for item in deleted.itertuples():
+            left, right = st.columns([5, 1])
+            left.text(f"{item.label} — deleted {item.deleted_at:%Y-%m-%d %H:%M} UTC")
+            right.button(
+                "Restore", key=f"restore_{kind}_{item.id}", on_click=restore, args=(int(item.id), item.label)
+            )
+
+
 def delete_button(label: str, kind: str, row_id: int, what: str, key: str) -> None:
     """A button that soft-deletes a row of ``kind`` (see ``models.store.records.DELETABLE``)."""
     st.button(label, key=key, on_click=_delete, args=(kind, row_id, what))
@@ -345,6 +365,39 @@ def remember_list(key: str, values: list[str], everything: list[str] | None = No
     if everything is not None and set(values) >= set(everything):
         values = []
     remember(key, ",".join(_escape(v) for v in values))
+
+
+#: How a piece of evidence moved an estimate, as the forms offer it.
+DIRECTIONS = ["raised", "lowered", "no change"]
+
+
+def evidence_picker(options: list[str], key: str, direction_key: str) -> list[str]:
+    """The "Evidence" multiselect, and for each chosen item how it moved the estimate (a radio
+    keyed ``{direction_key}:{title}``)."""
+    chosen: list[str] = st.multiselect(
+        "Evidence", options, key=key, placeholder="Evidence behind this estimate"
+    )
+    for title in chosen:
+        st.radio(
+            f"How did “{title}” move this estimate?",
+            DIRECTIONS,
+            index=None,
+            horizontal=True,
+            key=f"{direction_key}:{title}",
+        )
+    return chosen
+
+
+def researchers_picker(everyone: list[str]) -> list[str]:
+    """The "Researchers" multiselect, kept in the URL (``?researchers=``; everyone when absent)."""
+    chosen: list[str] = st.multiselect(
+        "Researchers",
+        everyone,
+        default=remembered_list("researchers", everyone) or everyone,
+        key="researchers",
+    )
+    remember_list("researchers", chosen, everyone)
+    return chosen
 
 
 def level_picker(choices: list[str | None], one_by_default: bool = False) -> list[str | None] | None:

@@ -64,11 +64,6 @@ def _add() -> None:
     shared.submit("add", action)
 
 
-def _restore(level_id: int, name: str) -> None:
-    shared.restore_row("capability_level", level_id, name)
-    _forget_positions()
-
-
 def main() -> None:
     st.title("Capability levels")
     st.caption("The ordered scale that conditional forecasts refer to, lowest level first.")
@@ -136,18 +131,7 @@ def main() -> None:
         st.form_submit_button("Add level", key="add_level", on_click=_add)
     shared.other_problems("add", ("name", "position"))
 
-    deleted = shared.deleted_rows("capability_level")
-    if not deleted.empty:
-        with st.expander(f"Deleted levels ({len(deleted)})"):
-            for item in deleted.itertuples():
-                left, right = st.columns([5, 1])
-                left.write(f"{item.label} — deleted {item.deleted_at:%Y-%m-%d %H:%M} UTC")
-                right.button(
-                    "Restore",
-                    key=f"restore_level_{item.id}",
-                    on_click=_restore,
-                    args=(int(item.id), item.label),
-                )
+    shared.deleted_list("capability_level", "levels", after_restore=_forget_positions)
 
 
 main()

@@ -172,13 +172,7 @@ if not question_ids:
     st.stop()
 
 # --- whose estimates, how drawn (kept in the URL) ---------------------------------------------
-researchers = st.multiselect(
-    "Researchers",
-    everyone,
-    default=shared.remembered_list("researchers", everyone) or everyone,
-    key="researchers",
-)
-shared.remember_list("researchers", researchers, everyone)
+researchers = shared.researchers_picker(everyone)
 levels = shared.level_picker(choices)
 LEVEL = ["level"] if levels is not None else []  # a column only when some forecast is conditional
 

@@ -31,7 +31,6 @@ from pages import _shared as shared
 from pages._shared import UNCONDITIONAL, actor, engine, remember, remembered, researcher_picker
 
 NEW_QUESTION = "New question…"
-DIRECTIONS = ["raised", "lowered", "no change"]
 EARLIEST = date(1900, 1, 1)
 #: Form fields whose problems are shown under their own widget (others go above Save).
 FIELDS = (
@@ -370,17 +369,7 @@ if as_of and not reconstructed and forms.suggest_reconstructed(as_of, date.today
 
 st.text_area("Rationale", key="rationale", placeholder="Why this number, and what would change it?")
 
-chosen = st.multiselect(
-    "Evidence", evidence_titles, key="evidence", placeholder="Evidence behind this estimate"
-)
-for title in chosen:
-    st.radio(
-        f"How did “{title}” move this estimate?",
-        DIRECTIONS,
-        index=None,
-        horizontal=True,
-        key=f"direction:{title}",
-    )
+chosen = shared.evidence_picker(evidence_titles, key="evidence", direction_key="direction")
 _problem("evidence")
 implied = _implied(chosen)
 if implied:
@@ -402,7 +391,7 @@ with st.expander("Add new evidence", expanded=bool(state.get("evidence_errors"))
     _small_problem("evidence_errors", "url")
     st.radio(
         "How did it move this estimate?",
-        DIRECTIONS,
+        shared.DIRECTIONS,
         index=None,
         horizontal=True,
         key="new_evidence_direction",

@@ -31,7 +31,6 @@ FORECAST_FIELDS = ("probability", "as_of", "capability", "rationale", "reconstru
 QUESTION_FIELDS = ("title", "criteria", "tags", "resolve_by", "review_every_days")
 RESOLVE_FIELDS = ("outcome", "resolved_at", "capability", "note")
 DAY, MINUTE = "YYYY-MM-DD", "YYYY-MM-DD HH:mm"
-DIRECTIONS = ["raised", "lowered", "no change"]
 EARLIEST = date(1900, 1, 1)
 #: How the tables' columns are labelled and formatted.
 COLUMNS: dict[str, Any] = {
@@ -264,17 +263,7 @@ def _forecast_tools(history: pd.DataFrame, levels: list[str], evidence_titles: l
         shared.problem("forecast", "rationale")
         st.checkbox("Reconstructed estimate", key="edit_reconstructed")
         library = sorted(set(evidence_titles) | set(state.get("edit_evidence") or []))
-        chosen = st.multiselect(
-            "Evidence", library, key="edit_evidence", placeholder="Evidence behind this estimate"
-        )
-        for title in chosen:
-            st.radio(
-                f"How did “{title}” move this estimate?",
-                DIRECTIONS,
-                index=None,
-                horizontal=True,
-                key=f"edit_direction:{title}",
-            )
+        shared.evidence_picker(library, key="edit_evidence", direction_key="edit_direction")
         shared.problem("forecast", "evidence")
         st.button("Save changes", key="save_forecast", on_click=_save_forecast, args=(fid,))
     shared.other_problems("forecast", FORECAST_FIELDS)

@@ -137,18 +137,7 @@ def main() -> None:
             )
     shared.undo_notice("researcher")
 
-    deleted = shared.deleted_rows("researcher")
-    if not deleted.empty:
-        with st.expander(f"Deleted researchers ({len(deleted)})"):
-            for item in deleted.itertuples():
-                left, right = st.columns([5, 1])
-                left.write(f"{item.label} — deleted {item.deleted_at:%Y-%m-%d %H:%M} UTC")
-                right.button(
-                    "Restore",
-                    key=f"restore_researcher_{item.id}",
-                    on_click=shared.restore_row,
-                    args=("researcher", int(item.id), item.label),
-                )
+    shared.deleted_list("researcher", "researchers")
 
 
 main()

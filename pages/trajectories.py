@@ -139,13 +139,7 @@ shared.remember("question", title)
 question_id = listed.ids[titles.index(title)]
 
 everyone, choices = _choices(question_id)
-researchers = st.multiselect(
-    "Researchers",
-    everyone,
-    default=shared.remembered_list("researchers", everyone) or everyone,
-    key="researchers",
-)
-shared.remember_list("researchers", researchers, everyone)
+researchers = shared.researchers_picker(everyone)
 
 levels = shared.level_picker(choices, one_by_default=True)  # one level at a time: a readable chart
 conditional = levels is not None

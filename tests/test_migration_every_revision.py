@@ -73,8 +73,8 @@ def _normal(value: Any) -> Any:
 
 
 @pytest.mark.parametrize("revision", EARLIER)
-def test_a_filled_database_at_every_earlier_revision_upgrades_keeping_every_row(db_url, revision):
-    eng = create_engine(db_url)
+def test_a_filled_database_at_every_earlier_revision_upgrades_keeping_every_row(blank_db_url, revision):
+    eng = create_engine(blank_db_url)
     migrate(eng, revision)
     assert current_revision(eng) == revision
     written = _fill(eng)

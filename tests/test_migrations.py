@@ -8,8 +8,8 @@ from models.store.db import create_engine, current_revision, head_revision, migr
 from models.store.reads import forecasts_frame
 
 
-def test_database_at_first_revision_with_data_upgrades_and_keeps_every_row(db_url):
-    eng = create_engine(db_url)
+def test_database_at_first_revision_with_data_upgrades_and_keeps_every_row(blank_db_url):
+    eng = create_engine(blank_db_url)
     migrate(eng, "0001")
     assert current_revision(eng) == "0001"
     with eng.begin() as conn:
@@ -39,7 +39,7 @@ def test_database_at_first_revision_with_data_upgrades_and_keeps_every_row(db_ur
         )
     eng.dispose()
 
-    upgraded = open_engine(db_url)  # opening a database that is behind migrates it
+    upgraded = open_engine(blank_db_url)  # opening a database that is behind migrates it
     assert current_revision(upgraded) == head_revision()
     df = forecasts_frame(upgraded)
     assert len(df) == 50
@@ -50,8 +50,8 @@ def test_database_at_first_revision_with_data_upgrades_and_keeps_every_row(db_ur
     upgraded.dispose()
 
 
-def test_opening_a_new_database_creates_it_at_the_newest_schema(db_url):
-    eng = open_engine(db_url)
+def test_opening_a_new_database_creates_it_at_the_newest_schema(blank_db_url):
+    eng = open_engine(blank_db_url)
     assert current_revision(eng) == head_revision()
 
 

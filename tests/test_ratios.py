@@ -189,8 +189,8 @@ def test_backup_keeps_ratios_their_revisions_and_evidence_status(engine, tmp_pat
     assert ratios_frame(other)["ratio"].tolist() == ratios_frame(engine)["ratio"].tolist()
 
 
-def test_migration_makes_existing_evidence_observed_on_its_published_date(db_url):
-    eng = create_engine(db_url)
+def test_migration_makes_existing_evidence_observed_on_its_published_date(blank_db_url):
+    eng = create_engine(blank_db_url)
     migrate(eng, "0003")
     with eng.begin() as conn:
         conn.execute(
@@ -202,7 +202,7 @@ def test_migration_makes_existing_evidence_observed_on_its_published_date(db_url
             sa.text("INSERT INTO evidence (id, title, kind, summary) VALUES (2, 'Undated', 'other', '')")
         )
     eng.dispose()
-    upgraded = open_engine(db_url)
+    upgraded = open_engine(blank_db_url)
     ev = evidence_frame(upgraded).set_index("evidence")
     assert ev["status"].tolist() == ["observed", "observed"]
     assert str(ev.loc["Paper", "observed_at"].date()) == "2024-03-01"

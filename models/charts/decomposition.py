@@ -103,6 +103,23 @@ def trajectories_frame(implied: pd.DataFrame, direct: pd.DataFrame, end: pd.Time
     return pd.concat(parts, ignore_index=True)
 
 
+def _step_layers(base: alt.Chart, colour: str, size: int) -> alt.TopLevelMixin:
+    """Step lines from ``as_of`` to ``segment_end`` and a point at each estimate, hollow where the
+    estimate rests on reconstructed inputs; ``colour`` is the field that fills the points."""
+    steps = base.mark_rule(strokeWidth=2).encode(
+        x2="segment_end:T", y=alt.Y("probability:Q", axis=alt.Axis(format="%"), title="P")
+    )
+    points = base.mark_point(size=size).encode(
+        y="probability:Q",
+        fill=alt.condition("datum.reconstructed", alt.value("white"), alt.Color(colour)),
+        tooltip=[
+            alt.Tooltip("series:N"), alt.Tooltip("as_of:T", format="%Y-%m-%d"),
+            alt.Tooltip("probability:Q", format=".1%"), alt.Tooltip("reconstructed:N"),
+        ],
+    )  # fmt: skip
+    return alt.layer(steps, points).properties(width=chartstyle.WIDTH, height=chartstyle.HEIGHT)
+
+
 def implied_direct_chart(data: pd.DataFrame, question: str, researcher: str) -> alt.TopLevelMixin:
     """Step lines of :func:`trajectories_frame`: implied and direct P(A); reconstructed points hollow."""
     base = alt.Chart(data).encode(
@@ -111,20 +128,8 @@ def implied_direct_chart(data: pd.DataFrame, question: str, researcher: str) -> 
             "series:N", scale=alt.Scale(domain=[IMPLIED, DIRECT], range=["#0072B2", "#000000"]), title=None
         ),
     )
-    steps = base.mark_rule(strokeWidth=2).encode(
-        x2="segment_end:T", y=alt.Y("probability:Q", axis=alt.Axis(format="%"), title="P")
-    )
-    points = base.mark_point(size=60).encode(
-        y="probability:Q",
-        fill=alt.condition("datum.reconstructed", alt.value("white"), alt.Color("series:N")),
-        tooltip=[
-            alt.Tooltip("series:N"), alt.Tooltip("as_of:T", format="%Y-%m-%d"),
-            alt.Tooltip("probability:Q", format=".1%"), alt.Tooltip("reconstructed:N"),
-        ],
-    )  # fmt: skip
-    chart = alt.layer(steps, points).properties(width=chartstyle.WIDTH, height=chartstyle.HEIGHT)
     return chartstyle.finish(
-        chart,
+        _step_layers(base, "series:N", 60),
         f"P({question}): implied and direct, {researcher}",
         chartstyle.caption("hollow points rest on reconstructed estimates"),
     )
@@ -142,19 +147,8 @@ def implied_lines_chart(lines: pd.DataFrame, question: str) -> alt.TopLevelMixin
         ),
         detail="series:N",
     )
-    steps = base.mark_rule(strokeWidth=2).encode(
-        x2="segment_end:T", y=alt.Y("probability:Q", axis=alt.Axis(format="%"), title="P")
-    )
-    points = base.mark_point(size=50).encode(
-        y="probability:Q",
-        fill=alt.condition("datum.reconstructed", alt.value("white"), alt.Color("researcher:N")),
-        tooltip=[
-            alt.Tooltip("series:N"), alt.Tooltip("as_of:T", format="%Y-%m-%d"),
-            alt.Tooltip("probability:Q", format=".1%"), alt.Tooltip("reconstructed:N"),
-        ],
-    )  # fmt: skip
-    chart = alt.layer(steps, points).properties(width=chartstyle.WIDTH, height=chartstyle.HEIGHT)
     return chartstyle.finish(
-        chart, f"P({question}): implied by decompositions (dashed) and direct",
+        _step_layers(base, "researcher:N", 50),
+        f"P({question}): implied by decompositions (dashed) and direct",
         chartstyle.caption("hollow points rest on reconstructed estimates"),
-    )  # fmt: skip
+    )

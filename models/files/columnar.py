@@ -34,17 +34,16 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from pydantic import TypeAdapter, ValidationError
 
-from models.batch import FORECAST_COLUMNS, Progress
+from models.batch import FORECAST_FILE_COLUMNS, Progress
 from models.errors import InputError, Problem
 from models.schemas import ForecastIn
 
-#: The columns of a forecasts file, in the order the row-by-row parser reports problems.
-COLUMNS = ("researcher", "question", "probability", "as_of", "capability", "rationale", "evidence",
-           "reconstructed", "id", "recorded_at")  # fmt: skip
 REQUIRED = ("researcher", "question", "probability", "as_of")
 #: Fields of a forecast given another question's outcome; a file that has their columns is read
 #: row by row (the "another question" rule spans two columns), one without them is unconditional.
 CONDITION = ("given", "given_outcome")
+#: The columns this reader checks, in the order the row-by-row parser reports problems.
+COLUMNS = tuple(c for c in FORECAST_FILE_COLUMNS if c not in CONDITION)
 TEXT = ("researcher", "question", "capability", "rationale", "evidence")
 FORMULA_START = ("=", "+", "-", "@", "'")
 #: A row every field of which is valid, to validate one cell at a time inside a whole model.
@@ -148,12 +147,10 @@ def _header(data: bytes) -> list[str] | None:
 def _supported(columns: tuple[str, ...], required: tuple[str, ...]) -> bool:
     """This reader knows every column and field, and the schema has no cross-field rules
     (with those, checking cells one column at a time would not be exact)."""
-    fields = tuple(f for f in ForecastIn.model_fields if f != "line")
     return (
-        columns == COLUMNS + CONDITION
+        columns == FORECAST_FILE_COLUMNS
+        and FORECAST_FILE_COLUMNS == COLUMNS + CONDITION
         and required == REQUIRED
-        and fields == COLUMNS + CONDITION
-        and FORECAST_COLUMNS[1:] == COLUMNS + CONDITION
         and not ForecastIn.__pydantic_decorators__.model_validators
     )
 

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from models.batch import ImportBatch, Progress
+from models.batch import FORECAST_FILE_COLUMNS, ImportBatch, Progress
 from models.errors import InputError, Problem
 from models.files.columnar import parse_forecasts
 from models.format import format_time
@@ -57,20 +57,7 @@ class FileSpec:
 
 FORECASTS = FileSpec(
     kind="forecasts",
-    columns=(
-        "researcher",
-        "question",
-        "probability",
-        "as_of",
-        "capability",
-        "rationale",
-        "evidence",
-        "reconstructed",
-        "id",
-        "recorded_at",
-        "given",
-        "given_outcome",
-    ),
+    columns=FORECAST_FILE_COLUMNS,
     required=("researcher", "question", "probability", "as_of"),
     model=ForecastIn,
     batch_field="forecasts",
@@ -147,20 +134,7 @@ SPECS: dict[str, FileSpec] = {
 }
 
 #: The columns ``credence export csv`` writes, in order.
-EXPORT_COLUMNS = (
-    "id",
-    "researcher",
-    "question",
-    "probability",
-    "as_of",
-    "capability",
-    "rationale",
-    "evidence",
-    "reconstructed",
-    "recorded_at",
-    "given",
-    "given_outcome",
-)
+EXPORT_COLUMNS = ("id", *(c for c in FORECAST_FILE_COLUMNS if c != "id"))
 
 
 def decode(data: bytes) -> str:
