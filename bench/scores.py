@@ -27,32 +27,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.files.synthetic import write_synthetic  # noqa: E402
+from measure import PANDAS_REFERENCE, run  # noqa: E402  (bench/ is this script's directory)
 
-#: The baseline: read the CSVs, keep forecasts before resolution, take each target's last, Brier.
-BASELINE = """
-import sys, pandas as pd
-d = sys.argv[1]
-f = pd.read_csv(f"{d}/forecasts.csv", usecols=["researcher", "question", "probability", "as_of"])
-r = pd.read_csv(f"{d}/resolutions.csv", usecols=["question", "outcome", "resolved_at"])
-f["as_of"] = pd.to_datetime(f["as_of"], utc=True, format="ISO8601")
-r["resolved_at"] = pd.to_datetime(r["resolved_at"], utc=True, format="ISO8601")
-m = f.merge(r[r["outcome"].isin(["yes", "no"])], on="question")
-m = m[m["as_of"] < m["resolved_at"]].sort_values("as_of", kind="stable")
-final = m.groupby(["researcher", "question"], sort=False).tail(1)
-y = (final["outcome"] == "yes").astype(float)
-print(((final["probability"] - y) ** 2).groupby(final["researcher"]).mean().mean())
-"""
+from models.files.synthetic import write_synthetic  # noqa: E402
 
 
 def timed(cmd: list[str]) -> tuple[float, str]:
     """Wall time of ``cmd`` as a fresh process, and what it printed."""
-    start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(cmd[:4])} failed:\n{done.stderr}")
-    return elapsed, done.stdout
+    done = run(cmd)
+    return done.seconds, done.stdout
 
 
 def forget_cache(db_path: Path) -> None:
@@ -92,7 +75,7 @@ def main() -> None:
         if printed != expected:
             sys.exit("credence scores printed a different report from the columnar copy")
         ours.append(elapsed)
-        theirs.append(timed([sys.executable, "-c", BASELINE, str(out)])[0])
+        theirs.append(timed([sys.executable, "-c", PANDAS_REFERENCE, str(out)])[0])
     a, b = statistics.median(ours), statistics.median(theirs)
     runs = ", ".join
     print(
