@@ -72,6 +72,7 @@ def forecasts(draw: st.DrawFn) -> ForecastIn:
         raise
 
 
+@pytest.mark.slow  # a property test of a minute or more: make test runs it, make test-fast does not
 @settings(
     max_examples=60,
     deadline=None,

@@ -117,6 +117,7 @@ edits = st.lists(
 )
 
 
+@pytest.mark.slow  # a property test of a minute or more: make test runs it, make test-fast does not
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(questions=question_states, rows=forecast_rows, changes=edits)
 def test_scores_after_writes_equal_the_pandas_pipeline(engine, questions, rows, changes):
