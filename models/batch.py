@@ -43,6 +43,8 @@ class ImportBatch:
     #: The forecasts as columns (:data:`FORECAST_COLUMNS`), instead of ``forecasts``: what
     #: :mod:`models.files.columnar` reads a large file into.
     forecast_table: pd.DataFrame | None = None
+    #: How many rows of the file were read and checked to make this batch (0: not from a file).
+    rows: int = 0
 
     def forecast_rows(self) -> pd.DataFrame:
         """The forecasts as one frame (:data:`FORECAST_COLUMNS`), whichever form they came in."""
@@ -116,6 +118,8 @@ class ImportSummary:
     created: Counter[str] = field(default_factory=Counter)
     updated: Counter[str] = field(default_factory=Counter)
     present: Counter[str] = field(default_factory=Counter)
+    #: How many rows of the file were read and checked.
+    rows: int = 0
 
     def lines(self) -> list[str]:
         """Human-readable lines, e.g. ``created: 3 researchers, 12 forecasts``."""

@@ -15,6 +15,7 @@ import streamlit as st
 from models import actions, forms
 from models.errors import CredenceError, InputError
 from models.files import fatebook, interchange
+from models.format import plural
 from models.store import backup
 from pages._shared import actor, engine, version
 
@@ -52,6 +53,11 @@ def _problems(problems: list[str]) -> str:
 
 def _summary(head: str, lines: list[str]) -> str:
     return head + "\n\n" + "\n".join(f"- {line}" for line in lines)
+
+
+def _rows_read(rows: int) -> None:
+    if rows:
+        st.caption(f"Read and checked {plural(rows, 'row')} of the file.")
 
 
 def _by():  # type: ignore[no-untyped-def]
@@ -112,6 +118,7 @@ if upload is not None:
     imported = state.get("imported")
     if imported is not None and imported[0] == key:
         st.success(_summary(f"Imported {upload.name}:", imported[1]))
+        _rows_read(imported[2])
     elif state.pop("import_requested_for", None) == key:
         bar, update = _progress_bar(f"Importing {upload.name}…")
         try:
@@ -124,8 +131,9 @@ if upload is not None:
             st.error(_problems([str(err)]))
         else:
             bar.empty()
-            state["imported"] = (key, summary.lines())
+            state["imported"] = (key, summary.lines(), summary.rows)
             st.success(_summary(f"Imported {upload.name}:", summary.lines()))
+            _rows_read(summary.rows)
     else:
         preview_key = (*key, version())
         cached = state.get("preview")
@@ -133,14 +141,15 @@ if upload is not None:
             bar, update = _progress_bar(f"Checking {upload.name}…")
             try:
                 preview = _import(data, kind, progress=update, dry_run=True)
-                result = ("ok" if preview.changes_anything() else "present", preview.lines())
+                result = ("ok" if preview.changes_anything() else "present", preview.lines(), preview.rows)
             except InputError as err:
-                result = ("refused", err.problems)
+                result = ("refused", err.problems, 0)
             except CredenceError as err:  # refused (team mode)
-                result = ("refused", [str(err)])
+                result = ("refused", [str(err)], 0)
             bar.empty()
             state["preview"] = cached = (preview_key, result)
-        status, lines = cached[1]
+        status, lines, rows = cached[1]
+        _rows_read(rows)
         if status == "refused":
             st.error(_problems(lines))
         elif status == "present":

@@ -114,3 +114,12 @@ def test_fatebook_spreadsheet_layout_asks_for_the_researcher(demo_engine: sa.Eng
     assert not at.exception
     (preview,) = [i.value for i in at.info]
     assert "3 forecasts" in preview
+
+
+def test_the_page_says_how_many_rows_were_read_and_checked(demo_engine: sa.Engine) -> None:
+    at = _upload("forecasts", "mine.csv", GOOD)
+    assert "Read and checked 2 rows of the file." in [c.value for c in at.caption]
+    at.button(key="import").click().run()
+    assert "Read and checked 2 rows of the file." in [c.value for c in at.caption]
+    one = _upload("forecasts", "one.csv", GOOD.rsplit(b"\n", 2)[0] + b"\n")
+    assert "Read and checked 1 row of the file." in [c.value for c in one.caption]

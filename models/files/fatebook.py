@@ -406,7 +406,7 @@ def parse_fatebook(
             progress("checking rows", n, total)
 
     titles = _titles(rows)
-    batch = ImportBatch()
+    batch = ImportBatch(rows=len(rows))
     by_title: dict[str, list[_Row]] = {}
     for r in rows:
         by_title.setdefault(titles[r.line], []).append(r)

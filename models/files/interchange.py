@@ -234,7 +234,7 @@ def parse(data: bytes, kind: str, progress: Progress | None = None) -> ImportBat
     if kind == "forecasts":
         table = parse_forecasts(data, spec.columns, spec.required, progress)
         if table is not None:
-            return ImportBatch(forecast_table=table.frame)
+            return ImportBatch(forecast_table=table.frame, rows=len(table.frame))
     return parse_rows(data, kind, progress)
 
 
@@ -255,7 +255,7 @@ def parse_rows(data: bytes, kind: str, progress: Progress | None = None) -> Impo
 
     total = text.count("\n")
     items = validate_rows(records(text, spec), spec.model, progress, total, fields)
-    batch = ImportBatch()
+    batch = ImportBatch(rows=len(items))
     getattr(batch, spec.batch_field).extend(items)
     return batch
 

@@ -436,7 +436,7 @@ def apply_batch(
     Raises :class:`InputError` (and writes nothing) when a row conflicts with stored data.
     ``dry_run`` does all the work and rolls it back: a preview of what an import would do.
     """
-    summary = ImportSummary()
+    summary = ImportSummary(rows=batch.rows)
     import_rules.one_row_per_thing(batch)
     if import_rules.is_empty(batch):
         return summary  # a header-only file: no transaction, so not even the data version moves
