@@ -21,6 +21,7 @@ from models.analysis import calibration as cal
 from models.analysis import score_table as score_columns
 from models.analysis.scoring import Scope, Scored, select_scored, target_scores
 from models.charts.calibration import reliability_chart, sharpness_chart
+from models.charts.trajectory import to_spec
 from models.format import parse_time
 from models.frames import Frames
 from pages import _shared as shared
@@ -47,6 +48,8 @@ TABLE = score_columns.COLUMNS
 # JSON) and whether reconstructed estimates count.  Shared, not copied: a rerun gets the same
 # read-only frames and chart specs back instead of recomputing or unpickling them.
 Selection = tuple[str, bool]
+#: A chart's Vega-Lite spec (see ``_spec``).
+Spec = dict[str, Any]
 
 
 def _selection(scope: Scope, reconstructed: bool) -> Selection:
@@ -77,26 +80,26 @@ def _breakdown(sel: Selection) -> pd.DataFrame:
 
 
 @shared.per_version(shared=True, max_entries=16)
-def _reliability_chart(sel: Selection, pooled: bool, made: datetime) -> alt.TopLevelMixin:
+def _reliability_chart(sel: Selection, pooled: bool, made: datetime) -> Spec:
     buckets = cal.calibration_intervals(cal.calibration_table(_targets(sel), pooled=pooled))
-    return reliability_chart(buckets, made=made)
+    return _spec(reliability_chart(buckets, made=made), natural=True)
 
 
 @shared.per_version(shared=True, max_entries=16)
-def _sharpness_chart(sel: Selection, count: str, pooled: bool, made: datetime) -> alt.TopLevelMixin:
+def _sharpness_chart(sel: Selection, count: str, pooled: bool, made: datetime) -> Spec:
     if count == FINAL:
         used = cal.sharpness(_targets(sel), "final", pooled=pooled)
     else:
         used = cal.sharpness(_scored(sel).forecasts, "probability", pooled=pooled)
     what = f"{count.capitalize()} on resolved questions, by 10% bucket"
-    return sharpness_chart(used, what=what, made=made)
+    return _spec(sharpness_chart(used, what=what, made=made))
 
 
 @shared.per_version(shared=True, max_entries=16)
-def _over_charts(sel: Selection, pooled: bool, made: datetime) -> dict[str, alt.TopLevelMixin | None]:
+def _over_charts(sel: Selection, pooled: bool, made: datetime) -> dict[str, Spec | None]:
     """Each period's reliability chart (None: nothing resolved in it)."""
     over = cal.calibration_over_time(_targets(sel), made, pooled=pooled)
-    charts: dict[str, alt.TopLevelMixin | None] = {}
+    charts: dict[str, Spec | None] = {}
     for period in PERIODS:
         part = over[over["period"] == period]
         what = "Final forecasts on questions resolved " + (
@@ -105,11 +108,13 @@ def _over_charts(sel: Selection, pooled: bool, made: datetime) -> dict[str, alt.
         charts[period] = (
             None
             if part.empty
-            else reliability_chart(
-                cal.calibration_intervals(part.drop(columns=["period"])),
-                title=f"Calibration, {period}",
-                what=what,
-                made=made,
+            else _spec(
+                reliability_chart(
+                    cal.calibration_intervals(part.drop(columns=["period"])),
+                    title=f"Calibration, {period}",
+                    what=what,
+                    made=made,
+                )
             )
         )
     return charts
@@ -237,15 +242,20 @@ def _scores_section(sel: Selection, scope: Scope, reconstructed: bool) -> None:
     )
 
 
-def _draw(chart: alt.TopLevelMixin, natural: bool = False) -> None:
-    """Draw ``chart`` as it would be exported (Credence's chart style, not Streamlit's theme).
+def _spec(chart: alt.TopLevelMixin, natural: bool = False) -> Spec:
+    """The chart's Vega-Lite spec, drawn as it would be exported (Credence's chart style).
 
     ``natural``: keep the chart's own size (a square reliability diagram) and put axes and
-    legend around it, instead of squeezing everything into the chart's width.
+    legend around it, instead of squeezing everything into the chart's width.  Cached as a
+    spec: Altair validates a chart against the Vega-Lite schema each time it is drawn.
     """
     if natural:
         chart = chart.properties(autosize=alt.AutoSizeParams(type="pad", contains="padding"))
-    st.altair_chart(chart, width="content" if natural else "stretch", theme=None)
+    return to_spec(chart)
+
+
+def _draw(spec: Spec, natural: bool = False) -> None:
+    st.vega_lite_chart(spec, width="content" if natural else "stretch", theme=None)
 
 
 def _reliability(sel: Selection, pooled: bool, made: datetime) -> None:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -77,7 +76,7 @@ class View:
 
     chart: dict[str, Any] | None
     cited: pd.DataFrame
-    implied: alt.TopLevelMixin | None
+    implied: dict[str, Any] | None
     updates: pd.DataFrame
     days: list[str]
 
@@ -102,7 +101,7 @@ def _view(
             linked_forecasts(frames), frames.questions, frames.partitions, question_id, people, utc(None)
         )
         title = frames.questions.set_index("question_id").at[question_id, "question"]
-        implied = None if lines.empty else implied_lines_chart(lines, title)
+        implied = None if lines.empty else to_spec(implied_lines_chart(lines, title))
     days = [] if levels is None else [d.isoformat() for d in capability_dates(view, question_id)]
     return View(chart, cited, implied, updates(view, [question_id], people, lv), days)
 
@@ -167,7 +166,7 @@ else:
 # --- implied estimates (linked beliefs) -------------------------------------------------------
 if shown.implied is not None:
     st.subheader("Implied by decompositions")
-    st.altair_chart(shown.implied, width="stretch")
+    st.vega_lite_chart(shown.implied, width="stretch")
     st.caption(
         "Dashed: the estimate a researcher's own factors imply, P(A) = Σ P(Bᵢ) · P(A | Bᵢ); "
         "solid: their direct estimate. The Why it moved page splits a change into its parts."

@@ -8,14 +8,15 @@ arrived, against the updates the researchers then made.  A form records a new ra
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from models import actions, forms
 from models.analysis.likelihood import compare_updates, weighed_in_advance
 from models.analysis.update_quality import researchers_update_quality, with_intervals
+from models.charts.trajectory import to_spec
 from models.charts.update_quality import excess_chart
 from models.frames import Frames
 from pages import _shared as shared
@@ -73,10 +74,15 @@ WEIGHED_COLUMNS = {
 
 
 @shared.per_version(shared=True)
-def _quality(people: tuple[str, ...], tags: tuple[str, ...]) -> tuple[pd.DataFrame, alt.TopLevelMixin | None]:
+def _quality(people: tuple[str, ...], tags: tuple[str, ...]) -> tuple[pd.DataFrame, dict[str, Any] | None]:
     """The update-quality table and its chart (None when nobody qualifies)."""
     table = with_intervals(researchers_update_quality(shared.frames(), people or None, tags or None))
-    return table, None if table.empty else excess_chart(table)
+    return table, None if table.empty else to_spec(excess_chart(table))
+
+
+@shared.per_version(max_entries=4)
+def _forecasters() -> list[str]:
+    return sorted(shared.frames().forecasts["researcher"].dropna().unique().tolist())
 
 
 @shared.per_version(shared=True, max_entries=4)
@@ -110,9 +116,9 @@ def _record() -> None:
     shared.submit("ratio", action)
 
 
-def _quality_section(frames: Frames) -> None:
-    handles = sorted(frames.forecasts["researcher"].dropna().unique().tolist())
-    all_tags = sorted({t for tags in frames.questions["tags"] for t in (tags or ())})
+def _quality_section() -> None:
+    handles = _forecasters()
+    all_tags = shared.tags()
     left, right = st.columns(2)
     people = left.multiselect("Researchers", handles, key="uq_researchers", placeholder="Everyone")
     tags = right.multiselect("Question tags", all_tags, key="uq_tags", placeholder="Every question")
@@ -120,7 +126,7 @@ def _quality_section(frames: Frames) -> None:
     if chart is None:
         st.info("No researcher has two contemporaneous estimates of one target yet.")
         return
-    st.altair_chart(chart, width="content", theme=None)
+    st.vega_lite_chart(chart, width="content", theme=None)
     st.dataframe(table, hide_index=True, column_config=QUALITY_COLUMNS, column_order=list(QUALITY_COLUMNS),
                  key="quality_table")  # fmt: skip
 
@@ -194,7 +200,7 @@ def main() -> None:
     st.caption("Whether researchers update well, on questions that may never resolve.")
     st.markdown(EXPLANATION)
     frames = shared.frames()
-    _quality_section(frames)
+    _quality_section()
     _ratio_sections()
     _ratio_form(frames)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -31,6 +31,7 @@ from models.analysis.decomposition import (
     researchers_with_decompositions,
 )
 from models.charts.decomposition import implied_direct_chart, trajectories_frame, waterfall_chart
+from models.charts.trajectory import to_spec
 from pages import _shared as shared
 
 PERCENT = st.column_config.NumberColumn(format="percent")
@@ -70,8 +71,8 @@ def _chosen(researcher: str, title: str, name: str) -> Decomposition:
 @dataclass(frozen=True)
 class Explained:
     explanation: Explanation
-    trajectories: alt.TopLevelMixin
-    waterfall: alt.TopLevelMixin
+    trajectories: dict[str, Any]
+    waterfall: dict[str, Any]
 
 
 @shared.per_version(shared=True, max_entries=16)
@@ -86,8 +87,8 @@ def _explained(
     direct = direct_estimates(forecasts, d.question_id, researcher)
     return Explained(
         e,
-        implied_direct_chart(trajectories_frame(traj, direct, now), title, researcher),
-        waterfall_chart(e.attribution, title),
+        to_spec(implied_direct_chart(trajectories_frame(traj, direct, now), title, researcher)),
+        to_spec(waterfall_chart(e.attribution, title)),
     )
 
 
@@ -144,8 +145,8 @@ with why:
             st.stop()
         e = shown.explanation
         st.text(e.sentence)
-        st.altair_chart(shown.trajectories, width="stretch")
-        st.altair_chart(shown.waterfall, width="stretch")
+        st.vega_lite_chart(shown.trajectories, width="stretch")
+        st.vega_lite_chart(shown.waterfall, width="stretch")
         st.subheader("Factors")
         st.dataframe(
             e.parts_table(),

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from models.charts import export as chart_export
+from models.charts.trajectory import to_spec
 from models.errors import CredenceError, InputError
 from models.forms import progress_step
 from models.writeup import filters as report_filter
@@ -60,10 +61,12 @@ def _estimates_table(filt: report_filter.ReportFilter) -> pd.DataFrame:
 
 
 @per_version(shared=True)
-def _chart(request: chart_export.ChartRequest, until: date | None) -> tuple[Any, str]:
-    """The chart and its file stem; raises ``CredenceError`` (not cached) when it cannot be drawn."""
+def _chart(request: chart_export.ChartRequest, until: date | None) -> tuple[Any, dict[str, Any], str]:
+    """The chart, its Vega-Lite spec (drawn without validating it again on every rerun) and its
+    file stem; raises ``CredenceError`` (not cached) when it cannot be drawn."""
     fr = frames()
-    return chart_export.build_chart(fr, request, until=until), chart_export.file_stem(fr, request)
+    chart = chart_export.build_chart(fr, request, until=until)
+    return chart, to_spec(chart), chart_export.file_stem(fr, request)
 
 
 @per_version(max_entries=4)
@@ -255,11 +258,11 @@ with charts_tab:
         request = chart_export.make_request(
             kind=kind, questions=chosen, researchers=filt.researchers, log_odds=log_odds
         )
-        chart, stem = _chart(request, filt.until)
+        chart, spec, stem = _chart(request, filt.until)
     except CredenceError as err:
         st.error(str(err))
     else:
-        st.altair_chart(chart, width="content")
+        st.vega_lite_chart(spec, width="content")
         st.caption(
             "PNG at twice the pixel size for print, SVG for any size; both with the title and the caption line."
         )
