@@ -14,6 +14,7 @@ from typing import Any
 
 import altair as alt
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 from pydantic import ValidationError
 
@@ -75,8 +76,8 @@ def _score_table(sel: Selection) -> pd.DataFrame:
 
 
 @shared.per_version(shared=True, max_entries=16)
-def _breakdown(sel: Selection) -> pd.DataFrame:
-    return cal.target_breakdown(_targets(sel))
+def _breakdown(sel: Selection) -> pa.Table:
+    return shared.arrow(cal.target_breakdown(_targets(sel)))
 
 
 @shared.per_version(shared=True, max_entries=16)

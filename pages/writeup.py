@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from models.charts import export as chart_export
@@ -22,7 +23,7 @@ from models.forms import progress_step
 from models.writeup import filters as report_filter
 from models.writeup import report
 from models.writeup import tables as report_tables
-from pages._shared import frames, per_version, remember, remember_list, remembered_list, version
+from pages._shared import arrow, frames, per_version, remember, remember_list, remembered_list, version
 
 #: Reports with more questions than this are downloaded, not previewed on the page.
 PREVIEW_QUESTIONS = 20
@@ -46,8 +47,8 @@ def _history(filt: report_filter.ReportFilter) -> pd.DataFrame:
 
 
 @per_version(shared=True)
-def _history_table(filt: report_filter.ReportFilter) -> pd.DataFrame:
-    return report_tables.history_table(_history(filt), with_question=True)
+def _history_table(filt: report_filter.ReportFilter) -> pa.Table:
+    return arrow(report_tables.history_table(_history(filt), with_question=True))
 
 
 @per_version(shared=True)
@@ -56,8 +57,8 @@ def _standing(filt: report_filter.ReportFilter) -> pd.DataFrame:
 
 
 @per_version(shared=True)
-def _estimates_table(filt: report_filter.ReportFilter) -> pd.DataFrame:
-    return report_tables.estimates_table(_standing(filt), with_question=True)
+def _estimates_table(filt: report_filter.ReportFilter) -> pa.Table:
+    return arrow(report_tables.estimates_table(_standing(filt), with_question=True))
 
 
 @per_version(shared=True)
