@@ -259,14 +259,14 @@ def delete(engine: sa.Engine, kind: str, row_id: int, by: By = "") -> None:
     """Soft-delete a row of ``kind`` (see :data:`models.store.records.DELETABLE`); :func:`undo_delete` restores it."""
     with write_session(engine) as session:
         _check_kind(session, by, Verb.delete, kind, row_id)
-        records.soft_delete(session, kind, row_id)
+        records.soft_delete(session, kind, row_id, by=author(by))
 
 
 def undo_delete(engine: sa.Engine, kind: str, row_id: int, by: By = "") -> None:
     """Restore a soft-deleted row."""
     with write_session(engine) as session:
         _check_kind(session, by, Verb.undo, kind, row_id)
-        records.restore(session, kind, row_id)
+        records.restore(session, kind, row_id, by=author(by))
 
 
 # --- curation ---------------------------------------------------------------------------------
@@ -284,28 +284,31 @@ def rename_researcher(engine: sa.Engine, researcher_id: int, name: str, by: By =
 
 
 def create_level(engine: sa.Engine, data: LevelIn, by: By = "") -> None:
-    _write(engine, curation.create_level, data)
+    """Add a capability level (any member); ``by`` is recorded as the author of its first version."""
+    _write(engine, curation.create_level, data, by=author(by))
 
 
 def move_level(engine: sa.Engine, level_id: int, offset: int, by: By = "") -> None:
-    """Move a capability level ``offset`` steps up (+) or down (−) the scale."""
-    _write(engine, curation.move_level, level_id, offset)
+    """Move a capability level ``offset`` steps up (+) or down (−) the scale; every level that
+    changes place keeps its earlier version as a revision by ``by``."""
+    _write(engine, curation.move_level, level_id, offset, by=author(by))
 
 
 def set_level_positions(engine: sa.Engine, positions: Mapping[int, float], by: By = "") -> None:
-    _write(engine, curation.set_level_positions, positions)
+    _write(engine, curation.set_level_positions, positions, by=author(by))
 
 
 def create_evidence(engine: sa.Engine, data: EvidenceIn, by: By = "") -> int:
     """Add an evidence item to the library; returns its id."""
     with write_session(engine) as session:
-        item = curation.create_evidence(session, data)
+        item = curation.create_evidence(session, data, by=author(by))
         assert item.id is not None
         return item.id
 
 
 def edit_evidence(engine: sa.Engine, evidence_id: int, data: EvidenceIn, by: By = "") -> None:
-    _write(engine, curation.edit_evidence, evidence_id, data)
+    """Change an evidence item (any member), keeping its earlier version as a revision by ``by``."""
+    _write(engine, curation.edit_evidence, evidence_id, data, by=author(by))
 
 
 # --- files ------------------------------------------------------------------------------------

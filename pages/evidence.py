@@ -17,6 +17,7 @@ from models.analysis import evidence as evidence_library
 from models.analysis.updates import evidence_impact
 from models.format import format_time
 from models.schemas import EvidenceIn
+from models.store import history
 from models.vocab import EvidenceKind, EvidenceStatus
 from pages import _shared as shared
 
@@ -47,6 +48,11 @@ COLUMNS: dict[str, Any] = {
     "as_of": st.column_config.DatetimeColumn("as of", format="YYYY-MM-DD"),
     "level": "capability level",
     "forecast_id": st.column_config.NumberColumn("forecast", format="#%d"),
+    "observed_at": st.column_config.DatetimeColumn("observed", format="YYYY-MM-DD"),
+    "written_at": st.column_config.DatetimeColumn("written", format="YYYY-MM-DD HH:mm"),
+    "written_by": "written by",
+    "replaced_at": st.column_config.DatetimeColumn("replaced", format="YYYY-MM-DD HH:mm"),
+    "replaced_by": "replaced by",
 }
 LIBRARY_ORDER = ["evidence", "kind", "published", "n_citing", "n_researchers", "n_raised", "n_lowered",
                  "sum_change_points", "sum_change_log_odds", "url", "summary"]  # fmt: skip
@@ -73,6 +79,11 @@ def _impact(evidence_id: int) -> pd.DataFrame:
 
 
 DEFAULTS = {"kind": "other", "status": "observed"}
+
+
+@shared.per_version()
+def _versions(evidence_id: int) -> pd.DataFrame:
+    return history.curated_versions(shared.engine(), "evidence", evidence_id)
 
 
 def _typed(prefix: str) -> EvidenceIn:
@@ -170,6 +181,8 @@ def _item(row: pd.Series, eid: int) -> None:
         _fields("ev_", "edit")
         st.form_submit_button("Save changes", key="save_evidence", on_click=_save, args=(eid,))
     shared.other_problems("edit", FIELDS)
+    with st.expander("Earlier versions"):  # every edit, delete and restore, with who made it
+        st.dataframe(_versions(eid), hide_index=True, column_config=COLUMNS, key="evidence_versions")
     shared.delete_button("Delete this item", "evidence", eid, f"“{row['evidence']}”", key="delete_evidence")
 
 

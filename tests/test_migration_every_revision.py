@@ -108,4 +108,48 @@ def test_questions_upgraded_to_0008_keep_the_default_review_interval(db_url):
     with eng.connect() as conn:
         got = conn.execute(sa.text("SELECT title, review_every_days FROM question ORDER BY id")).all()
     assert [(t, every) for t, every in got] == [(r["title"], None) for r in written["question"]]
+
+
+def test_upgrading_to_0009_numbers_evidence_and_level_versions_from_their_kept_revisions(db_url):
+    """Rows an import had already updated (earlier versions in ``revision``) get the next number and
+    the latest replacement's author and time; the others are version 1 by nobody known."""
+    eng = create_engine(db_url)
+    migrate(eng, "0008")
+    t0 = datetime(2024, 1, 1, 12, tzinfo=UTC)
+    sqlite = eng.dialect.name == "sqlite"
+    when = [(t0.replace(day=d).replace(tzinfo=None) if sqlite else t0.replace(day=d)) for d in (2, 3)]
+    with eng.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO evidence (id, title, kind, summary, status) VALUES (1, 'Paper', 'paper', 'v3', 'observed'),"
+                    " (2, 'Untouched', 'other', '', 'observed')")
+        )  # fmt: skip
+        conn.execute(
+            sa.text(
+                "INSERT INTO capability_level (id, name, description, position) VALUES (1, 'L1', '', 1.0)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO revision (entity, entity_id, number, data, changed_by, changed_at) VALUES "
+                "('evidence', 1, 1, '{\"summary\": \"v1\"}', 'ana', :a), ('evidence', 1, 2, '{\"summary\": \"v2\"}', 'ben', :b)"
+            ),
+            {"a": when[0], "b": when[1]},
+        )
+    migrate(eng)
+    with eng.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT id, revision, updated_by, updated_at FROM evidence ORDER BY id")
+        ).all()
+        level = conn.execute(sa.text("SELECT revision, updated_by, updated_at FROM capability_level")).one()
+        kept = conn.execute(sa.text("SELECT count(*) FROM revision")).scalar_one()
+    assert [(r[0], r[1], r[2]) for r in rows] == [(1, 3, "ben"), (2, 1, "")]
+    assert _normal(rows[0][3]) == _normal(t0.replace(day=3)) and rows[1][3] is None
+    assert tuple(level) == (1, "", None)
+    assert kept == 2
+
+    from models.store.history import curated_versions
+
+    versions = curated_versions(eng, "evidence", 1)
+    assert versions["summary"].tolist() == ["v3", "v2", "v1"]
+    assert versions["written_by"].tolist() == ["ben", "ana", ""]  # v2 was written by whoever replaced v1
     eng.dispose()

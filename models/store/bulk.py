@@ -85,7 +85,7 @@ def _ensure(
 
 
 def _levels(
-    session: Session, batch: ImportBatch, summary: ImportSummary, updated: set[str]
+    session: Session, batch: ImportBatch, summary: ImportSummary, updated: set[str], by: str
 ) -> dict[str, int]:
     wanted: dict[str, dict[str, object]] = {}
     for lv in batch.levels:
@@ -97,6 +97,9 @@ def _levels(
             wanted.setdefault(name, {"position": None, "description": ""})
     if not wanted:
         return {}
+    stamp = now()
+    for attrs in wanted.values():
+        attrs.update(updated_at=stamp, updated_by=by)
     top = session.execute(sa.select(sa.func.max(col(CapabilityLevel.position)))).scalar() or 0
     stored = set(session.execute(select(CapabilityLevel.name)).scalars())
     for name, attrs in wanted.items():
@@ -377,7 +380,8 @@ def _keep_earlier(session: Session, row: Any, entity: str, by: str) -> None:
 def _update_described(session: Session, batch: ImportBatch, summary: ImportSummary, by: str) -> set[str]:
     """Update stored researchers, levels and evidence that the file describes differently.
 
-    The earlier values are kept as a revision (``entity`` = the table name).  A level row
+    The earlier values are kept as a revision (``entity`` = the table name; levels and evidence
+    also count their revisions and record the author of the current version).  A level row
     without a position keeps the level's place.  Returns ``"kind:name"`` of each updated thing.
     """
     updated: set[str] = set()
@@ -397,7 +401,7 @@ def _update_described(session: Session, batch: ImportBatch, summary: ImportSumma
             continue
         position = row.position if lv.position is None else lv.position
         if (row.description, row.position) != (lv.description, position):
-            _keep_earlier(session, row, "capability_level", by)
+            _keep_revision(session, row, "capability_level", by)
             row.description, row.position = lv.description, position
             session.add(row)
             updated.add(f"levels:{lv.name}")
@@ -415,7 +419,7 @@ def _update_described(session: Session, batch: ImportBatch, summary: ImportSumma
             row is not None
             and (row.url, row.published, row.summary, row.kind, row.status, row.observed_at) != described
         ):
-            _keep_earlier(session, row, "evidence", by)
+            _keep_revision(session, row, "evidence", by)
             row.url, row.published, row.summary, row.kind, row.status, row.observed_at = described
             session.add(row)
             updated.add(f"evidence:{e.title}")
@@ -489,6 +493,7 @@ def _apply(
         for attrs in evidence.values():
             for key, default in EVIDENCE_DEFAULTS.items():
                 attrs.setdefault(key, default)
+            attrs.update(updated_at=stamp, updated_by=by)
         ratios.check_ratio_evidence(session, batch)
         ids = {
             "researchers": _ensure(
@@ -500,7 +505,7 @@ def _apply(
                 "researchers",
                 [r.handle for r in batch.researchers if f"researchers:{r.handle}" not in updated],
             ),
-            "levels": _levels(session, batch, summary, updated),
+            "levels": _levels(session, batch, summary, updated, by),
             "evidence": _ensure(
                 session,
                 Evidence,
@@ -514,7 +519,7 @@ def _apply(
         }
         _forecasts(session, batch, ids, summary, by, progress)
         _resolutions(session, batch, ids["levels"], summary, by)
-        ratios.sync_evidence_status(session, batch, summary)
+        ratios.sync_evidence_status(session, batch, summary, by)
         ratios.import_ratios(session, batch, ids, summary, by)
         _partitions(session, batch, ids, summary, by)
         if dry_run:

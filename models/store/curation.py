@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from models.errors import InputError, Problem
 from models.schemas import EvidenceIn, LevelIn, ResearcherIn
-from models.store.records import get, link_questions
+from models.store.records import _keep_revision, get, link_questions
 from models.store.tables import CapabilityLevel, Evidence, QuestionLink, Researcher
 
 #: Longest display name a researcher can have (the column's width).
@@ -98,7 +98,7 @@ def _live_levels(session: Session) -> list[CapabilityLevel]:
     return sorted(session.exec(stmt).all(), key=lambda lv: (lv.position, lv.name))
 
 
-def create_level(session: Session, data: LevelIn) -> CapabilityLevel:
+def create_level(session: Session, data: LevelIn, by: str = "") -> CapabilityLevel:
     """Add a capability level at ``data.position``, or at the top of the scale (highest + 1)."""
     _refuse_taken(session, CapabilityLevel, "name", data.name, "name", "capability level")
     position = data.position
@@ -106,18 +106,19 @@ def create_level(session: Session, data: LevelIn) -> CapabilityLevel:
         position = max((lv.position for lv in _live_levels(session)), default=0.0) + 1.0
     elif not math.isfinite(position):
         raise InputError([Problem("must be a finite number", "position")])
-    level = CapabilityLevel(name=data.name, description=data.description, position=position)
+    level = CapabilityLevel(name=data.name, description=data.description, position=position, updated_by=by)
     session.add(level)
     session.flush()
     return level
 
 
-def move_level(session: Session, level_id: int, offset: int) -> list[CapabilityLevel]:
+def move_level(session: Session, level_id: int, offset: int, by: str = "") -> list[CapabilityLevel]:
     """Move a level ``offset`` places up (negative: towards the bottom) the ordered scale.
 
     The moved level and the levels it passes trade positions, so every other number stays;
     when positions tie, the whole scale is renumbered 1, 2, 3, … in the new order.
-    Moving past either end stops there.  Returns the scale in its new order.
+    Moving past either end stops there.  Each level whose position changes keeps its earlier
+    version as a revision.  Returns the scale in its new order.
     """
     levels = _live_levels(session)
     index = next((i for i, lv in enumerate(levels) if lv.id == level_id), None)
@@ -131,12 +132,15 @@ def move_level(session: Session, level_id: int, offset: int) -> list[CapabilityL
         positions = [float(i) for i in range(1, len(levels) + 1)]
     for level, position in zip(levels, positions, strict=True):
         if level.position != position:
+            _keep_revision(session, level, "capability_level", by)
             level.position = position
             session.add(level)
     return levels
 
 
-def set_level_positions(session: Session, positions: Mapping[int, float]) -> list[CapabilityLevel]:
+def set_level_positions(
+    session: Session, positions: Mapping[int, float], by: str = ""
+) -> list[CapabilityLevel]:
     """Give levels new positions (``{level_id: position}``); the scale is ordered by position.
 
     Positions must be finite and, across the levels not deleted, distinct, so the order
@@ -164,28 +168,34 @@ def set_level_positions(session: Session, positions: Mapping[int, float]) -> lis
         raise InputError(clashes)
     for i, level in levels.items():
         if level.position != new[i]:
+            _keep_revision(session, level, "capability_level", by)
             level.position = new[i]
             session.add(level)
     return sorted(levels.values(), key=lambda lv: (lv.position, lv.name))
 
 
-def create_evidence(session: Session, data: EvidenceIn) -> Evidence:
+def create_evidence(session: Session, data: EvidenceIn, by: str = "") -> Evidence:
     """Add an evidence item to the library; its title must be new."""
     _refuse_taken(session, Evidence, "title", data.title, "title", "evidence item")
     item = Evidence(
         title=data.title, kind=data.kind, url=data.url, published=data.date, summary=data.summary,
-        status=data.status, observed_at=data.observed_at,
+        status=data.status, observed_at=data.observed_at, updated_by=by,
     )  # fmt: skip
     session.add(item)
     session.flush()
     return item
 
 
-def edit_evidence(session: Session, evidence_id: int, data: EvidenceIn) -> Evidence:
+def edit_evidence(session: Session, evidence_id: int, data: EvidenceIn, by: str = "") -> Evidence:
     """Replace an evidence item's title, kind, URL, date, summary, status and observed date;
-    links to forecasts and ratios stay."""
+    links to forecasts and ratios stay.  The earlier version is kept as a revision (an edit
+    that changes nothing writes nothing)."""
     item = get(session, Evidence, evidence_id)
     _refuse_taken(session, Evidence, "title", data.title, "title", "evidence item", except_id=evidence_id)
+    new = (data.title, data.kind, data.url, data.date, data.summary, data.status, data.observed_at)
+    if new == (item.title, item.kind, item.url, item.published, item.summary, item.status, item.observed_at):
+        return item
+    _keep_revision(session, item, "evidence", by)
     item.title, item.kind, item.url = data.title, data.kind, data.url
     item.published, item.summary = data.date, data.summary
     item.status, item.observed_at = data.status, data.observed_at

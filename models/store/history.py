@@ -1,8 +1,10 @@
-"""What the frames leave out: earlier versions of forecasts and questions, deleted rows.
+"""What the frames leave out: earlier versions of forecasts, questions, evidence and levels,
+and deleted rows.
 
 These read the database directly (the frames hold only current, non-deleted rows) and
 return DataFrames for display: :func:`question_history` (every version of every forecast
-on a question), :func:`question_versions` (a question's own edits) and
+on a question), :func:`question_versions` (a question's own edits),
+:func:`curated_versions` (an evidence item's or capability level's edits) and
 :func:`deleted_rows` (what a page can offer to restore).
 """
 
@@ -220,6 +222,79 @@ def question_versions(engine: sa.Engine, question_id: int) -> pd.DataFrame:
     for col in ("outcome", "resolution_level", "replaced_by"):
         out[col] = out[col].astype("object").where(out[col].notna(), None)
     return out.sort_values("version", ascending=False, kind="stable").reset_index(drop=True)
+
+
+#: The columns of each curated kind that :func:`curated_versions` shows, as stored.
+CURATED_FIELDS: dict[str, tuple[type[SQLModel], list[str]]] = {
+    "evidence": (Evidence, ["title", "kind", "url", "published", "summary", "status", "observed_at"]),
+    "capability_level": (CapabilityLevel, ["name", "description", "position"]),
+}
+_TIMES = ("published", "observed_at")
+
+
+def curated_versions(engine: sa.Engine, kind: str, row_id: int) -> pd.DataFrame:
+    """An evidence item's or capability level's current version and every earlier one, newest first.
+
+    ``kind`` is ``"evidence"`` or ``"capability_level"``.  Columns: ``version``, ``state``
+    (``"current"`` / ``"earlier version"``), the kind's fields (:data:`CURATED_FIELDS`),
+    ``deleted`` (the version was a deleted one), then ``written_at``/``written_by`` and
+    ``replaced_at``/``replaced_by`` as in :func:`question_history`.  A version written before
+    authors were recorded (schema 0009) takes its author from the revision that replaced the
+    one before it, when there is one; otherwise the author is ``""`` and the time unknown.
+    """
+    model, fields = CURATED_FIELDS[kind]
+    t, RV = _table(model), _table(Revision)
+    cur = _rows(engine, sa.select(t).where(t.c.id == row_id))
+    revs = _rows(
+        engine,
+        sa.select(RV.c.number, RV.c.data, RV.c.changed_at, RV.c.changed_by)
+        .where(RV.c.entity == kind, RV.c.entity_id == row_id)
+        .order_by(RV.c.number),
+    )
+    docs = [*(json.loads(d) for d in revs["data"]), *cur.to_dict("records")]
+    numbers = [int(n) for n in revs["number"]] + [int(d["revision"]) for d in cur.to_dict("records")]
+    replaced_by: list[Any] = list(revs["changed_by"]) + [None] * len(cur)
+    replaced_at: list[Any] = list(revs["changed_at"]) + [None] * len(cur)
+    # Oldest first here: a version's author is who replaced the one before it.
+    written_by = [
+        d.get("updated_by") or (replaced_by[i - 1] if i > 0 and "updated_by" not in d else "") or ""
+        for i, d in enumerate(docs)
+    ]
+    written_at = [
+        _none(d.get("updated_at")) or (replaced_at[i - 1] if i > 0 and "updated_at" not in d else None)
+        for i, d in enumerate(docs)
+    ]
+    out = pd.DataFrame(
+        {
+            "version": numbers,
+            "state": ["earlier version"] * len(revs) + ["current"] * len(cur),
+            **{f: [_none(d.get(f)) for d in docs] for f in fields},
+            "deleted": [_none(d.get("deleted_at")) is not None for d in docs],
+            "written_at": _utc(written_at),
+            "written_by": written_by,
+            "replaced_at": _utc(replaced_at),
+            "replaced_by": replaced_by,
+        },
+        columns=[
+            "version",
+            "state",
+            *fields,
+            "deleted",
+            "written_at",
+            "written_by",
+            "replaced_at",
+            "replaced_by",
+        ],
+    )
+    for f in fields:
+        if f in _TIMES:
+            out[f] = _utc(out[f])
+        elif f == "position":
+            out[f] = out[f].astype("float64")
+        else:
+            out[f] = out[f].astype("object").where(out[f].notna(), None)
+    out["replaced_by"] = out["replaced_by"].astype("object").where(out["replaced_by"].notna(), None)
+    return out.iloc[::-1].reset_index(drop=True)
 
 
 #: What :func:`deleted_rows` lists, with the column that names a row.

@@ -109,7 +109,7 @@ def import_ratios(
         ] += 1
 
 
-def sync_evidence_status(session: Session, batch: ImportBatch, summary: ImportSummary) -> None:
+def sync_evidence_status(session: Session, batch: ImportBatch, summary: ImportSummary, by: str = "") -> None:
     """Give stored evidence items the status and observed date the file says (an update).
 
     Only rows that give a ``status`` or an ``observed`` date count: an older evidence file
@@ -122,6 +122,7 @@ def sync_evidence_status(session: Session, batch: ImportBatch, summary: ImportSu
         e = listed[row.title]
         if row.status == e.status and _same_time(row.observed_at, e.observed_at):
             continue
+        _keep_revision(session, row, "evidence", by)
         row.status, row.observed_at = e.status, e.observed_at
         session.add(row)
         summary.updated["evidence items"] += 1

@@ -57,11 +57,20 @@ def row_data(row: SQLModel) -> dict[str, Any]:
     return out
 
 
+#: Kinds whose delete and restore are kept as revisions too (shared curation: every member may
+#: do them, so who did is recorded).
+REVISED_ON_DELETE = frozenset({"evidence", "capability_level"})
+
+
 def _keep_revision(
-    session: Session, row: Question | Forecast | LikelihoodRatio, entity: str, by: str
+    session: Session,
+    row: Question | Forecast | LikelihoodRatio | Evidence | CapabilityLevel,
+    entity: str,
+    by: str,
 ) -> None:
     """Copy ``row`` as it is now into the revision history, then bump its revision number."""
     assert row.id is not None
+    stamp = now()  # one time: the old version was replaced when the new one was written
     data = row_data(row)
     if isinstance(row, Forecast):
         links = session.exec(select(ForecastEvidence).where(ForecastEvidence.forecast_id == row.id)).all()
@@ -76,11 +85,11 @@ def _keep_revision(
             number=row.revision,
             data=json.dumps(data, sort_keys=True),
             changed_by=by,
-            changed_at=now(),
+            changed_at=stamp,
         )
     )
     row.revision += 1
-    row.updated_at = now()
+    row.updated_at = stamp
     row.updated_by = by
 
 
@@ -148,7 +157,7 @@ def reaffirmation(session: Session, forecast_id: int, note: str, as_of: datetime
     )
 
 
-def _link_evidence(session: Session, forecast_id: int, refs: list[EvidenceRef]) -> None:
+def _link_evidence(session: Session, forecast_id: int, refs: list[EvidenceRef], by: str = "") -> None:
     seen: set[str] = set()
     for ref in refs:
         if ref.title in seen:
@@ -156,7 +165,7 @@ def _link_evidence(session: Session, forecast_id: int, refs: list[EvidenceRef]) 
         seen.add(ref.title)
         ev = session.exec(select(Evidence).where(Evidence.title == ref.title)).first()
         if ev is None:
-            ev = Evidence(title=ref.title)
+            ev = Evidence(title=ref.title, updated_by=by)
             session.add(ev)
             session.flush()
         assert ev.id is not None
@@ -196,7 +205,7 @@ def create_forecast(session: Session, data: ForecastIn, by: str = "") -> Forecas
     session.add(forecast)
     session.flush()
     assert forecast.id is not None
-    _link_evidence(session, forecast.id, data.evidence)
+    _link_evidence(session, forecast.id, data.evidence, by or data.researcher)
     return forecast
 
 
@@ -218,7 +227,7 @@ def edit_forecast(session: Session, forecast_id: int, edit: ForecastEdit, by: st
         forecast.reconstructed = edit.reconstructed
     if edit.evidence is not None:
         session.execute(sa.delete(ForecastEvidence).where(ForecastEvidence.forecast_id == forecast_id))  # type: ignore[arg-type]
-        _link_evidence(session, forecast_id, edit.evidence)
+        _link_evidence(session, forecast_id, edit.evidence, by)
     session.add(forecast)
     return forecast
 
@@ -259,19 +268,28 @@ def previous_forecast(session: Session, forecast: Forecast) -> Forecast | None:
 # --- soft delete ------------------------------------------------------------------------------
 
 
-def soft_delete(session: Session, kind: str, row_id: int) -> None:
-    """Hide a row from every view, export and score; :func:`restore` brings it back."""
+def soft_delete(session: Session, kind: str, row_id: int, by: str = "") -> None:
+    """Hide a row from every view, export and score; :func:`restore` brings it back.
+
+    For :data:`REVISED_ON_DELETE` kinds the version before the delete is kept as a revision,
+    so the history says who deleted it.
+    """
     row = get(session, DELETABLE[kind], row_id)
     if row.deleted_at is None:
+        if kind in REVISED_ON_DELETE:
+            _keep_revision(session, row, kind, by)
         row.deleted_at = now()
         session.add(row)
 
 
-def restore(session: Session, kind: str, row_id: int) -> None:
-    """Undo :func:`soft_delete`."""
+def restore(session: Session, kind: str, row_id: int, by: str = "") -> None:
+    """Undo :func:`soft_delete` (a revision records who, as there)."""
     row = get(session, DELETABLE[kind], row_id)
-    row.deleted_at = None
-    session.add(row)
+    if row.deleted_at is not None:
+        if kind in REVISED_ON_DELETE:
+            _keep_revision(session, row, kind, by)
+        row.deleted_at = None
+        session.add(row)
 
 
 # --- questions --------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ Rows are built from validated input (``models.schemas``); table models do not va
 on construction.  Conventions:
 
 * Times are stored in UTC and read back timezone-aware (:class:`UTCDateTime`).
-* Nothing is destroyed.  Editing a question or forecast first copies its current state
-  into :class:`Revision`; deleting sets ``deleted_at`` and can be undone.
+* Nothing is destroyed.  Editing a question, forecast, evidence item or capability level
+  first copies its current state into :class:`Revision`; deleting sets ``deleted_at`` and can
+  be undone.
 * Current state lives in the main tables, so export and scoring never see old revisions.
 """
 
@@ -71,6 +72,10 @@ class CapabilityLevel(SQLModel, table=True):
     name: str = Field(sa_column=sa.Column(sa.String(200), unique=True, nullable=False))
     description: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
     position: float = Field(sa_column=sa.Column(sa.Float, nullable=False))
+    revision: int = Field(default=1, sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
+    #: When and by whom this version was written (None/"" for a version written before 0009).
+    updated_at: datetime | None = Field(default_factory=utcnow, sa_column=_time())
+    updated_by: str = Field(default="", sa_column=sa.Column(sa.String(80), nullable=False, server_default=""))
     deleted_at: datetime | None = Field(default=None, sa_column=_time())
 
 
@@ -168,6 +173,10 @@ class Evidence(SQLModel, table=True):
     )
     #: When it was observed (None while anticipated, or when an observed item's date is unknown).
     observed_at: datetime | None = Field(default=None, sa_column=_time())
+    revision: int = Field(default=1, sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
+    #: When and by whom this version was written (None/"" for a version written before 0009).
+    updated_at: datetime | None = Field(default_factory=utcnow, sa_column=_time())
+    updated_by: str = Field(default="", sa_column=sa.Column(sa.String(80), nullable=False, server_default=""))
     deleted_at: datetime | None = Field(default=None, sa_column=_time())
 
 
@@ -224,7 +233,8 @@ class QuestionLink(SQLModel, table=True):
 
 
 class Revision(SQLModel, table=True):
-    """An earlier version of a question or forecast, kept when it was edited.
+    """An earlier version of a question, forecast, evidence item, capability level, likelihood
+    ratio or partition, kept when it was edited (``entity`` says which).
 
     ``data`` is the row as it was (JSON, times in ISO 8601), ``number`` its revision number;
     ``changed_by``/``changed_at`` say who replaced it and when.

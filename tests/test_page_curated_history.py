@@ -1,0 +1,50 @@
+"""The Evidence and Capability levels pages show an item's earlier versions and who wrote each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from models import actions
+from models.schemas import EvidenceIn, LevelIn
+
+PAGES = Path(__file__).resolve().parent.parent / "pages"
+PAPER = "Sleeper agents persist through safety training"
+
+
+def _versions_table(at: AppTest) -> pd.DataFrame:
+    tables = [d.value for d in at.dataframe if "written_by" in d.value.columns]
+    assert len(tables) == 1
+    return tables[0]
+
+
+def test_evidence_page_lists_earlier_versions_with_their_authors(empty_engine):
+    eid = actions.create_evidence(empty_engine, EvidenceIn(title=PAPER, summary="first"), by="ana")
+    actions.edit_evidence(empty_engine, eid, EvidenceIn(title=PAPER, summary="second"), by="ben")
+
+    at = AppTest.from_file(str(PAGES / "evidence.py"), default_timeout=30)
+    at.query_params["evidence"] = PAPER
+    at.run()
+    assert not at.exception
+    versions = _versions_table(at)
+    assert versions[["version", "summary", "written_by"]].values.tolist() == [
+        [2, "second", "ben"],
+        [1, "first", "ana"],
+    ]
+    assert versions["replaced_by"].iloc[1] == "ben"
+
+
+def test_capability_levels_page_lists_a_levels_versions_with_their_authors(empty_engine):
+    actions.create_level(empty_engine, LevelIn(name="2x AI R&D labor"), by="ana")
+    actions.create_level(empty_engine, LevelIn(name="3x AI R&D labor"), by="ana")
+    at = AppTest.from_file(str(PAGES / "capability_levels.py"), default_timeout=30)
+    at.run()
+    assert not at.exception
+    at.button(key="level_down_1").click().run()  # ben is not named: laptop mode, nobody remembered
+    at.selectbox(key="level_history_pick").set_value(1).run()
+    assert not at.exception
+    versions = _versions_table(at)
+    assert versions[["version", "position", "written_by"]].values.tolist() == [[2, 2.0, ""], [1, 1.0, "ana"]]
+    assert versions["state"].tolist() == ["current", "earlier version"]
