@@ -238,6 +238,7 @@ KIND_THINGS = {
     "capability_level": Thing.capability_level,
     "question_link": Thing.question_link,
     "likelihood_ratio": Thing.ratio,
+    "partition": Thing.question_partition,
 }
 
 
@@ -321,9 +322,17 @@ def _import(
     researchers, no resolutions)."""
     actor = actor_of(by)
     if actor.team and not actor.admin:
-        require_import(actor, [f.researcher for f in batch.forecasts] + [r.handle for r in batch.researchers])
+        require_import(
+            actor,
+            [f.researcher for f in batch.forecasts]
+            + [r.handle for r in batch.researchers]
+            + [m.researcher for m in batch.partitions if m.researcher],
+        )
         if batch.resolutions:
             require(actor, Verb.create, Thing.resolution)
+        if batch.partitions:
+            with Session(engine) as session:
+                _check_partitions(session, actor, [m.partition for m in batch.partitions])
     return apply_batch(engine, batch, by=actor.handle, progress=progress, dry_run=dry_run)
 
 
@@ -547,11 +556,32 @@ def open_share_link(engine: sa.Engine, token: str) -> share_links.OpenLink | Non
             return None
 
 
+def _check_partitions(session: Any, by: By, names: list[str], owner: str | None = None) -> None:
+    """Redeclaring a stored partition edits it (team mode: only its owner); ``owner`` is who a
+    partition of ``names`` would belong to afterwards (None: as stored, or the actor)."""
+    stored = records.partition_owners(session, names)
+    for name in dict.fromkeys(names):
+        if name in stored:
+            owner_id, handle = stored[name]
+            _check_owned(session, by, Verb.edit, Thing.question_partition, owner_id)
+            if owner is not None and owner != handle:
+                _check_owner(session, by, Verb.edit, Thing.question_partition, owner)
+        elif owner is not None:
+            _check_owner(session, by, Verb.create, Thing.question_partition, owner)
+
+
 def declare_partition(
     engine: sa.Engine, name: str, researcher: str | None, questions: Sequence[str], by: By = ""
 ) -> ImportSummary:
     """Declare (or declare again) the partition ``name`` with these member questions, in order,
-    owned by ``researcher``: the same validation and writing as ``credence import partitions``."""
+    owned by ``researcher``: the same validation and writing as ``credence import partitions``.
+
+    Team mode: a member declares, changes and brings back only their own partitions (``researcher``
+    None: the signed-in member's, for a new partition).
+    """
+    actor = actor_of(by)
+    if actor.team and researcher is None:
+        researcher = actor.handle
     if len([q for q in questions if q]) < 2:
         raise InputError([Problem("must name at least two questions", "members")])
     try:
@@ -561,4 +591,7 @@ def declare_partition(
         ]
     except ValidationError as err:
         raise InputError.from_validation_error(err) from None
+    if actor.team:
+        with Session(engine) as session:
+            _check_partitions(session, actor, [rows[0].partition], rows[0].researcher)
     return _import(engine, ImportBatch(partitions=rows), by or (researcher or ""), None, False)

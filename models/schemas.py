@@ -419,9 +419,9 @@ class PartitionMemberIn(Input):
     partition: Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=200)]
     question: Name
     #: Who declares it (None: not said).
-    researcher: Annotated[str | None, BeforeValidator(lambda v: _text(v) or None), Field(max_length=80)] = (
-        None
-    )
+    researcher: Annotated[
+        Annotated[str, Field(max_length=80)] | None, BeforeValidator(lambda v: _text(v) or None)
+    ] = None
 
 
 def _given_outcome(value: Any) -> str | None:

@@ -13,6 +13,7 @@ import streamlit as st
 
 from models import actions
 from pages import _shared as shared
+from pages import _team
 
 state = st.session_state
 
@@ -21,7 +22,9 @@ def _declare() -> None:
     def action() -> str:
         name = state.get("partition_name") or ""
         members = list(state.get("partition_members") or [])
-        summary = actions.declare_partition(shared.engine(), name, state.get("partition_researcher"), members)
+        summary = actions.declare_partition(
+            shared.engine(), name, state.get("partition_researcher"), members, by=shared.actor()
+        )
         state["partition_members"] = []
         return f"Partition \u201c{name.strip()}\u201d: " + "; ".join(summary.lines()) + "."
 
@@ -44,10 +47,19 @@ def main() -> None:
     with st.form("declare_partition", border=True):
         st.text_input("Name", key="partition_name", placeholder="How scheming arises")
         shared.problem("partition", "partition")
-        handles = shared.researchers()["handle"].tolist()
-        st.selectbox(
-            "Declared by", handles, index=None, key="partition_researcher", placeholder="Pick a researcher"
-        )
+        member = _team.require_member()
+        if member is not None:  # team mode: a member declares their own partitions
+            state["partition_researcher"] = member.handle
+            st.text(f"Declared by: {member.handle}")
+        else:
+            handles = shared.researchers()["handle"].tolist()
+            st.selectbox(
+                "Declared by",
+                handles,
+                index=None,
+                key="partition_researcher",
+                placeholder="Pick a researcher",
+            )
         shared.problem("partition", "researcher")
         st.multiselect(
             "Members (mutually exclusive, together certain)",

@@ -287,3 +287,114 @@ def test_likelihood_ratios_are_their_owners(engine, team):
     )
     actions.delete(engine, "likelihood_ratio", rid, by=team["ben"])
     actions.undo_delete(engine, "likelihood_ratio", rid, by=team["ben"])
+
+
+# --- partitions ---------------------------------------------------------------------------------
+
+ROUTES = ["Scheming via neuralese", "Scheming via chain of thought", "No scheming"]
+
+
+def _partition_id(engine: sa.Engine, name: str) -> int:
+    from models.store.tables import QuestionPartition
+
+    with Session(engine) as s:
+        return int(s.exec(sa.select(QuestionPartition.id).where(QuestionPartition.name == name)).scalar_one())
+
+
+@pytest.fixture
+def routes(engine: sa.Engine, team: dict[str, Actor]) -> dict[str, Actor]:
+    """ben's declared partition "Routes" over three questions (any member adds questions)."""
+    for title in ROUTES:
+        actions.add_question(engine, QuestionIn(title=title), by=team["ana"])
+    actions.declare_partition(engine, "Routes", None, ROUTES, by=team["ben"])
+    return team
+
+
+def test_partitions_are_their_owners(engine, routes):
+    team, pid = routes, _partition_id(engine, "Routes")
+    _refused(
+        engine,
+        lambda: actions.declare_partition(engine, "Routes", None, ROUTES[:2], by=team["ana"]),
+        "ana may not edit ben's partition: each researcher changes only their own partitions",
+    )
+    _refused(
+        engine,
+        lambda: actions.declare_partition(engine, "Routes", "ana", ROUTES[:2], by=team["ana"]),
+        "ana may not edit ben's partition",
+    )
+    _refused(
+        engine,
+        lambda: actions.declare_partition(engine, "Ana's routes", "ben", ROUTES, by=team["ana"]),
+        "ana may not create a partition for ben",
+    )
+    _refused(
+        engine,
+        lambda: actions.delete(engine, "partition", pid, by=team["ana"]),
+        "ana may not delete ben's partition",
+    )
+    # an admin writes nobody else's beliefs either
+    _refused(
+        engine,
+        lambda: actions.declare_partition(engine, "Routes", None, ROUTES[:2], by=team["cleo"]),
+        "cleo may not edit ben's partition",
+    )
+    actions.delete(engine, "partition", pid, by=team["ben"])
+    _refused(
+        engine,
+        lambda: actions.undo_delete(engine, "partition", pid, by=team["ana"]),
+        "ana may not undo the deletion of ben's partition",
+    )
+    _refused(  # declaring a deleted partition's name again would bring it back
+        engine,
+        lambda: actions.declare_partition(engine, "Routes", None, ROUTES, by=team["ana"]),
+        "ana may not edit ben's partition",
+    )
+
+
+def test_a_member_declares_edits_deletes_and_restores_their_own_partition(engine, routes):
+    team, pid = routes, _partition_id(engine, "Routes")
+    summary = actions.declare_partition(engine, "Routes", None, ROUTES[:2], by=team["ben"])
+    assert summary.updated["partitions"] == 1
+    actions.delete(engine, "partition", pid, by=team["ben"])
+    actions.undo_delete(engine, "partition", pid, by=team["ben"])
+    assert _revisions(engine, "partition") == [(pid, "ben")]
+    actions.declare_partition(engine, "Ana's routes", None, ROUTES, by=team["ana"])  # her own, by default
+
+
+def test_a_member_imports_no_partition_of_another_researcher(engine, routes):
+    from models.schemas import PartitionMemberIn
+
+    team = routes
+
+    def batch(researcher: str | None) -> ImportBatch:
+        rows = [PartitionMemberIn(partition="Routes", question=q, researcher=researcher) for q in ROUTES[:2]]
+        return ImportBatch(partitions=rows)
+
+    _refused(
+        engine,
+        lambda: actions.import_batch(engine, batch(None), by=team["ana"]),
+        "ana may not edit ben's partition",
+    )
+    _refused(
+        engine,
+        lambda: actions.import_batch(engine, batch("ana"), by=team["ana"]),
+        "ana may not edit ben's partition",
+    )
+    _refused(
+        engine,
+        lambda: actions.import_file(
+            engine,
+            f"partition,question,researcher\nNew,{ROUTES[0]},ben\nNew,{ROUTES[1]},ben\n".encode(),
+            "partitions",
+            by=team["ana"],
+        ),
+        "ana may import only their own forecasts; this file also has rows for ben",
+    )
+    actions.import_batch(engine, batch(None), by=team["ben"])
+
+
+def test_laptop_mode_declaring_a_new_partition_without_a_researcher_says_it_is_needed(engine, routes):
+    before = backup.backup(engine)
+    with pytest.raises(InputError, match="needs the researcher who declares it"):
+        actions.declare_partition(engine, "Unowned", None, ROUTES)
+    assert backup.backup(engine) == before

@@ -387,6 +387,18 @@ def link_questions(session: Session, source_id: int, target_id: int, note: str =
 # --- partitions -------------------------------------------------------------------------------
 
 
+def partition_owners(session: Session, names: list[str]) -> dict[str, tuple[int, str]]:
+    """The stored partitions among ``names`` (deleted ones included): name → (owner id, handle)."""
+    if not names:
+        return {}
+    stmt = (
+        select(QuestionPartition.name, QuestionPartition.researcher_id, Researcher.handle)
+        .join(Researcher, Researcher.id == QuestionPartition.researcher_id)  # type: ignore[arg-type]
+        .where(QuestionPartition.name.in_(sorted(set(names))))  # type: ignore[attr-defined]
+    )
+    return {name: (int(rid), handle) for name, rid, handle in session.exec(stmt).all()}
+
+
 def _members(session: Session, partition_id: int) -> list[int]:
     stmt = select(PartitionMember).where(PartitionMember.partition_id == partition_id)
     return [m.question_id for m in sorted(session.exec(stmt).all(), key=lambda m: m.position)]
