@@ -1,17 +1,33 @@
-"""A share link's read-only view (``?share=TOKEN``): one researcher's trajectories and updates
-for the questions (or the tag) the link names, and nothing else: no sign-in, no navigation, no
-control that writes.  A revoked, expired or unknown token shows only "This link is no longer
+"""A share link's read-only view (``?share=TOKEN``): one researcher's trajectories, updates and
+decompositions ("why it moved", as on that page) for the questions (or the tag) the link names,
+and nothing else: no sign-in, no navigation, no control that writes, no other researcher's
+estimates.  A decomposition names the question or partition it is over, with the sharer's own
+estimates of it.  A revoked, expired or unknown token shows only "This link is no longer
 valid."  ``app.py`` routes here whenever the URL has ``share``.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pandas as pd
 import streamlit as st
 
 from models import actions
+from models.analysis.decomposition import (
+    Decomposition,
+    DecompositionError,
+    decompositions_of,
+    direct_estimates,
+    explain,
+    implied_trajectory,
+    linked_forecasts,
+)
 from models.analysis.trajectory import evidence_events, frames_for, resolution_of, trajectory
 from models.analysis.updates import updates
+from models.charts.decomposition import implied_direct_chart, trajectories_frame, waterfall_chart
 from models.charts.trajectory import to_spec, trajectory_chart
+from models.format import utc
 from models.frames import Frames
 from models.sharing import INVALID
 from models.store import reads
@@ -24,6 +40,29 @@ DAY = st.column_config.DatetimeColumn(format="YYYY-MM-DD")
 @shared.per_version(shared=True, max_entries=2, spinner="Loading forecasts…", public=True)
 def _frames() -> Frames:
     return reads.load_frames(shared.raw_engine())
+
+
+def _why_it_moved(frames: Frames, mine: pd.DataFrame, d: Decomposition, owner: str) -> None:
+    """One decomposition of a shared question over its whole span, as Why it moved draws it."""
+    st.text(f"Why it moved: {d.label}")
+    try:
+        e = explain(mine, frames.questions, frames.partitions, d.question, owner, d.name)
+    except DecompositionError as err:
+        st.text(str(err))
+        return
+    st.text(e.sentence)
+    traj = implied_trajectory(mine, d, owner)
+    direct = direct_estimates(mine, d.question_id, owner)
+    data = trajectories_frame(traj, direct, utc(datetime.now(UTC)))
+    st.altair_chart(implied_direct_chart(data, d.question, owner), width="stretch")
+    st.altair_chart(waterfall_chart(e.attribution, d.question), width="stretch")
+    st.dataframe(
+        e.parts_table(),
+        column_config={"from": PERCENT, "to": PERCENT,
+                       "part_points": st.column_config.NumberColumn("part (points)", format="%+.2f"),
+                       "reconstructed": st.column_config.TextColumn("reconstructed on")},
+        hide_index=True, key=f"factors:{d.question_id}:{d.name}",
+    )  # fmt: skip
 
 
 token = str(st.query_params.get("share", ""))
@@ -40,6 +79,8 @@ if link.tag is not None:
 else:
     chosen = questions[questions["question_id"].isin(link.question_ids)]
 owner = link.handle
+linked = linked_forecasts(frames)
+mine = linked[linked["researcher"] == owner]  # nobody else's estimates reach this page
 
 st.title(f"Forecasts by {owner}")
 if link.label:
@@ -72,5 +113,7 @@ for qid, title in zip(chosen["question_id"].tolist(), chosen["question"].tolist(
         hide_index=True,
         key=f"updates:{qid}",
     )  # fmt: skip
+    for d in decompositions_of(mine, frames.questions, frames.partitions, owner, qid):
+        _why_it_moved(frames, mine, d, owner)
 if not shown:
     st.info(f"{owner} has no forecasts on these questions yet.")

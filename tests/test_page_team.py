@@ -193,3 +193,26 @@ def test_trajectories_page_makes_lists_and_revokes_share_links(demo_engine):
     assert not at.exception
     assert actions.open_share_link(demo_engine, token) is None
     assert list(_links(at)["status"]) == ["revoked"]
+
+
+def test_share_link_shows_the_decompositions_of_the_shared_questions_and_nobody_elses_data(team_db):
+    scheming = "Scheming arises before full automation of AI R&D"
+    neuralese = "Neuralese (opaque latent reasoning) is used before full automation of AI R&D"
+    frames = actions.reads.load_frames(team_db)
+    qid = int(frames.questions.set_index("question")["question_id"][scheming])
+    link = actions.create_share_link(team_db, "teal_heron", question_ids=[qid])
+    at = _app({"is_logged_in": False})
+    at.query_params["share"] = link.token
+    at.run()
+    assert not at.exception
+    texts = [t.value for t in at.text]
+    assert f"Why it moved: {scheming} over {neuralese}" in texts
+    assert any(t.startswith(f"P({scheming}) fell from 33.8% to 27.6%") for t in texts)  # as Why it moved says
+    factors = next(d.value for d in at.dataframe if "factor" in d.value.columns)
+    assert factors["factor"].tolist()[0] == f"P({neuralese})"
+    # the trajectory, then the implied-against-direct chart and the waterfall
+    assert len(at.get("vega_lite_chart")) + len(at.get("arrow_vega_lite_chart")) == 3
+    assert not at.button and not at.text_input and not at.selectbox and not at.multiselect
+    others = set(frames.forecasts["researcher"]) - {"teal_heron"}
+    shown = "\n".join([*texts, *(d.value.to_csv() for d in at.dataframe)])
+    assert others and not any(handle in shown for handle in others)

@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlmodel import Session, select
 
 from models import actions
+from models.analysis.decomposition import decompositions_of, linked_forecasts
 from models.schemas import QuestionIn, ResearcherIn
 from models.sharing import INVALID
 from models.store.db import open_engine
@@ -107,6 +108,8 @@ def test_sign_in_journey_through_the_local_provider(browser: Browser, tmp_path: 
 
 # --- share links -------------------------------------------------------------------------------
 
+SCHEMING = "Scheming arises before full automation of AI R&D"
+
 
 @pytest.mark.browser
 def test_share_link_in_a_fresh_context_shows_trajectories_and_no_edit_control(
@@ -116,14 +119,28 @@ def test_share_link_in_a_fresh_context_shows_trajectories_and_no_edit_control(
     frames = load_frames(eng)
     owner = "teal_heron"
     qids = sorted(set(frames.forecasts[frames.forecasts["researcher"] == owner]["question_id"]))[:2]
+    scheming = int(frames.questions.set_index("question")["question_id"][SCHEMING])
+    qids = sorted({*qids, scheming})  # teal_heron decomposes it: the link shows why it moved
+    found = [
+        d
+        for q in qids
+        for d in decompositions_of(
+            linked_forecasts(frames), frames.questions, frames.partitions, owner, int(q)
+        )
+    ]
+    assert found
     link = actions.create_share_link(eng, owner, question_ids=[int(q) for q in qids], by=owner)
     context = browser.new_context()  # a stranger: no cookies, no session
     page = context.new_page()
     try:
         page.goto(f"{app.url}/?share={link.token}")
         expect(page.get_by_role("heading", name=f"Forecasts by {owner}")).to_be_visible(timeout=30_000)
-        expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(len(qids), timeout=30_000)
+        # a trajectory per question, and two charts (implied against direct, waterfall) per decomposition
+        expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(
+            len(qids) + 2 * len(found), timeout=30_000
+        )
         expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+        expect(page.get_by_text(f"Why it moved: {found[0].label}")).to_be_visible()
         for role in ("textbox", "combobox", "spinbutton", "checkbox"):
             expect(page.get_by_role(role)).to_have_count(0)
         for name in ("Save", "Delete", "Revoke", "Resolve", "Create share link"):
