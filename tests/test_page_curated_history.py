@@ -48,3 +48,31 @@ def test_capability_levels_page_lists_a_levels_versions_with_their_authors(empty
     versions = _versions_table(at)
     assert versions[["version", "position", "written_by"]].values.tolist() == [[2, 2.0, ""], [1, 1.0, "ana"]]
     assert versions["state"].tolist() == ["current", "earlier version"]
+
+
+def test_question_page_shows_who_wrote_and_replaced_each_forecast_and_question_version(demo_engine):
+    question = "Frontier AIs are schemers (at the stated capability level)"
+    at = AppTest.from_file(str(PAGES / "questions.py"), default_timeout=30)
+    at.query_params["question"] = question
+    at.query_params["researcher"] = "teal_heron"  # laptop mode: the researcher chosen, kept in the URL
+    at.run()
+    assert not at.exception
+    history = at.dataframe[2].value
+    fid = int(history["forecast_id"].iloc[0])
+    at.selectbox(key="forecast").set_value(fid).run()
+    at.number_input(key="edit_probability").set_value(33.0)
+    at.button(key="save_forecast").click().run()
+    at.text_area(key="q_criteria").set_value("Resolves on the 2027 audit.")
+    at.button(key="save_question").click().run()
+    assert not at.exception
+
+    versions = at.dataframe[2].value[lambda h: h["forecast_id"] == fid]
+    assert versions["state"].tolist() == ["current", "earlier version"]
+    assert versions["written_by"].iloc[0] == "teal_heron"
+    assert versions["replaced_by"].iloc[1] == "teal_heron"
+    earlier = _versions_table_with(at, "title")
+    assert earlier["written_by"].iloc[0] == "teal_heron" and earlier["replaced_by"].iloc[1] == "teal_heron"
+
+
+def _versions_table_with(at: AppTest, column: str) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if {column, "written_by"} <= set(d.value.columns))
