@@ -8,14 +8,15 @@ valid."  ``app.py`` routes here whenever the URL has ``share``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from models import actions
 from models.analysis.decomposition import (
-    Decomposition,
     DecompositionError,
     decompositions_of,
     direct_estimates,
@@ -42,26 +43,54 @@ def _frames() -> Frames:
     return reads.load_frames(shared.raw_engine())
 
 
-def _why_it_moved(frames: Frames, mine: pd.DataFrame, d: Decomposition, owner: str) -> None:
-    """One decomposition of a shared question over its whole span, as Why it moved draws it."""
-    st.text(f"Why it moved: {d.label}")
-    try:
-        e = explain(mine, frames.questions, frames.partitions, d.question, owner, d.name)
-    except DecompositionError as err:
-        st.text(str(err))
+@dataclass(frozen=True)
+class Why:
+    """One decomposition of a shared question over its whole span, ready to draw."""
+
+    label: str
+    sentence: str  # or why it cannot be explained
+    parts: pd.DataFrame | None = None
+    trajectories: dict[str, Any] | None = None
+    waterfall: dict[str, Any] | None = None
+
+
+@shared.per_version(shared=True, max_entries=16, public=True)
+def _why(owner: str, question_id: int, day: date) -> list[Why]:
+    """``owner``'s decompositions of a question, as Why it moved explains them (only their forecasts)."""
+    frames = _frames()
+    linked = linked_forecasts(frames)
+    mine = linked[linked["researcher"] == owner]  # nobody else's estimates reach this page
+    out: list[Why] = []
+    for d in decompositions_of(mine, frames.questions, frames.partitions, owner, question_id):
+        try:
+            e = explain(mine, frames.questions, frames.partitions, d.question, owner, d.name)
+        except DecompositionError as err:
+            out.append(Why(d.label, str(err)))
+            continue
+        traj = implied_trajectory(mine, d, owner)
+        direct = direct_estimates(mine, d.question_id, owner)
+        data = trajectories_frame(traj, direct, utc(datetime.combine(day, time.max, tzinfo=UTC)))
+        out.append(
+            Why(d.label, e.sentence, e.parts_table(),
+                to_spec(implied_direct_chart(data, d.question, owner)),
+                to_spec(waterfall_chart(e.attribution, d.question)))
+        )  # fmt: skip
+    return out
+
+
+def _draw_why(question_id: int, why: Why) -> None:
+    st.text(f"Why it moved: {why.label}")
+    st.text(why.sentence)
+    if why.parts is None or why.trajectories is None or why.waterfall is None:
         return
-    st.text(e.sentence)
-    traj = implied_trajectory(mine, d, owner)
-    direct = direct_estimates(mine, d.question_id, owner)
-    data = trajectories_frame(traj, direct, utc(datetime.now(UTC)))
-    st.altair_chart(implied_direct_chart(data, d.question, owner), width="stretch")
-    st.altair_chart(waterfall_chart(e.attribution, d.question), width="stretch")
+    st.vega_lite_chart(why.trajectories, width="stretch")
+    st.vega_lite_chart(why.waterfall, width="stretch")
     st.dataframe(
-        e.parts_table(),
+        why.parts,
         column_config={"from": PERCENT, "to": PERCENT,
                        "part_points": st.column_config.NumberColumn("part (points)", format="%+.2f"),
                        "reconstructed": st.column_config.TextColumn("reconstructed on")},
-        hide_index=True, key=f"factors:{d.question_id}:{d.name}",
+        hide_index=True, key=f"factors:{question_id}:{why.label}",
     )  # fmt: skip
 
 
@@ -79,8 +108,7 @@ if link.tag is not None:
 else:
     chosen = questions[questions["question_id"].isin(link.question_ids)]
 owner = link.handle
-linked = linked_forecasts(frames)
-mine = linked[linked["researcher"] == owner]  # nobody else's estimates reach this page
+today = datetime.now(UTC).date()
 
 st.title(f"Forecasts by {owner}")
 if link.label:
@@ -113,7 +141,7 @@ for qid, title in zip(chosen["question_id"].tolist(), chosen["question"].tolist(
         hide_index=True,
         key=f"updates:{qid}",
     )  # fmt: skip
-    for d in decompositions_of(mine, frames.questions, frames.partitions, owner, qid):
-        _why_it_moved(frames, mine, d, owner)
+    for why in _why(owner, qid, today):
+        _draw_why(qid, why)
 if not shown:
     st.info(f"{owner} has no forecasts on these questions yet.")

@@ -100,8 +100,8 @@ def test_a_filled_database_at_every_earlier_revision_upgrades_keeping_every_row(
     eng.dispose()
 
 
-def test_questions_upgraded_to_0008_keep_the_default_review_interval(db_url):
-    eng = create_engine(db_url)
+def test_questions_upgraded_to_0008_keep_the_default_review_interval(blank_db_url):
+    eng = create_engine(blank_db_url)
     migrate(eng, "0007")
     written = _fill(eng)
     migrate(eng)
@@ -110,10 +110,10 @@ def test_questions_upgraded_to_0008_keep_the_default_review_interval(db_url):
     assert [(t, every) for t, every in got] == [(r["title"], None) for r in written["question"]]
 
 
-def test_upgrading_to_0009_numbers_evidence_and_level_versions_from_their_kept_revisions(db_url):
+def test_upgrading_to_0009_numbers_evidence_and_level_versions_from_their_kept_revisions(blank_db_url):
     """Rows an import had already updated (earlier versions in ``revision``) get the next number and
     the latest replacement's author and time; the others are version 1 by nobody known."""
-    eng = create_engine(db_url)
+    eng = create_engine(blank_db_url)
     migrate(eng, "0008")
     t0 = datetime(2024, 1, 1, 12, tzinfo=UTC)
     sqlite = eng.dialect.name == "sqlite"
