@@ -333,7 +333,9 @@ def _import(
         if batch.partitions:
             with Session(engine) as session:
                 _check_partitions(session, actor, [m.partition for m in batch.partitions])
-    return apply_batch(engine, batch, by=actor.handle, progress=progress, dry_run=dry_run)
+    summary = apply_batch(engine, batch, by=actor.handle, progress=progress, dry_run=dry_run)
+    summary.notes.extend(batch.notes)
+    return summary
 
 
 def import_batch(

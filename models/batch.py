@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from models.errors import InputError, Problem
+from models.format import plural
 from models.schemas import (
     EvidenceIn,
     ForecastIn,
@@ -45,6 +46,9 @@ class ImportBatch:
     forecast_table: pd.DataFrame | None = None
     #: How many rows of the file were read and checked to make this batch (0: not from a file).
     rows: int = 0
+    #: What the reader changed on the way in, told to the person importing (the preview says
+    #: it), e.g. ``handles made from Fatebook names: 'Ada Lovelace' → ada-lovelace``.
+    notes: list[str] = field(default_factory=list)
 
     def forecast_rows(self) -> pd.DataFrame:
         """The forecasts as one frame (:data:`FORECAST_COLUMNS`), whichever form they came in."""
@@ -108,9 +112,9 @@ def evidence_titles(frame: pd.DataFrame) -> list[str]:
     return list(titles)
 
 
-def _number(plural: str, n: int) -> str:
-    """``"researchers"`` for many, ``"researcher"`` for one (the kinds are regular plurals)."""
-    return plural.removesuffix("s") if n == 1 else plural
+def _singular(kind: str) -> str:
+    """``"researchers"`` → ``"researcher"``: the kinds counted are regular plurals."""
+    return kind.removesuffix("s")
 
 
 @dataclass
@@ -120,19 +124,21 @@ class ImportSummary:
     present: Counter[str] = field(default_factory=Counter)
     #: How many rows of the file were read and checked.
     rows: int = 0
+    #: The batch's notes (:attr:`ImportBatch.notes`), after the counts.
+    notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        """Human-readable lines, e.g. ``created: 3 researchers, 12 forecasts``."""
+        """Human-readable lines, e.g. ``created: 3 researchers, 12 forecasts``, then the notes."""
         out = []
         for label, counts in (
             ("created", self.created),
             ("updated", self.updated),
             ("already present", self.present),
         ):
-            parts = [f"{n} {_number(what, n)}" for what, n in counts.items() if n]
+            parts = [plural(n, _singular(what)) for what, n in counts.items() if n]
             if parts:
                 out.append(f"{label}: " + ", ".join(parts))
-        return out or ["nothing to import"]
+        return (out or ["nothing to import"]) + self.notes
 
     def changes_anything(self) -> bool:
         """Whether importing would create or update anything (not only find it present)."""

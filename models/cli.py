@@ -275,7 +275,9 @@ def export_csv(
         return
     with open(file, "w", encoding="utf-8", newline="") as out:
         n = actions.export_forecasts(engine(ctx), out)
-    typer.echo(f"wrote {n} forecasts to {file}")
+    from models.format import plural
+
+    typer.echo(f"wrote {plural(n, 'forecast')} to {file}")
 
 
 def _export(ctx: typer.Context, file: Path, what: str) -> None:

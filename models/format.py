@@ -29,7 +29,7 @@ def plural(n: int, one: str, many: str | None = None) -> str:
     """``"1 researcher"``, ``"2 researchers"``, ``"0 researchers"``: a count with its noun in the
     right number, the one helper every message uses.  ``many`` for irregular plurals
     (``plural(2, "evidence item")`` is regular; ``plural(2, "capability", "capabilities")``)."""
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 def split_percent(text: str) -> tuple[Decimal | None, bool]:

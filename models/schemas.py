@@ -9,8 +9,10 @@ ISO 8601 text.  Messages name the field and read as a sentence after it:
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -241,10 +243,37 @@ HANDLE = re.compile(r"[a-z0-9_-]+")
 HANDLE_RULE = "lowercase letters, digits, _ and - only, like teal_heron"
 
 
-def _handle(value: str) -> str:
+def handle_problem(value: str) -> str | None:
+    """The message for text that is not a handle (``"'Ada L' is not a handle: use …"``), else None:
+    the one wording the form, the CLI and every import use."""
     if value and not HANDLE.fullmatch(value):
-        raise _fail(f"{value!r} is not a handle: use {HANDLE_RULE}")
+        return f"{value!r} is not a handle: use {HANDLE_RULE}"
+    return None
+
+
+def _handle(value: str) -> str:
+    if (message := handle_problem(value)) is not None:
+        raise _fail(message)
     return value
+
+
+def handle_from_name(name: str) -> str:
+    """A valid handle derived from a person's name, deterministically: ``"Ada Lovelace"`` →
+    ``"ada-lovelace"``, ``"José Núñez"`` → ``"jose-nunez"``, ``"o'Brien, Pat"`` → ``"o-brien-pat"``.
+
+    Accents are dropped (Unicode NFKD), letters lower-cased, and every run of other characters
+    becomes one ``-`` (none at either end); ``_`` and ``-`` are kept.  A name already a handle is
+    itself.  A name with no Latin letters or digits left (``"李雷"``) becomes ``researcher-`` and
+    the first 8 hex digits of the SHA-256 of its UTF-8 text.  At most 80 characters.
+    """
+    text = name.strip()
+    if HANDLE.fullmatch(text) and len(text) <= 80:
+        return text
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9_-]+", "-", ascii_text).strip("-")[:80].strip("-")
+    if not slug:
+        slug = "researcher-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return slug
 
 
 def _email(value: Any) -> str | None:

@@ -34,7 +34,7 @@ from models.analysis.updates import (
     updates,
 )
 from models.charts.trajectory import comparison_chart, spread_chart, to_spec
-from models.format import day_end
+from models.format import day_end, plural
 from pages import _shared as shared
 
 MAX_QUESTIONS = 12
@@ -164,7 +164,7 @@ shared.remember_list("questions", picked)
 question_ids, truncated, matching, everyone, choices = _choice(tag, tuple(int(i) for i in picked))
 if truncated:
     st.caption(
-        f"Showing the {len(question_ids)} questions with the most researchers out of {matching} "
+        f"Showing the {plural(len(question_ids), 'question')} with the most researchers out of {matching} "
         f"tagged “{tag}”; pick questions above to see others."
     )
 if not question_ids:

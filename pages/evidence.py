@@ -15,7 +15,7 @@ import streamlit as st
 from models import actions
 from models.analysis import evidence as evidence_library
 from models.analysis.updates import evidence_impact
-from models.format import format_time
+from models.format import format_time, plural
 from models.schemas import EvidenceIn
 from models.store import history
 from models.vocab import EvidenceKind, EvidenceStatus
@@ -189,7 +189,7 @@ def _item(row: pd.Series, eid: int) -> None:
 def main() -> None:
     st.title("Evidence")
     library = _library()
-    st.caption(f"{len(library)} items. Changes are summed over the citing forecasts' updates.")
+    st.caption(f"{plural(len(library), 'item')}. Changes are summed over the citing forecasts' updates.")
     if not library.empty:
         st.dataframe(library, hide_index=True, column_config=COLUMNS, column_order=LIBRARY_ORDER)
 

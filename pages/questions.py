@@ -18,7 +18,7 @@ import streamlit as st
 
 from models import actions, forms
 from models.analysis import questions, record
-from models.format import format_percent, format_time
+from models.format import format_percent, format_time, plural
 from models.frames import Frames
 from models.permissions import Actor
 from models.schemas import ResolutionIn
@@ -480,7 +480,9 @@ def main() -> None:
     shared.remember("due", "1" if due else None)
     today = datetime.now(UTC).date().isoformat()
     listing = _listing(today, search, tuple(tags), None if status == ANY else status, researcher, due)
-    st.caption(f"{len(listing)} of {len(frames.questions)} questions · click a row to open its question")
+    st.caption(
+        f"{len(listing)} of {plural(len(frames.questions), 'question')} · click a row to open its question"
+    )
     table = st.dataframe(
         listing,
         hide_index=True,

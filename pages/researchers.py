@@ -12,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from models import actions
+from models.format import plural
 from models.permissions import Actor
 from models.schemas import NewResearcherIn
 from pages import _shared as shared
@@ -129,7 +130,7 @@ def main() -> None:
                 shared.other_problems("email", ("email",))
             n = int(row["forecasts"])
             shared.delete_button(
-                f"Delete {row['handle']}" + (f" (hides their {n} forecasts)" if n else ""),
+                f"Delete {row['handle']}" + (f" (hides their {plural(n, 'forecast')})" if n else ""),
                 "researcher",
                 rid,
                 row["handle"],

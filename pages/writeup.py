@@ -19,6 +19,7 @@ import streamlit as st
 from models.charts import export as chart_export
 from models.charts.trajectory import to_spec
 from models.errors import CredenceError, InputError
+from models.format import plural
 from models.forms import progress_step
 from models.writeup import filters as report_filter
 from models.writeup import report
@@ -161,7 +162,7 @@ except InputError as err:
         st.error(problem)
     st.stop()
 
-st.caption(f"Filters: {filt.describe()} — {len(selected):,} questions.")
+st.caption(f"Filters: {filt.describe()} — {plural(len(selected), 'question')}.")
 
 report_tab, tables_tab, charts_tab = st.tabs(["Markdown report", "Tables", "Charts"])
 
@@ -216,7 +217,7 @@ with report_tab:
             st.code(text, language="markdown")
     else:
         st.info(
-            f"The selection covers {len(selected):,} questions, too many to preview here "
+            f"The selection covers {plural(len(selected), 'question')}, too many to preview here "
             f"(at most {PREVIEW_QUESTIONS}); the download has them all, or narrow the filters."
         )
 
@@ -224,7 +225,7 @@ with tables_tab:
     h = _history(filt)
     standing = _standing(filt)
     st.subheader("Update history")
-    st.caption(f"Filters: {filt.describe()} — {len(h):,} forecasts.")
+    st.caption(f"Filters: {filt.describe()} — {plural(len(h), 'forecast')}.")
     st.dataframe(_history_table(filt), hide_index=True)
     _table_downloads(
         "Update history",

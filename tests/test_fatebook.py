@@ -45,6 +45,11 @@ EXPORT_ROWS = (
 )
 
 
+NOTE_PAIRS = "'Ada Quill' → ada-quill, 'Bo Lindqvist' → bo-lindqvist, 'Cy Okafor' → cy-okafor"
+#: What an import of :func:`good_export` says about the handles it made from Fatebook's names.
+NAMES = f"handles made from Fatebook names: {NOTE_PAIRS}"
+
+
 def export_csv(*rows: str) -> bytes:
     return ("\n".join([HEADER, *rows]) + "\n").encode("utf-8")
 
@@ -64,13 +69,13 @@ def test_export_creates_researchers_questions_forecasts_and_resolutions(engine):
     summary = actions.import_fatebook(engine, good_export())
     assert summary.created == {"researchers": 3, "questions": 5, "forecasts": 8, "resolutions": 4}
     assert summary.updated == {}
-    assert sorted(researchers_frame(engine)["handle"]) == ["Ada Quill", "Bo Lindqvist", "Cy Okafor"]
+    assert sorted(researchers_frame(engine)["handle"]) == ["ada-quill", "bo-lindqvist", "cy-okafor"]
 
 
-def test_researcher_handle_and_display_name_are_the_name_as_written(engine):
+def test_researcher_handle_is_made_from_the_name_which_stays_the_display_name(engine):
     actions.import_fatebook(engine, good_export())
     people = researchers_frame(engine).set_index("handle")
-    assert people.loc["Ada Quill", "name"] == "Ada Quill"
+    assert people.loc["ada-quill", "name"] == "Ada Quill"
 
 
 def test_multiple_choice_options_become_binary_questions_resolved_by_their_own_row(engine):
@@ -108,10 +113,10 @@ def test_notes_with_quotes_and_newlines_become_criteria_and_tags_are_split(engin
 def test_forecasts_keep_probabilities_and_unpadded_times_read_as_utc(engine):
     actions.import_fatebook(engine, good_export())
     df = forecasts_frame(engine)
-    ada = df[(df["researcher"] == "Ada Quill") & (df["question"] == EVAL)]
+    ada = df[(df["researcher"] == "ada-quill") & (df["question"] == EVAL)]
     assert ada["probability"].tolist() == [0.3, 0.6]
     assert ada["as_of"].tolist() == [utc("2025-01-02 09:05:07"), utc("2025-03-01 10:00:00")]
-    bo = df[df["researcher"] == "Bo Lindqvist"].set_index("question")
+    bo = df[df["researcher"] == "bo-lindqvist"].set_index("question")
     assert bo.loc[EVAL, "as_of"] == utc("2025-02-10 07:03:09")
     assert bo.loc["Open question", "probability"] == 0.1
 
@@ -122,7 +127,10 @@ def test_importing_the_same_export_twice_adds_nothing(engine):
     summary = actions.import_fatebook(engine, good_export())
     assert summary.created == {} or not any(summary.created.values())
     assert summary.present["forecasts"] == 8
-    assert summary.lines() == ["already present: 3 researchers, 5 questions, 8 forecasts, 4 resolutions"]
+    assert summary.lines() == [
+        "already present: 3 researchers, 5 questions, 8 forecasts, 4 resolutions",
+        NAMES,
+    ]
     assert backup(engine) == before
 
 
@@ -304,10 +312,14 @@ def export_file(tmp_path: Path) -> Path:
 def test_cli_import_fatebook_reports_created_then_already_present(sqlite_url, export_file):
     first = cli(sqlite_url, "import", "fatebook", str(export_file))
     assert first.exit_code == 0, first.output
-    assert first.stdout.splitlines() == ["created: 3 researchers, 5 questions, 8 forecasts, 4 resolutions"]
+    assert first.stdout.splitlines() == [
+        "created: 3 researchers, 5 questions, 8 forecasts, 4 resolutions",
+        NAMES,
+    ]
     second = cli(sqlite_url, "import", "fatebook", str(export_file))
     assert second.stdout.splitlines() == [
-        "already present: 3 researchers, 5 questions, 8 forecasts, 4 resolutions"
+        "already present: 3 researchers, 5 questions, 8 forecasts, 4 resolutions",
+        NAMES,
     ]
 
 

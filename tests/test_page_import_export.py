@@ -100,9 +100,11 @@ def test_fatebook_export_previews_and_imports(demo_engine: sa.Engine) -> None:
     at = _upload("fatebook", "fatebook.csv", good_export())
     (preview,) = [i.value for i in at.info]
     assert "created: 3 researchers, 5 questions, 8 forecasts, 4 resolutions" in preview
+    # The preview says which of Fatebook's names became which handles.
+    assert "handles made from Fatebook names: 'Ada Quill' → ada-quill" in preview
     at.button(key="import").click().run()
     assert not at.exception
-    assert "Ada Quill" in set(queries.forecasts_frame(demo_engine)["researcher"])
+    assert "ada-quill" in set(queries.forecasts_frame(demo_engine)["researcher"])
 
 
 def test_fatebook_spreadsheet_layout_asks_for_the_researcher(demo_engine: sa.Engine) -> None:

@@ -141,7 +141,9 @@ def implied_lines_chart(lines: pd.DataFrame, question: str) -> alt.TopLevelMixin
     segment_end, probability, reconstructed``; reconstructed points are hollow."""
     base = alt.Chart(lines).encode(
         x=alt.X("as_of:T", title="as of"),
-        color=alt.Color("researcher:N", scale=chartstyle.colour_scale(), title="researcher"),
+        color=alt.Color(
+            "researcher:N", scale=chartstyle.researcher_scale(lines["researcher"]), title="researcher"
+        ),
         strokeDash=alt.StrokeDash(
             "kind:N", scale=alt.Scale(domain=[DIRECT, IMPLIED], range=[[1, 0], [6, 4]]), title=None
         ),

@@ -36,6 +36,7 @@ from models.analysis.trajectory import (
 from models.charts.calibration import reliability_chart
 from models.charts.trajectory import capability_chart, comparison_chart, trajectory_chart
 from models.errors import InputError, NotFound, Problem
+from models.format import plural
 from models.frames import Frames
 
 #: PNG pixels per CSS pixel.
@@ -241,6 +242,9 @@ def _calibration_chart(
     if targets.empty:
         return None
     table = calibration_intervals(calibration_table(targets))
-    who = ", ".join(researchers) if researchers else f"{table['researcher'].nunique()} researchers"
-    what = f"Final recorded forecasts of {who} on {len(targets)} resolved targets, by 10% bucket (90% Wilson intervals)"
+    who = ", ".join(researchers) if researchers else plural(int(table["researcher"].nunique()), "researcher")
+    what = (
+        f"Final recorded forecasts of {who} on {plural(len(targets), 'resolved target')}, by 10% bucket "
+        "(90% Wilson intervals)"
+    )
     return reliability_chart(table, what=what, made=made)

@@ -1,23 +1,24 @@
 """Shared look of every Credence chart: palette, fonts, caption.
 
 Every chart builder in ``models/`` ends with :func:`finish`, so all charts share one
-colour-blind-safe palette, readable font sizes and a caption line saying what data the
-chart shows and when it was made (for charts pasted into write-ups).
+palette, readable font sizes and a caption line saying what data the chart shows and when
+it was made (for charts pasted into write-ups).  Researchers' colours come from
+:mod:`models.charts.palette`: one per researcher, distinct on every chart.
 """
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import altair as alt
+import pandas as pd
 
-#: Okabe & Ito's colour-blind-safe palette, then Paul Tol's "muted" set so that up to
-#: 17 researchers keep distinct colours; beyond that, shapes and dashes tell lines apart.
-PALETTE: list[str] = [
-    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
-    "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499",
-]  # fmt: skip
+from models.charts.palette import assign_colours, first_choice, palette
+
+#: The researcher palette (:func:`models.charts.palette.palette`): Okabe & Ito's and Paul Tol's
+#: colours first, then perceptually spread ones, 64 in all.
+PALETTE: list[str] = list(palette())
 
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 FONT_SIZE = 13
@@ -29,23 +30,30 @@ HEIGHT = 380
 
 
 def researcher_colour(handle: str) -> str:
-    """The colour of ``handle`` in every chart and export: ``PALETTE[h mod 17]``, where ``h`` is
-    the first 8 bytes (big-endian) of the BLAKE2b digest of the handle's UTF-8 bytes.
+    """The colour of ``handle`` wherever no researcher shown with it has the same first choice:
+    ``PALETTE[h mod 64]``, ``h`` the first 8 bytes (big-endian) of the BLAKE2b digest of the
+    handle's UTF-8 bytes (:func:`models.charts.palette.first_choice`).
 
     Derived from the handle alone, so a researcher keeps their colour on every page, in every
-    export and as colleagues are added or filtered out.  With 17 colours two researchers can
-    share one; trajectories also give each researcher a shape, so they stay apart.
+    export and as colleagues are added or filtered out; :func:`colour_scale` moves the later
+    (in hash order) of two researchers with the same first choice shown together.
     """
-    digest = hashlib.blake2b(handle.encode("utf-8")).digest()
-    return PALETTE[int.from_bytes(digest[:8], "big") % len(PALETTE)]
+    return first_choice(handle)
 
 
-def colour_scale(domain: list[str] | None = None) -> alt.Scale:
-    """The categorical colour scale every chart uses for researchers: each handle of ``domain``
-    in its own :func:`researcher_colour` (the palette in order when there is no domain)."""
+def colour_scale(domain: Sequence[str] | None = None) -> alt.Scale:
+    """The categorical colour scale every chart uses for researchers: the handles of ``domain``,
+    each in its own colour, all distinct (:func:`models.charts.palette.assign_colours`); the
+    palette in order when there is no domain (charts of something other than researchers)."""
     if domain is None:
         return alt.Scale(range=PALETTE)
-    return alt.Scale(domain=domain, range=[researcher_colour(h) for h in domain])
+    colours = assign_colours(domain)
+    return alt.Scale(domain=list(domain), range=[colours[h] for h in domain])
+
+
+def researcher_scale(researchers: pd.Series | Sequence[str]) -> alt.Scale:
+    """:func:`colour_scale` over the distinct researchers of a chart's data, sorted."""
+    return colour_scale(sorted({str(r) for r in researchers}))
 
 
 def caption(what: str, made: datetime | None = None) -> str:

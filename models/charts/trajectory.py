@@ -32,7 +32,7 @@ import pandas as pd
 from altair.utils.schemapi import debug_mode
 
 from models.charts import style as chartstyle
-from models.format import PROB_CLIP, logit
+from models.format import PROB_CLIP, logit, plural
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -419,7 +419,7 @@ def trajectory_chart(
         layers += _resolution_layers()
         data[RESOLUTION_DATA] = _resolution_data(resolution)
     question = traj_df["question"].iloc[0] if len(traj_df) else "Belief trajectory"
-    what = f"{len(traj_df)} estimates by {len(researchers)} researchers"
+    what = f"{plural(len(traj_df), 'estimate')} by {plural(len(researchers), 'researcher')}"
     chart = alt.layer(*layers).properties(width=chartstyle.WIDTH, height=chartstyle.HEIGHT)
     finished = chartstyle.finish(chart, title or str(question), chartstyle.caption(what, made))
     return _with_data(finished, data, inline)
@@ -475,7 +475,7 @@ def capability_chart(
     chart = alt.layer(*_capability_layers(curve_df, log_odds)).properties(
         width=chartstyle.WIDTH, height=chartstyle.HEIGHT
     )
-    what = f"standing P(question | level) on {when}, {curve_df['researcher'].nunique()} researchers"
+    what = f"standing P(question | level) on {when}, {plural(int(curve_df['researcher'].nunique()), 'researcher')}"
     finished = chartstyle.finish(chart, str(question), chartstyle.caption(what, made))
     return _with_data(finished, {CURVE_DATA: _capability_rows(curve_df, log_odds)}, inline)
 
@@ -560,7 +560,10 @@ def comparison_chart(
         columns=columns,
         resolve=alt.Resolve(scale=alt.ScaleResolveMap(x="shared", y="shared")),
     )
-    what = f"{traj_df_multi['question_id'].nunique()} questions, {len(researchers)} researchers"
+    what = (
+        f"{plural(int(traj_df_multi['question_id'].nunique()), 'question')}, "
+        f"{plural(len(researchers), 'researcher')}"
+    )
     finished = chartstyle.finish(chart, title, chartstyle.caption(what, made))
     # Legends below the panels, so that the grid keeps the page's width.
     cast(Any, finished).config.legend.orient = "bottom"

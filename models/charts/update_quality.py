@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from models.charts.style import FONT_SIZE, WIDTH, colour_scale, finish
+from models.charts.style import FONT_SIZE, WIDTH, finish, researcher_scale
 
 
 def excess_chart(table: pd.DataFrame) -> alt.TopLevelMixin:
@@ -25,10 +25,10 @@ def excess_chart(table: pd.DataFrame) -> alt.TopLevelMixin:
     base = alt.Chart(data)
     bars = base.mark_rule(strokeWidth=3, opacity=0.6).encode(
         y=y, x=alt.X("excess_low:Q", title="mean excess movement (probability²)"), x2="excess_high:Q",
-        color=alt.Color("researcher:N", scale=colour_scale(), legend=None), tooltip=tooltip,
+        color=alt.Color("researcher:N", scale=researcher_scale(data["researcher"]), legend=None), tooltip=tooltip,
     )  # fmt: skip
     dots = base.mark_point(filled=True, size=90).encode(
-        y=y, x="excess_movement:Q", color=alt.Color("researcher:N", scale=colour_scale(), legend=None),
+        y=y, x="excess_movement:Q", color=alt.Color("researcher:N", scale=researcher_scale(data["researcher"]), legend=None),
         tooltip=tooltip,
     )  # fmt: skip
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4], color="#555555").encode(x="x:Q")

@@ -36,7 +36,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from models.batch import FORECAST_FILE_COLUMNS, Progress
 from models.errors import InputError, Problem
-from models.schemas import ForecastIn
+from models.schemas import ForecastIn, handle_problem
 
 REQUIRED = ("researcher", "question", "probability", "as_of")
 #: Fields of a forecast given another question's outcome; a file that has their columns is read
@@ -100,6 +100,7 @@ class _Column:
 
     def check(self, values: list[str]) -> None:
         fresh = [v for v in values if v not in self.known and v not in self.refused]
+        checked = list(fresh)
         while fresh:
             try:
                 parsed = self.adapter.validate_python(fresh)
@@ -120,6 +121,11 @@ class _Column:
                 continue
             self.known.update(zip(fresh, parsed, strict=True))
             fresh = []
+        if self.name == "researcher":  # the handle rule, with the form's message
+            for cell in checked:
+                if cell in self.known and (message := handle_problem(self.known[cell])) is not None:
+                    del self.known[cell]
+                    self.refused[cell] = [Problem(message, "researcher")]
 
 
 def _unescape(values: list[str]) -> list[str]:

@@ -9,7 +9,10 @@ computes scores itself):
   ``Forecast (scale = 0-1)``, ``Forecast created at``, ``Question created at``,
   ``Question resolve by``, ``Resolution`` (YES, NO, AMBIGUOUS or empty), ``Resolved at``,
   ``Question notes`` and ``Question tags`` (joined by ``;``).  ``Forecast created by`` is
-  the researcher's handle and display name, as written.  ``Question created by`` is not used.
+  a person's name: it is kept as the researcher's display name, and their handle is made
+  from it by :func:`models.schemas.handle_from_name` (``Ada Lovelace`` → ``ada-lovelace``;
+  the import's preview lists every name so changed).  Two names that would make the same
+  handle refuse the file.  ``Question created by`` is not used.
 * **Spreadsheet** (what Fatebook's "import from a spreadsheet" reads): ``questionTitle``,
   ``forecast`` in percent (``70`` or ``70%``), ``qCreatedAt``, ``resolution``,
   ``resolvedAt``, ``resolveBy``, ``fCreatedAt`` (else ``qCreatedAt``), ``tags`` (comma- or
@@ -47,7 +50,14 @@ from models.errors import InputError, Problem, sort_by_line
 from models.files.interchange import FileSpec, decode, records
 from models.format import parse_time, split_percent
 from models.limits import check_time
-from models.schemas import ForecastIn, QuestionIn, ResearcherIn, ResolutionIn
+from models.schemas import (
+    ForecastIn,
+    QuestionIn,
+    ResearcherIn,
+    ResolutionIn,
+    handle_from_name,
+    handle_problem,
+)
 
 EXPORT = "export"
 SPREADSHEET = "spreadsheet"
@@ -388,6 +398,8 @@ def parse_fatebook(
             raise InputError(
                 [Problem(p.message, "researcher") for p in Problem.from_validation_error(err)]
             ) from None
+        if (message := handle_problem((researcher or "").strip())) is not None:
+            raise InputError([Problem(message, "researcher")])
     spec = FileSpec(
         kind=f"fatebook {lay.name}",
         columns=tuple(header),
@@ -417,16 +429,27 @@ def parse_fatebook(
             batch.questions.append(q)
         if resolution and (res := p.validate(ResolutionIn, line, resolution)) is not None:
             batch.resolutions.append(res)
-    handles: dict[str, int] = {}
+    named = "researcher" in lay.columns  # an export names people; a spreadsheet was given a handle
+    handles: dict[str, tuple[str, int]] = {}  # handle -> (name as written, first line)
     for r in rows:
-        f = p.validate(ForecastIn, r.line, {**r.forecast, "question": titles[r.line]})
+        name = str(r.forecast["researcher"] or "").strip()
+        handle = handle_from_name(name) if named and name else name
+        seen = handles.get(handle)
+        if seen is not None and seen[0] != name:
+            p.say(r.line, "researcher", f"{name!r} and {seen[0]!r} (line {seen[1]}) would both have the handle "
+                  f"{handle!r}: write the name the same way in both")  # fmt: skip
+            continue
+        f = p.validate(ForecastIn, r.line, {**r.forecast, "researcher": handle, "question": titles[r.line]})
         if f is not None:
             batch.forecasts.append(f)
-            handles.setdefault(f.researcher, r.line)
-    for handle, line in handles.items():
-        name = handle if "researcher" in lay.columns else ""
-        if (who := p.validate(ResearcherIn, line, {"handle": handle, "name": name})) is not None:
+            handles.setdefault(f.researcher, (name, r.line))
+    for handle, (name, line) in handles.items():
+        fields = {"handle": handle, "name": name if named else ""}
+        if (who := p.validate(ResearcherIn, line, fields)) is not None:
             batch.researchers.append(who)
+    changed = [f"{name!r} → {handle}" for handle, (name, _) in handles.items() if named and name != handle]
+    if changed:
+        batch.notes.append(f"handles made from Fatebook names: {', '.join(changed)}")
     if p.problems:
         raise InputError(sort_by_line(p.problems))
     return batch

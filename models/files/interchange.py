@@ -35,6 +35,7 @@ from models.schemas import (
     ResearcherIn,
     ResolutionIn,
     format_evidence_refs,
+    handle_problem,
 )
 
 FORMULA_START = ("=", "+", "-", "@", "'")
@@ -53,6 +54,9 @@ class FileSpec:
     rename: tuple[tuple[str, str], ...] = ()
     #: Columns holding free text (formula-neutralized); the others are numbers, times, flags.
     text: tuple[str, ...] = ()
+    #: Columns naming a researcher by handle: they must follow the handle rule
+    #: (:data:`models.schemas.HANDLE`), as a handle typed into a form does.
+    handles: tuple[str, ...] = ()
 
 
 FORECASTS = FileSpec(
@@ -62,6 +66,7 @@ FORECASTS = FileSpec(
     model=ForecastIn,
     batch_field="forecasts",
     text=("researcher", "question", "capability", "rationale", "evidence", "given"),
+    handles=("researcher",),
 )
 QUESTIONS = FileSpec(
     kind="questions",
@@ -87,6 +92,7 @@ RESEARCHERS = FileSpec(
     model=ResearcherIn,
     batch_field="researchers",
     text=("handle", "name"),
+    handles=("handle",),
 )
 LEVELS = FileSpec(
     kind="levels",
@@ -120,6 +126,7 @@ RATIOS = FileSpec(
     model=RatioIn,
     batch_field="ratios",
     text=("researcher", "question", "capability", "evidence", "rationale"),
+    handles=("researcher",),
 )
 PARTITIONS = FileSpec(
     kind="partitions",
@@ -128,6 +135,7 @@ PARTITIONS = FileSpec(
     model=PartitionMemberIn,
     batch_field="partitions",
     text=("partition", "question", "researcher"),
+    handles=("researcher",),
 )
 SPECS: dict[str, FileSpec] = {
     s.kind: s for s in (FORECASTS, QUESTIONS, RESOLUTIONS, RESEARCHERS, LEVELS, EVIDENCE, RATIOS, PARTITIONS)
@@ -204,18 +212,36 @@ def validate_rows(
     progress: Progress | None = None,
     total: int = 0,
     on_row: Callable[[int, dict[str, Any]], dict[str, Any]] | None = None,
+    handles: tuple[str, ...] = (),
 ) -> list[Any]:
-    """Each row validated by ``model``; all problems at once as ``line N: field message``."""
+    """Each row validated by ``model``; all problems at once as ``line N: field message``.
+
+    ``handles``: fields that name a researcher, refused (with the form's message) unless they
+    follow the handle rule."""
     items: list[Any] = []
     problems: list[Problem] = []
+    order = {name: i for i, name in enumerate(model.model_fields)}
     for n, (line, row) in enumerate(rows, start=1):
+        found: list[Problem] = []
+        item = None
+        fields: dict[str, Any] = row
         try:
             fields = on_row(line, row) if on_row else row
-            items.append(model.model_validate({**fields, "line": line}))
+            item = model.model_validate({**fields, "line": line})
         except ValidationError as err:
-            problems.extend(Problem.from_validation_error(err, line))
+            found.extend(Problem.from_validation_error(err, line))
         except InputError as err:
             problems.extend(err.items)
+            continue
+        found += [
+            Problem(message, name, line)
+            for name in handles
+            if (message := handle_problem(str(fields.get(name) or "").strip())) is not None
+        ]
+        if found:  # in field order, as the column-by-column reader reports them
+            problems.extend(sorted(found, key=lambda p: order.get(p.field, len(order))))
+        elif item is not None:
+            items.append(item)
         if progress and n % 10000 == 0:
             progress("checking rows", n, total)
     if problems:
@@ -254,7 +280,7 @@ def parse_rows(data: bytes, kind: str, progress: Progress | None = None) -> Impo
         return out
 
     total = text.count("\n")
-    items = validate_rows(records(text, spec), spec.model, progress, total, fields)
+    items = validate_rows(records(text, spec), spec.model, progress, total, fields, spec.handles)
     batch = ImportBatch(rows=len(items))
     getattr(batch, spec.batch_field).extend(items)
     return batch

@@ -112,7 +112,7 @@ def _row_schema_checks() -> dict[str, Callable[[dict[str, Any], dict[str, dict[i
 
     def link(r: dict[str, Any], _: Any) -> None:
         if r.get("direction") is not None and r["direction"] not in Direction.__members__:
-            raise ValueError(f"direction {r['direction']!r} is not one of raised, lowered, no_change")
+            raise ValueError(f"direction {r['direction']!r} is not one of raised, lowered, no change")
         check_text(r.get("note", ""))
 
     def revision(r: dict[str, Any], _: Any) -> None:

@@ -27,6 +27,7 @@ from models.analysis.score_table import score_table
 from models.analysis.scoring import select_scored
 from models.charts import export as chart_export
 from models.charts.export import chart_bytes
+from models.format import plural
 from models.frames import Frames
 from models.writeup.decompositions import decomposition_markdown
 from models.writeup.filters import (
@@ -179,7 +180,7 @@ def _question_section(
 
 def header_line(n_questions: int, filt: ReportFilter, made: datetime) -> str:
     """What the report covers and when it was made."""
-    n = f"{n_questions} question{'s' if n_questions != 1 else ''}"
+    n = plural(n_questions, "question")
     return f"_Covers {n} ({md_text(filt.describe())}). Made {made:%Y-%m-%d %H:%M} UTC with Credence._"
 
 
