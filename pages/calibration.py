@@ -26,6 +26,7 @@ from models.charts.trajectory import to_spec
 from models.format import parse_time
 from models.frames import Frames
 from pages import _shared as shared
+from pages import _tables as tables
 
 state = st.session_state
 UNCONDITIONAL = shared.UNCONDITIONAL
@@ -215,7 +216,7 @@ def _scores_section(sel: Selection, scope: Scope, reconstructed: bool) -> None:
         "Final forecast of each target (researcher, question, capability level) before resolution; "
         f"“{score_columns.POOLED}” pools every target. {BRIER_NOTE}"
     )
-    st.dataframe(_score_table(sel), hide_index=True, column_config=_table_config(), key="score_table")
+    tables.show(_score_table(sel), hide_index=True, column_config=_table_config(), key="score_table")
 
     st.subheader("Which questions hurt most")
     handles = sorted(_targets(sel)["researcher"].unique().tolist())
@@ -228,7 +229,7 @@ def _scores_section(sel: Selection, scope: Scope, reconstructed: bool) -> None:
     )
     shared.remember("breakdown", who)
     rows = sel if who is None else _selection(scope.model_copy(update={"researchers": (who,)}), reconstructed)
-    st.dataframe(
+    tables.show(
         _breakdown(rows),
         hide_index=True,
         key="breakdown_table",

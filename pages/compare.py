@@ -36,6 +36,7 @@ from models.analysis.updates import (
 from models.charts.trajectory import comparison_chart, spread_chart, to_spec
 from models.format import day_end, plural
 from pages import _shared as shared
+from pages import _tables as tables
 
 MAX_QUESTIONS = 12
 PERCENT = st.column_config.NumberColumn(format="percent")
@@ -197,7 +198,7 @@ st.caption("One panel per question, on a shared time axis; dotted steps and holl
 
 # --- tables -----------------------------------------------------------------------------------
 st.subheader("How each researcher updates")
-st.dataframe(
+tables.show(
     compared.statistics[["researcher", "n_forecasts", "n_updates", "mean_abs_change_points", "mean_abs_change_log_odds",
            "largest_update_points", "largest_update_question", "total_movement_points", "net_movement_points",
            "share_with_reason", "days_since_last_update"]],
@@ -217,7 +218,7 @@ st.dataframe(
 )  # fmt: skip
 
 st.subheader(f"Where they disagree most on {as_of.isoformat()}")
-st.dataframe(
+tables.show(
     compared.disagreement[["question", *LEVEL, "n_researchers", "spread_points", "min_probability", "median_probability",
            "max_probability", "std_log_odds"]],
     column_config={
@@ -231,7 +232,7 @@ st.dataframe(
 
 st.subheader("Converged or diverged")
 trends = compared.trends
-st.dataframe(
+tables.show(
     trends[["question", *LEVEL, "trend", "change_points", "spread_then_points", "since", "spread_now_points",
             "peak_points", "peak_at", "n_researchers"]],
     column_config={
@@ -257,7 +258,7 @@ impact = compared.impact
 if impact.empty:
     st.caption("No forecast on these questions cites evidence.")
 else:
-    st.dataframe(
+    tables.show(
         impact.drop(columns="evidence_id"),
         column_config={
             "n_citing": "citing forecasts", "n_updates": "updates", "n_raised": "raised", "n_lowered": "lowered",

@@ -20,6 +20,7 @@ from models.schemas import EvidenceIn
 from models.store import history
 from models.vocab import EvidenceKind, EvidenceStatus
 from pages import _shared as shared
+from pages import _tables as tables
 
 state = st.session_state
 KINDS = [k.value for k in EvidenceKind]
@@ -158,9 +159,9 @@ def _item(row: pd.Series, eid: int) -> None:
         st.caption("No forecast cites this item yet.")
     else:
         st.markdown("**By researcher** (sums over the citing updates; a first forecast adds nothing)")
-        st.dataframe(_impact(eid), hide_index=True, column_config=COLUMNS)
+        tables.show(_impact(eid), hide_index=True, column_config=COLUMNS)
         st.markdown("**Each citing forecast**")
-        st.dataframe(usage, hide_index=True, column_config=COLUMNS, column_order=USAGE_ORDER)
+        tables.show(usage, hide_index=True, column_config=COLUMNS, column_order=USAGE_ORDER)
 
     st.subheader("Edit")
     if state.get("_edit_for") != eid or "ev_title" not in state:
@@ -191,7 +192,7 @@ def main() -> None:
     library = _library()
     st.caption(f"{plural(len(library), 'item')}. Changes are summed over the citing forecasts' updates.")
     if not library.empty:
-        st.dataframe(library, hide_index=True, column_config=COLUMNS, column_order=LIBRARY_ORDER)
+        tables.show(library, hide_index=True, column_config=COLUMNS, column_order=LIBRARY_ORDER)
 
     titles: dict[int, str] = dict(zip(library["evidence_id"].astype(int), library["evidence"], strict=True))
     options = list(titles)

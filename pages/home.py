@@ -19,6 +19,7 @@ from models import actions
 from models.analysis import attention
 from models.format import format_percent, plural
 from pages import _shared as shared
+from pages import _tables as tables
 
 state = st.session_state
 #: At most this many due estimates get a Reaffirm button; the rest are listed in a table.
@@ -95,7 +96,7 @@ def _due_list(due: pd.DataFrame, researcher: str) -> None:
             )
     if len(due) > REAFFIRM_ROWS:
         rest = _level(_percent(due.iloc[REAFFIRM_ROWS:], "probability"))
-        st.dataframe(
+        tables.show(
             rest,
             hide_index=True,
             column_config=COLUMNS,
@@ -153,7 +154,7 @@ def main() -> None:
     if standing.empty:
         st.caption(f"{researcher} has no forecasts yet.")
     else:
-        st.dataframe(
+        tables.show(
             _level(_percent(standing, "probability")),
             hide_index=True,
             column_config=COLUMNS,
@@ -166,7 +167,7 @@ def main() -> None:
         st.caption("No open question is past its resolve-by date.")
     else:
         st.caption("Open questions past their resolve-by date: resolve them on the Questions page.")
-        st.dataframe(
+        tables.show(
             due_resolution,
             hide_index=True,
             column_config=COLUMNS,
@@ -180,7 +181,7 @@ def main() -> None:
             f"No colleague logged an estimate in the last {attention.RECENT_DAYS} days on a question you forecast."
         )
     else:
-        st.dataframe(
+        tables.show(
             _level(_percent(recent, "probability", "from_probability")),
             hide_index=True,
             column_config=COLUMNS,
@@ -201,7 +202,7 @@ def main() -> None:
     if inconsistent.empty:
         st.caption("No inconsistencies among your linked beliefs.")
     else:
-        st.dataframe(inconsistent, hide_index=True)
+        tables.show(inconsistent, hide_index=True)
 
 
 main()

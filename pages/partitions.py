@@ -13,6 +13,7 @@ import streamlit as st
 
 from models import actions
 from pages import _shared as shared
+from pages import _tables as tables
 from pages import _team
 
 state = st.session_state
@@ -41,7 +42,7 @@ def main() -> None:
         listed = table.groupby(["partition_id", "partition", "researcher"], as_index=False, sort=False).agg(
             members=("question", " · ".join)
         )
-        st.dataframe(listed[["partition", "researcher", "members"]], hide_index=True, key="partitions_table")
+        tables.show(listed[["partition", "researcher", "members"]], hide_index=True, key="partitions_table")
 
     st.subheader("Declare a partition")
     with st.form("declare_partition", border=True):

@@ -24,6 +24,7 @@ from models.permissions import Actor
 from models.schemas import ResolutionIn
 from models.store import history
 from pages import _shared as shared
+from pages import _tables as tables
 
 state = st.session_state
 ANY = "any"
@@ -299,7 +300,7 @@ def _question_editor(qid: int, row: pd.Series) -> None:
     shared.other_problems("question", QUESTION_FIELDS)
     with st.expander("Earlier versions"):
         versions = _versions(qid)
-        st.dataframe(versions, hide_index=True, column_config=COLUMNS)
+        tables.show(versions, hide_index=True, column_config=COLUMNS)
 
 
 def _resolution(qid: int, row: pd.Series, levels: list[str]) -> None:
@@ -378,7 +379,7 @@ def _hindsight(frames: Frames, qid: int) -> None:
     for line in record.hindsight_sentences(gaps):
         st.text(line)
     summary = record.hindsight_summary(gaps)
-    st.dataframe(
+    tables.show(
         summary,
         hide_index=True,
         column_config={
@@ -407,14 +408,14 @@ def _question_page(frames: Frames, qid: int, titles: dict[int, str]) -> None:
     if estimates.empty:
         st.caption("Nobody has forecast this question yet.")
     else:
-        st.dataframe(estimates, hide_index=True, column_config=COLUMNS, column_order=ESTIMATE_ORDER)
+        tables.show(estimates, hide_index=True, column_config=COLUMNS, column_order=ESTIMATE_ORDER)
 
     _hindsight(frames, qid)
 
     st.subheader("Forecast history")
     history = _history(qid)
     st.caption("Every forecast with its earlier versions; deleted forecasts stay listed, marked deleted.")
-    st.dataframe(history, hide_index=True, column_config=COLUMNS, column_order=HISTORY_ORDER)
+    tables.show(history, hide_index=True, column_config=COLUMNS, column_order=HISTORY_ORDER)
 
     edit_tab, resolve_tab, question_tab, links_tab = st.tabs(
         ["Edit or delete a forecast", "Resolve", "Edit question", "Linked questions"]
@@ -483,7 +484,7 @@ def main() -> None:
     st.caption(
         f"{len(listing)} of {plural(len(frames.questions), 'question')} · click a row to open its question"
     )
-    table = st.dataframe(
+    table = tables.show(
         listing,
         hide_index=True,
         column_config=COLUMNS,

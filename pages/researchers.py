@@ -16,6 +16,7 @@ from models.format import plural
 from models.permissions import Actor
 from models.schemas import NewResearcherIn
 from pages import _shared as shared
+from pages import _tables as tables
 
 state = st.session_state
 
@@ -65,7 +66,7 @@ def main() -> None:
     if people.empty:
         st.info("No researchers yet: add one below, or import a file on the Import / export page.")
     else:
-        st.dataframe(
+        tables.show(
             people[["handle", "name", *(["email"] if team else []), "forecasts", "created_at"]],
             hide_index=True,
             column_config={

@@ -33,6 +33,7 @@ from models.frames import Frames
 from models.sharing import INVALID
 from models.store import reads
 from pages import _shared as shared
+from pages import _tables as tables
 
 PERCENT = st.column_config.NumberColumn(format="percent")
 DAY = st.column_config.DatetimeColumn(format="YYYY-MM-DD")
@@ -131,7 +132,7 @@ for qid, title in zip(chosen["question_id"].tolist(), chosen["question"].tolist(
     chart = trajectory_chart(traj, evidence_events(view, traj), resolution_of(view, qid), False, inline=False)
     st.vega_lite_chart(to_spec(chart), width="stretch")
     history = updates(view, [qid], [owner], None)
-    st.dataframe(
+    tables.show(
         history[["as_of", "level", "from_probability", "to_probability", "change_points", "reconstructed",
                  "rationale", "evidence"]],
         column_config={

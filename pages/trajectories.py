@@ -34,6 +34,7 @@ from models.format import day_end, utc
 from models.permissions import Actor
 from models.sharing import share_url
 from pages import _shared as shared
+from pages import _tables as tables
 
 PERCENT = st.column_config.NumberColumn(format="percent")
 POINTS = st.column_config.NumberColumn(format="%+.1f")
@@ -193,7 +194,7 @@ if levels is not None:
 st.subheader("Updates")
 history = shown.updates
 cited = shown.cited
-st.dataframe(
+tables.show(
     history[["as_of", "researcher", *(["level"] if conditional else []), "from_probability", "to_probability", "change_points",
              "reconstructed", "rationale", "evidence"]],
     column_config={
@@ -206,7 +207,7 @@ st.dataframe(
 
 if not cited.empty:
     st.subheader("Evidence cited")
-    st.dataframe(
+    tables.show(
         cited[["date", "evidence", "cited_by", "url"]],
         column_config={"date": DAY, "url": st.column_config.LinkColumn("link")},
         hide_index=True,
@@ -281,7 +282,7 @@ with st.expander("Share read-only"):
             st.code(made, language=None)
         links = _links(owner)
         if not links.empty:
-            st.dataframe(
+            tables.show(
                 links.drop(columns=["researcher"]),
                 hide_index=True,
                 column_config={"created_at": DAY, "expires_at": DAY},

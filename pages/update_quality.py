@@ -20,6 +20,7 @@ from models.charts.trajectory import to_spec
 from models.charts.update_quality import excess_chart
 from models.frames import Frames
 from pages import _shared as shared
+from pages import _tables as tables
 
 state = st.session_state
 UNCONDITIONAL = shared.UNCONDITIONAL
@@ -127,7 +128,7 @@ def _quality_section() -> None:
         st.info("No researcher has two contemporaneous estimates of one target yet.")
         return
     st.vega_lite_chart(chart, width="content", theme=None)
-    st.dataframe(table, hide_index=True, column_config=QUALITY_COLUMNS, column_order=list(QUALITY_COLUMNS),
+    tables.show(table, hide_index=True, column_config=QUALITY_COLUMNS, column_order=list(QUALITY_COLUMNS),
                  key="quality_table")  # fmt: skip
 
 
@@ -143,7 +144,7 @@ def _ratio_sections() -> None:
     if compared.empty:
         st.caption("No forecast cites evidence with a pre-registered ratio yet.")
     else:
-        st.dataframe(compared, hide_index=True, column_config=COMPARE_COLUMNS, column_order=list(COMPARE_COLUMNS),
+        tables.show(compared, hide_index=True, column_config=COMPARE_COLUMNS, column_order=list(COMPARE_COLUMNS),
                      key="compare_table")  # fmt: skip
     st.header("Evidence weighed in advance")
     weighed = _weighed()
@@ -151,7 +152,7 @@ def _ratio_sections() -> None:
         st.caption("Nobody has written down a likelihood ratio yet: use the form below.")
     for handle, rows in weighed.groupby("researcher", sort=True):
         st.subheader(str(handle))
-        st.dataframe(rows, hide_index=True, column_config=WEIGHED_COLUMNS, column_order=list(WEIGHED_COLUMNS),
+        tables.show(rows, hide_index=True, column_config=WEIGHED_COLUMNS, column_order=list(WEIGHED_COLUMNS),
                      key=f"weighed_{handle}")  # fmt: skip
     shared.undo_notice("likelihood_ratio")
     if not weighed.empty:

@@ -33,6 +33,7 @@ from models.analysis.decomposition import (
 from models.charts.decomposition import implied_direct_chart, trajectories_frame, waterfall_chart
 from models.charts.trajectory import to_spec
 from pages import _shared as shared
+from pages import _tables as tables
 
 PERCENT = st.column_config.NumberColumn(format="percent")
 POINTS = st.column_config.NumberColumn(format="%+.2f")
@@ -148,7 +149,7 @@ with why:
         st.vega_lite_chart(shown.trajectories, width="stretch")
         st.vega_lite_chart(shown.waterfall, width="stretch")
         st.subheader("Factors")
-        st.dataframe(
+        tables.show(
             e.parts_table(),
             column_config={"from": PERCENT, "to": PERCENT, "part_points": st.column_config.NumberColumn("part (points)", format="%+.2f"),
                            "reconstructed": st.column_config.TextColumn("reconstructed on")},
@@ -161,7 +162,7 @@ with why:
             )
         st.subheader("Implied against direct")
         snaps = [e.attribution.before, e.attribution.after]
-        st.dataframe(
+        tables.show(
             [{"date": s.day, "implied": s.implied, "direct": s.direct, "consistent": s.consistent} for s in snaps],
             column_config={"implied": PERCENT, "direct": PERCENT}, hide_index=True, key="consistency",
         )  # fmt: skip
@@ -173,7 +174,7 @@ with inconsistent:
     if view.empty:
         st.success(f"No inconsistency of more than {threshold:g} points as of {as_of.isoformat()}.")
     else:
-        st.dataframe(
+        tables.show(
             view,
             column_config={"implied": PERCENT, "direct": PERCENT,
                            "difference_points": st.column_config.NumberColumn("direct − implied (points)", format="%+.1f")},

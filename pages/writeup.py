@@ -24,6 +24,7 @@ from models.forms import progress_step
 from models.writeup import filters as report_filter
 from models.writeup import report
 from models.writeup import tables as report_tables
+from pages import _tables as tables
 from pages._shared import arrow, frames, per_version, remember, remember_list, remembered_list, version
 
 #: Reports with more questions than this are downloaded, not previewed on the page.
@@ -226,7 +227,7 @@ with tables_tab:
     standing = _standing(filt)
     st.subheader("Update history")
     st.caption(f"Filters: {filt.describe()} — {plural(len(h), 'forecast')}.")
-    st.dataframe(_history_table(filt), hide_index=True)
+    tables.show(_history_table(filt), hide_index=True)
     _table_downloads(
         "Update history",
         "credence-updates",
@@ -235,7 +236,7 @@ with tables_tab:
         "download_history",
     )
     st.subheader("Standing estimates" + (f" on {filt.until}" if filt.until else ""))
-    st.dataframe(_estimates_table(filt), hide_index=True)
+    tables.show(_estimates_table(filt), hide_index=True)
     _table_downloads(
         "Estimates",
         "credence-estimates",
