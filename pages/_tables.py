@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import streamlit as st
 
 #: How every percentage in a table is written: one decimal, ``79.2%`` (values in points).
@@ -61,17 +63,23 @@ def _config_of(value: Any) -> dict[str, Any]:
 
 
 def prepare(
-    data: pd.DataFrame | Iterable[Mapping[str, Any]],
+    data: pd.DataFrame | pa.Table | Iterable[Mapping[str, Any]],
     column_config: Mapping[str, Any] | None = None,
     percent: Iterable[str] = (),
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """``data`` and the column configuration :func:`show` draws them with (see the module docstring)."""
-    df = data.copy() if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+) -> tuple[pd.DataFrame | pa.Table, dict[str, Any]]:
+    """``data`` and the column configuration :func:`show` draws them with (see the module docstring).
+
+    An Arrow table stays one (a cached read kept as Arrow is sent without converting it again)."""
+    if isinstance(data, pa.Table):
+        table: pd.DataFrame | pa.Table = data
+        names = [str(n) for n in data.column_names]
+    else:
+        table = data.copy() if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+        names = [str(c) for c in table.columns]
     given = dict(column_config or {})
     config: dict[str, Any] = {}
-    to_points = set(percent)
-    for column in df.columns:
-        name = str(column)
+    to_points = {p for p in percent if p in names}
+    for name in names:
         cfg = _config_of(given.get(name))
         type_config = dict(cfg.get("type_config") or {})
         if type_config.get("format") == "percent":
@@ -84,14 +92,18 @@ def prepare(
         if name in LONG_TEXT and not cfg.get("width") and type_config.get("type") in (None, "text"):
             cfg["width"] = "large"
         config[name] = cfg
-    for name in to_points:
-        if name in df.columns:
-            df[name] = pd.to_numeric(df[name], errors="coerce") * 100.0
-    return df, config
+    for name in sorted(to_points):
+        if isinstance(table, pa.Table):
+            i = table.schema.get_field_index(name)
+            points = pc.multiply(pc.cast(table.column(i), pa.float64()), 100.0)
+            table = table.set_column(i, name, points)
+        else:
+            table[name] = pd.to_numeric(table[name], errors="coerce") * 100.0
+    return table, config
 
 
 def show(
-    data: pd.DataFrame | Iterable[Mapping[str, Any]],
+    data: pd.DataFrame | pa.Table | Iterable[Mapping[str, Any]],
     column_config: Mapping[str, Any] | None = None,
     column_order: Iterable[str] | None = None,
     percent: Iterable[str] = (),
