@@ -15,6 +15,7 @@ from models.schemas import LevelIn
 from models.store import history
 from models.store import reads as queries
 from pages import _shared as shared
+from pages import _tables as tables
 
 state = st.session_state
 
@@ -91,7 +92,7 @@ def _history(levels: pd.DataFrame) -> None:
             placeholder="Pick a level to see its versions",
         )  # fmt: skip
         if pick is not None:
-            st.dataframe(
+            tables.show(
                 _versions(int(pick)), hide_index=True, column_config=VERSION_COLUMNS, key="level_versions"
             )
 

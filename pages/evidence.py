@@ -183,7 +183,7 @@ def _item(row: pd.Series, eid: int) -> None:
         st.form_submit_button("Save changes", key="save_evidence", on_click=_save, args=(eid,))
     shared.other_problems("edit", FIELDS)
     with st.expander("Earlier versions"):  # every edit, delete and restore, with who made it
-        st.dataframe(_versions(eid), hide_index=True, column_config=COLUMNS, key="evidence_versions")
+        tables.show(_versions(eid), hide_index=True, column_config=COLUMNS, key="evidence_versions")
     shared.delete_button("Delete this item", "evidence", eid, f"“{row['evidence']}”", key="delete_evidence")
 
 

@@ -86,7 +86,7 @@ def _draw_why(question_id: int, why: Why) -> None:
         return
     st.vega_lite_chart(why.trajectories, width="stretch")
     st.vega_lite_chart(why.waterfall, width="stretch")
-    st.dataframe(
+    tables.show(
         why.parts,
         column_config={"from": PERCENT, "to": PERCENT,
                        "part_points": st.column_config.NumberColumn("part (points)", format="%+.2f"),
