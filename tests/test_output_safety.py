@@ -77,7 +77,8 @@ def _cells(text: str) -> list[str]:
 
 def test_export_csv_neutralises_formula_cells(engine):
     rows = [
-        f"{f.replace(chr(34), '')},{f.replace(chr(34), '')} q,0.2,2024-01-0{i + 1},,{f.replace(chr(34), '')}"
+        # A handle may start with "-" (the handle rule allows it), so it is neutralised too.
+        f"-r{i},{f.replace(chr(34), '')} q,0.2,2024-01-0{i + 1},,{f.replace(chr(34), '')}"
         for i, f in enumerate(FORMULAS)
     ]
     actions.import_file(engine, forecasts_csv(*rows), "forecasts")
@@ -96,8 +97,7 @@ def test_the_writeup_pages_csv_tables_neutralise_formula_cells(sqlite_url, monke
 
     engine = open_engine(sqlite_url)
     rows = [
-        f"{f.replace(chr(34), '')},Q {i},0.2,2024-01-0{i + 1},=level,{f.replace(chr(34), '')}"
-        for i, f in enumerate(FORMULAS)
+        f"-r{i},Q {i},0.2,2024-01-0{i + 1},=level,{f.replace(chr(34), '')}" for i, f in enumerate(FORMULAS)
     ]
     actions.import_file(engine, forecasts_csv(*rows), "forecasts")
     frames = load_frames(engine)

@@ -141,7 +141,7 @@ def test_score_table_has_peers_coverage_and_murphy_terms(demo_engine):
     table = _table(_app())
     assert {"relative_brier", "coverage", "reliability", "resolution", "uncertainty"} <= set(table.columns)
     mine = table.set_index("researcher").loc["teal_heron"]
-    assert 0 < mine["coverage"] <= 1
+    assert 0 < mine["coverage"] <= 100  # shown in points, as every percentage (79.2%)
     assert mine["uncertainty"] == pytest.approx(0.25, abs=0.05)
 
 

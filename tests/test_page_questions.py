@@ -137,7 +137,7 @@ def test_editing_a_forecast_keeps_the_old_version_in_the_history(demo_engine):
     assert queries.forecasts_frame(demo_engine).set_index("forecast_id").loc[fid, "probability"] == 0.33
     versions = _history(at)[lambda h: h["forecast_id"] == fid]
     assert versions["state"].tolist() == ["current", "earlier version"]
-    assert versions["probability"].tolist() == [0.33, old]
+    assert versions["probability"].tolist() == [33.0, old * 100]  # shown in points: 33.0%
     with Session(demo_engine) as s:
         assert len(revisions(s, "forecast", fid)) == 1
 
