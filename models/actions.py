@@ -338,6 +338,16 @@ def _import(
     return summary
 
 
+def _check_size(data: bytes, max_bytes: int | None, kind: str) -> None:
+    if max_bytes is not None and len(data) > max_bytes:
+        raise InputError(
+            [
+                f"the file is {len(data) / 2**20:,.1f} MB, larger than the {max_bytes / 2**20:,.0f} MB "
+                f"an upload may be; import it on the command line: credence import {kind} FILE"
+            ]
+        )
+
+
 def import_batch(
     engine: sa.Engine,
     batch: ImportBatch,
@@ -356,8 +366,13 @@ def import_file(
     by: By = "",
     progress: Progress | None = None,
     dry_run: bool = False,
+    max_bytes: int | None = None,
 ) -> ImportSummary:
-    """Validate a whole interchange ``kind`` file (:data:`models.files.interchange.SPECS`), then write it."""
+    """Validate a whole interchange ``kind`` file (:data:`models.files.interchange.SPECS`), then write it.
+
+    ``max_bytes``: a larger file is refused unread (the Import page passes its upload limit).
+    """
+    _check_size(data, max_bytes, kind)
     batch = interchange.parse(data, kind, progress)
     return _import(engine, batch, by, progress, dry_run)
 
@@ -369,8 +384,10 @@ def import_fatebook(
     by: By = "",
     progress: Progress | None = None,
     dry_run: bool = False,
+    max_bytes: int | None = None,
 ) -> ImportSummary:
     """Validate a whole Fatebook file, then write it; importing the same file again adds nothing."""
+    _check_size(data, max_bytes, "fatebook")
     batch = fatebook.parse_fatebook(data, researcher, progress)
     return _import(engine, batch, by, progress, dry_run)
 

@@ -15,6 +15,8 @@ One place for the rules that input schemas, file parsers, restore and readers sh
 * **Numbers** are finite; ids fit the database's integer columns.
 * **Links** are ``http`` or ``https`` only, at entry and again when Markdown is written.
 * **Spreadsheet cells** written by the app never start like a formula: :func:`safe_cell`.
+* **Uploads** through the Import page are at most :data:`UPLOAD_MAX_MB` megabytes.
+* **User text on a page** is shown as text, never as live Markdown: :func:`md_plain`.
 
 The check functions raise :class:`ValueError` whose text reads after the field name
 (``as of 1600-01-01 is before 1900-01-01 …``); the schemas turn it into their message.
@@ -22,6 +24,7 @@ The check functions raise :class:`ValueError` whose text reads after the field n
 
 from __future__ import annotations
 
+import html.entities
 import math
 import re
 from collections.abc import Iterable
@@ -45,6 +48,11 @@ CSV_FIELD_MAX = 4 * LONG_TEXT_MAX
 ID_MAX = 2**31 - 1
 #: Capability positions: any finite number of a sensible size.
 POSITION_MAX = 1e12
+#: The largest file the Import page accepts, in megabytes of 1024 × 1024 bytes (Streamlit's
+#: unit).  ``.streamlit/config.toml`` holds the same number as ``server.maxUploadSize`` (a test
+#: checks that they agree).  The CLI has no such limit: large files go through it.
+UPLOAD_MAX_MB = 50
+UPLOAD_MAX_BYTES = UPLOAD_MAX_MB * 1024 * 1024
 
 #: Characters that make a spreadsheet treat a cell as a formula (``'`` too, so that a
 #: round trip can remove exactly the quote it added).
@@ -190,3 +198,73 @@ def _clip(value: Any) -> Any:
     except OverflowError:
         return MIN_TIME if value.year < 2000 else MAX_TIME
     return min(max(value, MIN_TIME), MAX_TIME)
+
+
+# --- user text on a page: shown as text, never as live Markdown ---------------------------------
+
+#: Characters that start inline Markdown anywhere in a line (links and images, HTML): each is
+#: backslash-escaped, which CommonMark renders as the character itself.  ``!`` needs no escape
+#: once ``[`` has one.
+_MD_INLINE = re.compile(r"[\\\[\]<>]")
+#: Delimiters that act only in pairs (emphasis, code, strikethrough, Streamlit's ``$math$``):
+#: escaped when the text holds two or more of one, so ``~1.6x`` and ``$5`` keep their source.
+_MD_PAIRED = "*`~$"
+#: ``_`` emphasises only at a word's edge and next to text: ``teal_heron`` and ``digits, _ and -``
+#: stay as they are, ``_em_`` does not.
+_MD_UNDERSCORE = re.compile(r"(?<![^\W_])_(?=\S)|(?<=\S)_(?![^\W_])")
+#: What starts a block at the beginning of a line: heading, list item, quote, rule, setext line.
+_MD_LINE_START = re.compile(
+    r"^([ \t]*)(?:(#{1,6}|[-+*]|\d{1,9}[.)])(?=[ \t]|$)|([-=_*])(?=[-=_* \t]*$))", re.MULTILINE
+)
+#: Text Markdown turns into a link without brackets (``https://…``, ``www.…``) and Streamlit's
+#: ``:emoji:`` / ``:material/icon:`` shortcodes.
+_MD_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|(?<=www)(\.)|(:)(?=[a-z][\w/+-]*:)")
+#: A character reference (``&#106;``, ``&lt;``) that Markdown would turn into its character.
+_MD_ENTITY = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|([A-Za-z][A-Za-z0-9]{1,31};))")
+
+
+def _line_start(m: re.Match[str]) -> str:
+    indent, marker, rule = m.groups()
+    if marker is None:
+        return f"{indent}\\{rule}"
+    if marker[-1] in ".)":  # ``1.`` is escaped on its dot
+        return f"{indent}{marker[:-1]}\\{marker[-1]}"
+    return f"{indent}\\{marker}"
+
+
+def _entity(m: re.Match[str]) -> str:
+    named = m.group(1)
+    return "\\&" if named is None or named in html.entities.html5 else "&"
+
+
+def md_plain(value: Any) -> str:
+    """``value`` as Markdown that shows exactly its text: nothing in it becomes a link, an image,
+    HTML, emphasis, a heading or a list (for ``st.markdown``, ``st.caption``, ``st.error`` … and
+    widget labels, which all read Markdown).  ``None`` gives ``""``.
+
+    Only what could start Markdown where it stands is backslash-escaped, so ordinary text
+    keeps its source (tests and logs read it as typed): ``Will AI R&D be automated by 2030?``,
+    ``teal_heron``, ``P(A | B)`` and ``10:30:00`` are unchanged, ``![x](http://…)`` becomes
+    ``!\\[x\\](http\\://…)``.  An e-mail address may still show as a ``mailto:`` link (it loads
+    nothing).
+    """
+    if value is None:
+        return ""
+    text = str(value)
+    text = _MD_INLINE.sub(lambda m: "\\" + m.group(0), text)
+    for char in _MD_PAIRED:
+        if text.count(char) > 1:
+            text = text.replace(char, "\\" + char)
+    text = _MD_UNDERSCORE.sub(r"\\_", text)
+    if "\n" in text:  # a table needs two lines
+        text = text.replace("|", "\\|")
+    text = _MD_LINE_START.sub(_line_start, text)
+    text = _MD_ENTITY.sub(_entity, text)
+    return _MD_AUTOLINK.sub(lambda m: "\\" + next(g for g in m.groups() if g), text)
+
+
+def web_links(values: pd.Series) -> pd.Series:
+    """``values`` with every URL that is not a live ``http(s)`` link (:func:`is_web_link`) made
+    ``None``: for a table's link column, so a ``javascript:`` URL stored before entry refused it
+    is never clickable."""
+    return values.where(values.map(is_web_link, na_action="ignore").fillna(False).astype(bool), None)

@@ -126,7 +126,16 @@ def _bool(value: Any) -> bool:
 
 
 def _tags(value: Any) -> tuple[str, ...]:
-    items = value.split(";") if isinstance(value, str) else [_text(t) for t in value or []]
+    """Tags from ``"a; b"`` (a form, a file) or a list of texts (code); anything else is refused
+    in words, not with Python's ``TypeError``."""
+    if isinstance(value, str):
+        items = value.split(";")
+    elif value is None:
+        items = []
+    elif isinstance(value, list | tuple | set | frozenset) and all(isinstance(t, str | None) for t in value):
+        items = [_text(t) for t in value]
+    else:
+        raise _fail("must be text: tags separated by ;")
     if not isinstance(value, str) and any(";" in t for t in items):
         raise _fail("must not contain ';' inside a tag (it separates tags)")
     tags = tuple(sorted({str(t).strip() for t in items if t and str(t).strip()}))
@@ -365,9 +374,16 @@ _REF = re.compile(r"^(?P<title>.*?)\s*\[(?P<direction>[^\[\]]*)\]\s*$", re.DOTAL
 
 
 def parse_evidence_refs(value: Any) -> list[Any]:
-    """``"Paper A [lowered]; Result B"`` → refs; a list (of refs or dicts) passes through."""
+    """``"Paper A [lowered]; Result B"`` → refs; a list (of refs or dicts) passes through.
+
+    Anything else (a number, true/false, a mapping) is refused in words, not with ``TypeError``.
+    """
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return list(value)
     if not isinstance(value, str):
-        return list(value or [])
+        raise _fail("must be evidence titles separated by ;")
     refs: list[dict[str, str]] = []
     for part in value.split(";"):
         if not part.strip():
@@ -445,7 +461,7 @@ class ResolutionIn(Input):
 class PartitionMemberIn(Input):
     """One member of a declared partition (a file row ``partition,question[,researcher]``)."""
 
-    partition: Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=200)]
+    partition: Annotated[str, BeforeValidator(_text), Field(min_length=1), _limited(200)]
     question: Name
     #: Who declares it (None: not said).
     researcher: Annotated[

@@ -26,6 +26,7 @@ from models.analysis.questions import question_tags
 from models.errors import CredenceError, Problem
 from models.forms import form_problems
 from models.frames import Frames
+from models.limits import md_plain
 from models.permissions import Actor
 from models.store import history
 from models.store import reads as queries
@@ -272,17 +273,17 @@ def problem(form: str, field: str) -> None:
     """The problem the last submit of ``form`` found with ``field``; call right below its input."""
     msg = st.session_state.get(f"_problems:{form}", {}).get(field)
     if msg:
-        st.error(str(Problem(msg, field)))
+        st.error(md_plain(str(Problem(msg, field))))
 
 
 def other_problems(form: str, shown: tuple[str, ...]) -> None:
     """The problems of ``form`` not shown under an input (``shown``), then its success message."""
     for field, msg in st.session_state.get(f"_problems:{form}", {}).items():
         if field not in shown:
-            st.error(str(Problem(msg, field)))
+            st.error(md_plain(str(Problem(msg, field))))
     done = st.session_state.pop(f"_done:{form}", None)
     if done:
-        st.success(done)
+        st.success(md_plain(done))
 
 
 def forget_problems(form: str) -> None:
@@ -332,20 +333,20 @@ def deleted_list(kind: str, plural: str, after_restore: Callable[[], None] | Non
 
 def delete_button(label: str, kind: str, row_id: int, what: str, key: str) -> None:
     """A button that soft-deletes a row of ``kind`` (see ``models.store.records.DELETABLE``)."""
-    st.button(label, key=key, on_click=_delete, args=(kind, row_id, what))
+    st.button(md_plain(label), key=key, on_click=_delete, args=(kind, row_id, what))
 
 
 def undo_notice(kind: str) -> None:
     """After a delete of ``kind``: "Deleted …" and an ``Undo`` button (key ``undo_<kind>``)."""
     refused = st.session_state.pop(f"_refused:{kind}", None)
     if refused:
-        st.error(refused)
+        st.error(md_plain(refused))
     restored = st.session_state.pop(f"_restored:{kind}", None)
     if restored:
-        st.success(f"Restored {restored}.")
+        st.success(md_plain(f"Restored {restored}."))
     pending = st.session_state.get(f"_deleted:{kind}")
     if pending:
-        st.success(f"Deleted {pending[1]}.")
+        st.success(md_plain(f"Deleted {pending[1]}."))
         st.button("Undo", key=f"undo_{kind}", on_click=restore_row, args=(kind, *pending))
 
 
@@ -387,7 +388,7 @@ def evidence_picker(options: list[str], key: str, direction_key: str) -> list[st
     )
     for title in chosen:
         st.radio(
-            f"How did “{title}” move this estimate?",
+            f"How did “{md_plain(title)}” move this estimate?",
             DIRECTIONS,
             index=None,
             horizontal=True,

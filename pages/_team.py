@@ -21,6 +21,7 @@ import streamlit as st
 
 from models import actions
 from models.errors import NotAllowed
+from models.limits import md_plain
 from models.permissions import Actor, TeamPolicy, sign_in_refusal
 from models.settings import team_policy
 from pages._shared import per_version, raw_engine
@@ -125,7 +126,7 @@ def sign_out_button(key: str = "sign_out") -> None:
 
 def _not_allowed_page(reason: str) -> None:
     st.title("Not allowed")
-    st.error(reason)
+    st.error(md_plain(reason))
     sign_out_button("sign_out_refused")
 
 
@@ -160,5 +161,5 @@ def who_is_signed_in(member: Actor) -> None:
     """The sidebar's "Signed in as …" with the sign-out button."""
     with st.sidebar:
         role = ", admin" if member.admin else ""
-        st.caption(f"Signed in as {member.email} ({member.handle}{role})")
+        st.caption(md_plain(f"Signed in as {member.email} ({member.handle}{role})"))
         sign_out_button()

@@ -25,6 +25,7 @@ from models.charts.calibration import reliability_chart, sharpness_chart
 from models.charts.trajectory import to_spec
 from models.format import parse_time
 from models.frames import Frames
+from models.limits import md_plain
 from pages import _shared as shared
 from pages import _tables as tables
 
@@ -315,7 +316,10 @@ def main() -> None:
     pooled = not chosen
     chosen_empty = _targets(chosen_sel).empty
     if chosen_empty:
-        st.info(f"{', '.join(chosen)}: no scored forecast in these filters.", icon=":material/search_off:")
+        st.info(
+            md_plain(f"{', '.join(chosen)}: no scored forecast in these filters."),
+            icon=":material/search_off:",
+        )
     else:
         _reliability(chosen_sel, pooled, made)
     _scores_section(sel, scope, reconstructed)

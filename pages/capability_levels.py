@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from models import actions
+from models.limits import md_plain
 from models.schemas import LevelIn
 from models.store import history
 from models.store import reads as queries
@@ -115,7 +116,10 @@ def main() -> None:
             format="%g",
             label_visibility="collapsed",
         )
-        name.markdown(f"**{level.level}**" + (f"  \n{level.description}" if level.description else ""))
+        name.markdown(
+            f"**{md_plain(level.level)}**"
+            + (f"  \n{md_plain(level.description)}" if level.description else "")
+        )
         up.button(
             "↑",
             key=f"level_up_{lid}",

@@ -35,6 +35,7 @@ from models.analysis.updates import (
 )
 from models.charts.trajectory import comparison_chart, spread_chart, to_spec
 from models.format import day_end, plural
+from models.limits import md_plain
 from pages import _shared as shared
 from pages import _tables as tables
 
@@ -166,7 +167,7 @@ question_ids, truncated, matching, everyone, choices = _choice(tag, tuple(int(i)
 if truncated:
     st.caption(
         f"Showing the {plural(len(question_ids), 'question')} with the most researchers out of {matching} "
-        f"tagged “{tag}”; pick questions above to see others."
+        f"tagged “{md_plain(tag)}”; pick questions above to see others."
     )
 if not question_ids:
     st.info("No forecasts on these questions yet.")

@@ -16,6 +16,7 @@ from models import actions
 from models.analysis import evidence as evidence_library
 from models.analysis.updates import evidence_impact
 from models.format import format_time, plural
+from models.limits import md_plain, web_links
 from models.schemas import EvidenceIn
 from models.store import history
 from models.vocab import EvidenceKind, EvidenceStatus
@@ -139,7 +140,7 @@ def _fields(prefix: str, form: str) -> None:
 
 
 def _item(row: pd.Series, eid: int) -> None:
-    st.header(row["evidence"])
+    st.header(md_plain(row["evidence"]))
     meta = [row["kind"]]
     if pd.notna(row["published"]):
         meta.append(format_time(row["published"]))
@@ -149,9 +150,9 @@ def _item(row: pd.Series, eid: int) -> None:
         meta.append(f"observed {format_time(row['observed_at'])}")
     if row["url"]:
         meta.append(row["url"])
-    st.caption(" · ".join(meta))
+    st.caption(md_plain(" · ".join(meta)))
     if row["summary"]:
-        st.markdown(row["summary"])
+        st.text(row["summary"])
 
     st.subheader("How it moved forecasts")
     usage = _usage(eid)
@@ -192,7 +193,12 @@ def main() -> None:
     library = _library()
     st.caption(f"{plural(len(library), 'item')}. Changes are summed over the citing forecasts' updates.")
     if not library.empty:
-        tables.show(library, hide_index=True, column_config=COLUMNS, column_order=LIBRARY_ORDER)
+        tables.show(
+            library.assign(url=web_links(library["url"])),
+            hide_index=True,
+            column_config=COLUMNS,
+            column_order=LIBRARY_ORDER,
+        )
 
     titles: dict[int, str] = dict(zip(library["evidence_id"].astype(int), library["evidence"], strict=True))
     options = list(titles)

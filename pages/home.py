@@ -18,6 +18,7 @@ from streamlit.errors import StreamlitAPIException
 from models import actions
 from models.analysis import attention
 from models.format import format_percent, plural
+from models.limits import md_plain
 from pages import _shared as shared
 from pages import _tables as tables
 
@@ -152,7 +153,7 @@ def main() -> None:
     st.subheader("Your standing estimates")
     standing = lists.standing
     if standing.empty:
-        st.caption(f"{researcher} has no forecasts yet.")
+        st.caption(md_plain(f"{researcher} has no forecasts yet."))
     else:
         tables.show(
             _level(_percent(standing, "probability")),

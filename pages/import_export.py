@@ -16,6 +16,7 @@ from models import actions, forms
 from models.errors import CredenceError, InputError
 from models.files import fatebook, interchange
 from models.format import plural
+from models.limits import UPLOAD_MAX_BYTES, UPLOAD_MAX_MB, md_plain
 from models.store import backup
 from pages._shared import actor, engine, version
 
@@ -46,13 +47,13 @@ def _progress_bar(text: str):  # type: ignore[no-untyped-def]
 
 
 def _problems(problems: list[str]) -> str:
-    shown = "\n".join(f"- {p}" for p in problems[:SHOWN_PROBLEMS])
+    shown = "\n".join(f"- {md_plain(p)}" for p in problems[:SHOWN_PROBLEMS])
     more = f"\n\n… and {len(problems) - SHOWN_PROBLEMS:,} more" if len(problems) > SHOWN_PROBLEMS else ""
     return f"The file was refused; nothing was written.\n\n{shown}{more}"
 
 
 def _summary(head: str, lines: list[str]) -> str:
-    return head + "\n\n" + "\n".join(f"- {line}" for line in lines)
+    return md_plain(head) + "\n\n" + "\n".join(f"- {md_plain(line)}" for line in lines)
 
 
 def _rows_read(rows: int) -> None:
@@ -69,6 +70,7 @@ def _by():  # type: ignore[no-untyped-def]
 def _import(data: bytes, kind: str, **options):  # type: ignore[no-untyped-def]
     """The same import the CLI runs for ``credence import KIND FILE``."""
     options.setdefault("by", _by())
+    options.setdefault("max_bytes", UPLOAD_MAX_BYTES)
     if kind == "fatebook":
         return actions.import_fatebook(engine(), data, researcher=fatebook_researcher or None, **options)
     return actions.import_file(engine(), data, kind, **options)
@@ -107,7 +109,11 @@ else:
         + (f" (required); optional: {', '.join(optional)}" if optional else " (required)")
         + f". UTF-8 with a header row; the same format as `credence import {kind} FILE`."
     )
-upload = st.file_uploader("CSV file", type=["csv"], key="upload")
+upload = st.file_uploader("CSV file", type=["csv"], key="upload", max_upload_size=UPLOAD_MAX_MB)
+st.caption(
+    f"At most {UPLOAD_MAX_MB} MB per file; import a larger one on the command line: "
+    f"`credence import {kind} FILE`."
+)
 fatebook_researcher = ""
 if kind == "fatebook" and upload is not None and _fatebook_layout(upload.getvalue()) == "spreadsheet":
     fatebook_researcher = st.text_input("Researcher (handle) for this spreadsheet", key="fatebook_researcher")

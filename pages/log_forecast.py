@@ -25,6 +25,7 @@ from models import actions, forms
 from models.analysis.likelihood import implied_by_ratios
 from models.errors import CredenceError, InputError, Problem
 from models.format import format_percent
+from models.limits import md_plain
 from models.schemas import parse_odds
 from models.store import reads as queries
 from pages import _shared as shared
@@ -217,8 +218,8 @@ def _create_question() -> None:
             state.get("new_question_review_every") or None,
         )
         actions.add_question(engine(), data, by=actor())
-    except InputError as err:
-        state["question_errors"] = err.fields
+    except CredenceError as err:  # refused, or the database could not write: nothing was written
+        state["question_errors"] = forms.form_problems(err)
         return
     state["question_errors"] = {}
     state["question"] = data.title
@@ -239,8 +240,8 @@ def _add_evidence() -> None:
             state.get("new_evidence_title") or "", state.get("new_evidence_url") or ""
         )
         created = actions.add_evidence(engine(), data, by=actor())
-    except InputError as err:
-        state["evidence_errors"] = err.fields
+    except CredenceError as err:
+        state["evidence_errors"] = forms.form_problems(err)
         return
     state["evidence_errors"] = {}
     state["evidence_added"] = (data.title, created)
@@ -260,7 +261,7 @@ def _problem(field: str) -> None:
     if not errors or field not in errors["fields"]:
         return
     if errors["values"].get(field) == _values().get(field):
-        st.error(str(Problem(errors["fields"][field], field)))
+        st.error(md_plain(str(Problem(errors["fields"][field], field))))
 
 
 def _other_problems() -> None:
@@ -268,13 +269,13 @@ def _other_problems() -> None:
     if errors and errors["values"] == _values():
         for field, msg in errors["fields"].items():
             if field not in FIELDS:
-                st.error(str(Problem(msg, field)))
+                st.error(md_plain(str(Problem(msg, field))))
 
 
 def _small_problem(kind: str, field: str) -> None:
     msg = (state.get(kind) or {}).get(field)
     if msg:
-        st.error(str(Problem(msg, field)))
+        st.error(md_plain(str(Problem(msg, field))))
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -288,9 +289,9 @@ st.caption("A dated probability estimate for a question, with your reasons and t
 confirmation = state.get("log_saved")
 just_saved = confirmation is not None and confirmation[1] == _values()
 if just_saved:
-    st.success(confirmation[0])
+    st.success(md_plain(confirmation[0]))
     if state.pop("log_toast", False):
-        st.toast(confirmation[0], icon=":material/check_circle:")
+        st.toast(md_plain(confirmation[0]), icon=":material/check_circle:")
 
 titles, levels, evidence_titles = _choices()
 
@@ -314,7 +315,7 @@ remember("question", question if question != NEW_QUESTION else None)
 _problem("question")
 created = state.pop("question_created", None)
 if created and question == created:
-    st.success(f"Created the question “{created}”.")
+    st.success(f"Created the question “{md_plain(created)}”.")
 
 if question == NEW_QUESTION:
     with st.container(border=True):
@@ -337,6 +338,7 @@ if question == NEW_QUESTION:
         )
         _small_problem("question_errors", "review_every_days")
         st.button("Create question", key="create_question", on_click=_create_question)
+        _small_problem("question_errors", "")
 
 st.selectbox("Capability level", [UNCONDITIONAL, *levels], index=0, key="capability")
 _problem("capability")
@@ -373,16 +375,18 @@ chosen = shared.evidence_picker(evidence_titles, key="evidence", direction_key="
 _problem("evidence")
 implied = _implied(chosen)
 if implied:
-    st.info(implied)
+    st.info(md_plain(implied))
 for title, day in forms.evidence_after(as_of, _published(), chosen):
     st.warning(
-        f"“{title}” was published on {day:%Y-%m-%d}, after this estimate's as of date ({as_of:%Y-%m-%d}). "
+        f"“{md_plain(title)}” was published on {day:%Y-%m-%d}, after this estimate's as of date ({as_of:%Y-%m-%d}). "
         "Check both dates before saving."
     )
 added = state.pop("evidence_added", None)
 if added:
     st.success(
-        f"Added the evidence “{added[0]}”." if added[1] else f"“{added[0]}” already existed; selected it."
+        md_plain(
+            f"Added the evidence “{added[0]}”." if added[1] else f"“{added[0]}” already existed; selected it."
+        )
     )
 with st.expander("Add new evidence", expanded=bool(state.get("evidence_errors"))):
     st.text_input("Evidence title", key="new_evidence_title")
@@ -397,6 +401,7 @@ with st.expander("Add new evidence", expanded=bool(state.get("evidence_errors"))
         key="new_evidence_direction",
     )
     st.button("Add evidence", key="add_evidence", on_click=_add_evidence)
+    _small_problem("evidence_errors", "")
 
 _other_problems()
 last = _saved_forms().by_session.get(state["form_session"])

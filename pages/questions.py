@@ -20,6 +20,7 @@ from models import actions, forms
 from models.analysis import questions, record
 from models.format import format_percent, format_time, plural
 from models.frames import Frames
+from models.limits import md_plain
 from models.permissions import Actor
 from models.schemas import ResolutionIn
 from models.store import history
@@ -189,9 +190,9 @@ def _status_line(row: pd.Series) -> str:
         return text
     text = f"**Resolved: {row['outcome']}** on {format_time(row['resolved_at'])}"
     if row["resolution_level"]:
-        text += f" at capability level “{row['resolution_level']}”"
+        text += f" at capability level “{md_plain(row['resolution_level'])}”"
     if row["resolution_note"]:
-        text += f" — {row['resolution_note']}"
+        text += f" — {md_plain(row['resolution_note'])}"
     return text
 
 
@@ -342,7 +343,7 @@ def _links(frames: Frames, qid: int, titles: dict[int, str]) -> None:
     links = questions.question_links(frames, qid)
     for link in links.itertuples():
         left, right = st.columns([6, 1])
-        left.markdown(link.reads + (f" — {link.note}" if link.note else ""))
+        left.markdown(md_plain(link.reads + (f" — {link.note}" if link.note else "")))
         with right:
             shared.delete_button(
                 "Remove", "question_link", int(link.link_id), "the link", key=f"remove_link_{link.link_id}"
@@ -396,12 +397,12 @@ def _hindsight(frames: Frames, qid: int) -> None:
 def _question_page(frames: Frames, qid: int, titles: dict[int, str]) -> None:
     row = frames.questions.set_index("question_id").loc[qid]
     levels = frames.levels["level"].tolist()
-    st.header(row["question"])
+    st.header(md_plain(row["question"]))
     st.markdown(_status_line(row))
     if row["criteria"]:
-        st.markdown(row["criteria"])
+        st.text(row["criteria"])
     if row["tags"]:
-        st.caption("Tags: " + ", ".join(row["tags"]))
+        st.caption(md_plain("Tags: " + ", ".join(row["tags"])))
 
     st.subheader("Current estimates")
     estimates = _estimates(qid)

@@ -13,6 +13,7 @@ import streamlit as st
 
 from models import actions
 from models.format import plural
+from models.limits import md_plain
 from models.permissions import Actor
 from models.schemas import NewResearcherIn
 from pages import _shared as shared
@@ -131,7 +132,9 @@ def main() -> None:
                 shared.other_problems("email", ("email",))
             n = int(row["forecasts"])
             shared.delete_button(
-                f"Delete {row['handle']}" + (f" (hides their {plural(n, 'forecast')})" if n else ""),
+                md_plain(
+                    f"Delete {row['handle']}" + (f" (hides their {plural(n, 'forecast')})" if n else "")
+                ),
                 "researcher",
                 rid,
                 row["handle"],

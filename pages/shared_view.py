@@ -30,6 +30,7 @@ from models.charts.decomposition import implied_direct_chart, trajectories_frame
 from models.charts.trajectory import to_spec, trajectory_chart
 from models.format import utc
 from models.frames import Frames
+from models.limits import md_plain
 from models.sharing import INVALID
 from models.store import reads
 from pages import _shared as shared
@@ -111,12 +112,12 @@ else:
 owner = link.handle
 today = datetime.now(UTC).date()
 
-st.title(f"Forecasts by {owner}")
+st.title(md_plain(f"Forecasts by {owner}"))
 if link.label:
     st.text(link.label)
 st.caption(
     "A read-only view shared by its author"
-    + (f": every question tagged “{link.tag}”." if link.tag else ".")
+    + (f": every question tagged “{md_plain(link.tag)}”." if link.tag else ".")
     + " Each step holds an estimate until the next one; dotted steps and hollow points were "
     "written down after the fact."
 )
@@ -145,4 +146,4 @@ for qid, title in zip(chosen["question_id"].tolist(), chosen["question"].tolist(
     for why in _why(owner, qid, today):
         _draw_why(qid, why)
 if not shown:
-    st.info(f"{owner} has no forecasts on these questions yet.")
+    st.info(md_plain(f"{owner} has no forecasts on these questions yet."))

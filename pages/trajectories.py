@@ -31,6 +31,7 @@ from models.analysis.updates import updates
 from models.charts.decomposition import implied_lines_chart
 from models.charts.trajectory import capability_chart, to_spec, trajectory_chart
 from models.format import day_end, utc
+from models.limits import web_links
 from models.permissions import Actor
 from models.sharing import share_url
 from pages import _shared as shared
@@ -208,7 +209,7 @@ tables.show(
 if not cited.empty:
     st.subheader("Evidence cited")
     tables.show(
-        cited[["date", "evidence", "cited_by", "url"]],
+        cited[["date", "evidence", "cited_by", "url"]].assign(url=lambda d: web_links(d["url"])),
         column_config={"date": DAY, "url": st.column_config.LinkColumn("link")},
         hide_index=True,
         key="evidence_table",

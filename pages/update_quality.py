@@ -19,6 +19,7 @@ from models.analysis.update_quality import researchers_update_quality, with_inte
 from models.charts.trajectory import to_spec
 from models.charts.update_quality import excess_chart
 from models.frames import Frames
+from models.limits import md_plain
 from pages import _shared as shared
 from pages import _tables as tables
 
@@ -151,7 +152,7 @@ def _ratio_sections() -> None:
     if weighed.empty:
         st.caption("Nobody has written down a likelihood ratio yet: use the form below.")
     for handle, rows in weighed.groupby("researcher", sort=True):
-        st.subheader(str(handle))
+        st.subheader(md_plain(handle))
         tables.show(rows, hide_index=True, column_config=WEIGHED_COLUMNS, column_order=list(WEIGHED_COLUMNS),
                      key=f"weighed_{handle}")  # fmt: skip
     shared.undo_notice("likelihood_ratio")

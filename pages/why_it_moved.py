@@ -32,6 +32,7 @@ from models.analysis.decomposition import (
 )
 from models.charts.decomposition import implied_direct_chart, trajectories_frame, waterfall_chart
 from models.charts.trajectory import to_spec
+from models.limits import md_plain
 from pages import _shared as shared
 from pages import _tables as tables
 
@@ -123,7 +124,10 @@ with why:
         titles = sorted({d.question for d in found})
         if not titles:
             st.info(
-                f"{researcher} has conditional estimates but no decomposition yet: estimate the condition's question too."
+                md_plain(
+                    f"{researcher} has conditional estimates but no decomposition yet: "
+                    "estimate the condition's question too."
+                )
             )
             st.stop()
         title = st.selectbox("Question", titles, key="question")
@@ -133,7 +137,7 @@ with why:
         )
         dates = _dates(researcher, title, name)
         if isinstance(dates, str):
-            st.error(dates)
+            st.error(md_plain(dates))
             st.stop()
         assert not isinstance(dates, str)
         left, right = st.columns(2)
@@ -142,7 +146,7 @@ with why:
         try:
             shown = _explained(researcher, title, name, start, end, threshold, shared.this_hour())
         except DecompositionError as err:
-            st.error(str(err))
+            st.error(md_plain(str(err)))
             st.stop()
         e = shown.explanation
         st.text(e.sentence)

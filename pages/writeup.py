@@ -21,6 +21,7 @@ from models.charts.trajectory import to_spec
 from models.errors import CredenceError, InputError
 from models.format import plural
 from models.forms import progress_step
+from models.limits import md_plain
 from models.writeup import filters as report_filter
 from models.writeup import report
 from models.writeup import tables as report_tables
@@ -160,10 +161,10 @@ try:
     selected = _selected(filt)
 except InputError as err:
     for problem in err.problems:
-        st.error(problem)
+        st.error(md_plain(problem))
     st.stop()
 
-st.caption(f"Filters: {filt.describe()} — {plural(len(selected), 'question')}.")
+st.caption(md_plain(f"Filters: {filt.describe()} — {plural(len(selected), 'question')}."))
 
 report_tab, tables_tab, charts_tab = st.tabs(["Markdown report", "Tables", "Charts"])
 
@@ -196,7 +197,7 @@ with report_tab:
                 report.report_zip(fr, filt, name=REPORT_NAME, calibration=calibration, progress=_progress),
             )
         except CredenceError as err:
-            st.error(str(err))
+            st.error(md_plain(str(err)))
         bar.empty()
     packed = state.get("report_zip")
     if packed is not None and packed[0] == zip_key:
@@ -226,7 +227,7 @@ with tables_tab:
     h = _history(filt)
     standing = _standing(filt)
     st.subheader("Update history")
-    st.caption(f"Filters: {filt.describe()} — {plural(len(h), 'forecast')}.")
+    st.caption(md_plain(f"Filters: {filt.describe()} — {plural(len(h), 'forecast')}."))
     tables.show(_history_table(filt), hide_index=True)
     _table_downloads(
         "Update history",
@@ -263,7 +264,7 @@ with charts_tab:
         )
         chart, spec, stem = _chart(request, filt.until)
     except CredenceError as err:
-        st.error(str(err))
+        st.error(md_plain(str(err)))
     else:
         st.vega_lite_chart(spec, width="content")
         st.caption(

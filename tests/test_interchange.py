@@ -87,7 +87,7 @@ BAD_FILES = [
     pytest.param(forecasts_csv("a,Q,0.5,2024-01-01,x", header="researcher,question,probability,as_of,colour"), "line 1: unknown column 'colour' (expected researcher, question, probability, as_of, capability, rationale, evidence, reconstructed, id, recorded_at, given, given_outcome)", id="unknown-column"),
     pytest.param(after_good_row("a,Q\xff,0.5,2024-01-01").replace(b"\xc3\xbf", b"\xff"), "line 3: byte 0xff is not UTF-8; save the file as UTF-8", id="not-utf8"),
     pytest.param(b"", "line 1: the file is empty; it needs a header row", id="empty-file"),
-    pytest.param(after_good_row('a,"Q,0.5,2024-01-01'), "line 3: unexpected end of data", id="unclosed-quote"),
+    pytest.param(after_good_row('a,"Q,0.5,2024-01-01'), "line 3: a quoted cell is not closed", id="unclosed-quote"),
 ]  # fmt: skip
 
 

@@ -153,3 +153,38 @@ def test_reading_iso_text_times_clips_too():
     )
     assert out.tolist()[:2] == [pd.Timestamp(MIN_TIME), pd.Timestamp("2025-03-04 10:00", tz="UTC")]
     assert pd.isna(out[2])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Will AI R&D be automated by 2030?",
+        "teal_heron",
+        "P(A | B) = 40%",
+        "10:30:00",
+        "~1.6x",
+        "$5 bn",
+        "a@b.org",
+    ],
+)
+def test_md_plain_leaves_ordinary_text_as_typed(text):
+    from models.limits import md_plain
+
+    assert md_plain(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("![x](http://h/x.png)", "!\\[x\\](http\\://h/x.png)"),
+        ("<img src=x>", "\\<img src=x\\>"),
+        ("**bold** and _em_", "\\*\\*bold\\*\\* and \\_em\\_"),
+        ("# title\n- item\n1. one\n---", "\\# title\n\\- item\n1\\. one\n\\---"),
+        ("www.example.org &#106; :smile: $x$", "www\\.example.org \\&#106; \\:smile: \\$x\\$"),
+        ("a | b\nc", "a \\| b\nc"),
+    ],
+)
+def test_md_plain_escapes_what_markdown_would_read(text, escaped):
+    from models.limits import md_plain
+
+    assert md_plain(text) == escaped

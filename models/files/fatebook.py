@@ -47,7 +47,7 @@ from pydantic import BaseModel, ValidationError
 
 from models.batch import ImportBatch, Progress
 from models.errors import InputError, Problem, sort_by_line
-from models.files.interchange import FileSpec, decode, records
+from models.files.interchange import FileSpec, csv_problem, decode, records
 from models.format import parse_time, split_percent
 from models.limits import check_time
 from models.schemas import (
@@ -143,7 +143,7 @@ def _header(text: str) -> list[str]:
     except StopIteration:
         raise InputError(["line 1: the file is empty; it needs a header row"]) from None
     except csv.Error as err:
-        raise InputError([f"line 1: {err}"]) from None
+        raise InputError([f"line 1: {csv_problem(err)}"]) from None
 
 
 def _detect(header: list[str]) -> Layout:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from models.batch import FORECAST_FILE_COLUMNS, ImportBatch, Progress
 from models.errors import InputError, Problem
 from models.files.columnar import parse_forecasts
 from models.format import format_time
+from models.limits import LONG_TEXT_MAX
 from models.schemas import (
     EvidenceIn,
     ForecastIn,
@@ -156,6 +158,24 @@ def decode(data: bytes) -> str:
         ) from None
 
 
+def csv_problem(err: csv.Error) -> str:
+    """Python's CSV reader's error in words a person can act on."""
+    text = str(err)
+    if "field larger than field limit" in text:
+        limit = re.search(r"\((\d+)\)", text)
+        most = f"{int(limit.group(1)):,}" if limit else "the limit"
+        return f"a cell is longer than {most} characters (long text is at most {LONG_TEXT_MAX:,})"
+    if "line contains NUL" in text or "NUL" in text:
+        return "contains a NUL character; save the file as text"
+    if "unexpected end of data" in text:
+        return 'a quoted cell is not closed (a " without its closing ")'
+    if "expected after" in text:
+        return 'a quote inside a quoted cell must be doubled ("")'
+    if "new-line character seen in unquoted field" in text:
+        return "a line break inside a cell needs the cell in quotes"
+    return f"is not readable CSV ({text})"
+
+
 def records(text: str, spec: FileSpec) -> Iterator[tuple[int, dict[str, str]]]:
     """``(line, {column: cell})`` for each data row; structural problems raise :class:`InputError`."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -164,7 +184,7 @@ def records(text: str, spec: FileSpec) -> Iterator[tuple[int, dict[str, str]]]:
     except StopIteration:
         raise InputError(["line 1: the file is empty; it needs a header row"]) from None
     except csv.Error as err:
-        raise InputError([f"line 1: {err}"]) from None
+        raise InputError([f"line 1: {csv_problem(err)}"]) from None
     header = [h.strip().lower() for h in header]
     problems = [f"line 1: missing required column {c!r}" for c in spec.required if c not in header]
     problems += [
@@ -185,7 +205,7 @@ def records(text: str, spec: FileSpec) -> Iterator[tuple[int, dict[str, str]]]:
         except StopIteration:
             return
         except csv.Error as err:
-            raise InputError([f"line {start}: {err}"]) from None
+            raise InputError([f"line {start}: {csv_problem(err)}"]) from None
         end = reader.line_num
         if not row or (len(row) == 1 and not row[0].strip()):
             continue

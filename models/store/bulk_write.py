@@ -271,7 +271,7 @@ def stored_by_id(session: Session, forecast_ids: list[int]) -> pd.DataFrame:
     df["given_outcome"] = df["given_outcome"].astype("object")
     df["reconstructed"] = df["reconstructed"].astype("bool")
     keys = stored_evidence_keys(session, df["id"].tolist()) if len(df) else {}
-    df["evidence_key"] = df["id"].map(keys).fillna("")
+    df["evidence_key"] = df["id"].map(keys).astype("object").fillna("")
     df["id"] = df["id"].astype("Int64")
     return df.rename(columns={c: f"{c}_stored" for c in df.columns if c != "id"})
 
@@ -360,6 +360,31 @@ def _line(line: object) -> int | None:
     return None if line is None or pd.isna(line) else int(line)  # type: ignore[call-overload]
 
 
+def _refuse_repeated_ids(with_ids: pd.DataFrame, present: np.ndarray) -> None:
+    """Mark a row that repeats an earlier row (id and values) as present; refuse, by line, a row
+    that gives an earlier row's id to different values."""
+    repeated = with_ids["id"].duplicated(keep="first")
+    if not repeated.any():
+        return
+    values = with_ids.astype({"level_id": "float64", "given_question_id": "float64"})
+    again = values.duplicated(subset=["id", *KEY, "evidence_key", "recorded_at"], keep="first")
+    first_line = with_ids.groupby("id")["line"].transform("first")
+    clash = repeated & ~again
+    if clash.any():
+        raise InputError(
+            [
+                Problem(
+                    f"{int(r.id)} is already the id of another forecast in this file (line {_line(first)}); "
+                    "ids must be unique",
+                    "id",
+                    _line(r.line),
+                )
+                for r, first in zip(with_ids[clash].itertuples(), first_line[clash], strict=True)
+            ]
+        )
+    present[with_ids.loc[repeated, "row_number"].to_numpy(dtype="int64")] = True
+
+
 def write_forecasts(
     session: Session,
     frame: pd.DataFrame,
@@ -408,8 +433,10 @@ def write_forecasts(
     has_id = incoming["id"].notna().to_numpy()
     present = np.zeros(n, dtype="bool")
 
-    # Rows with an id (from an export): the stored row of that id must be identical.
+    # Rows with an id (from an export): a row repeating an earlier row's id must be that row
+    # again (then it is already present), and the stored row of that id must be identical.
     if has_id.any():
+        _refuse_repeated_ids(incoming[has_id], present)
         stored = stored_by_id(session, incoming.loc[has_id, "id"].astype("int64").tolist())
         with_id = incoming[has_id].merge(stored, on="id", how="inner", suffixes=("", "_stored"))
         same = pd.Series(True, index=with_id.index)

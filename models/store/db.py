@@ -104,6 +104,21 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{target}?immutable=1", uri=True, check_same_thread=False)
 
 
+#: The default database's directory (``data/``), made on first use; any other missing
+#: directory is an error, so a mistyped ``--db`` path does not create a new tree.
+_DEFAULT_DIRECTORY = Path("data")
+
+
+def _make_directory(path: Path) -> None:
+    if path.parent.is_dir():
+        return
+    if path.parent.exists():
+        raise StorageError(f"{path.parent} is not a directory")
+    if path.parent != _DEFAULT_DIRECTORY:
+        raise StorageError(f"the directory {path.parent} does not exist; create it first or check the URL")
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+
 def create_engine(url: str) -> sa.Engine:
     """An engine for ``url`` without touching the schema (see :func:`open_engine`).
 
@@ -126,7 +141,7 @@ def create_engine(url: str) -> sa.Engine:
         engine = sa.create_engine(parsed, creator=lambda: _open_read_only(path))
     else:
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _make_directory(path)
         engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})
 
     @sa.event.listens_for(engine, "connect")

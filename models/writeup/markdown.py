@@ -1,33 +1,32 @@
 """GitHub-flavoured Markdown that user text cannot break.
 
-Pipes, backslashes, ``<``, ``>`` and brackets in user text are backslash-escaped and line
-breaks become spaces, so a rationale can neither end a table cell nor inject a tag; link
-URLs are percent-encoded where a character would end the link.  No HTML is produced.
+User text is escaped with :func:`models.limits.md_plain` (every character that could start
+Markdown: pipes, backslashes, ``<``, ``>``, brackets, emphasis, bare ``https://`` links …) and
+line breaks become spaces, so a rationale can neither end a table cell, inject a tag, nor
+become a link, an image or bold text; link URLs are percent-encoded where a character would
+end the link.  No HTML is produced.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
 
-from models.limits import has_web_scheme
+from models.limits import has_web_scheme, md_plain
 
-_ESCAPED = re.compile(r"([\\|<>\[\]])")
 #: Characters left as they are in link URLs; the rest (spaces, brackets, pipes, quotes,
 #: angle brackets, backslashes) are percent-encoded so they cannot end the link or the cell.
 _URL_SAFE = ":/?#@!$&*+,;=%~.-_"
 
 
 def md_text(value: Any) -> str:
-    """``value`` as inline Markdown text: ``\\ | < > [ ]`` escaped, line breaks made spaces."""
+    """``value`` as inline Markdown text (:func:`models.limits.md_plain`), line breaks made spaces."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
-    text = " ".join(str(value).split())
-    return _ESCAPED.sub(r"\\\1", text)
+    return md_plain(" ".join(str(value).split())).replace("|", "\\|")
 
 
 def md_link(title: str, url: str | None) -> str:
@@ -46,7 +45,7 @@ def md_cells(values: pd.Series) -> pd.Series:
     """:func:`md_text` of every value of a Series (vectorized; None and NaN give ``""``)."""
     text = values.astype("object").where(values.notna(), "").astype(str)
     text = text.str.replace(r"\s+", " ", regex=True).str.strip()
-    return text.str.replace(r"([\\|<>\[\]])", r"\\\1", regex=True)
+    return text.map(md_plain).str.replace("|", "\\|", regex=False)
 
 
 def markdown_rows(table: pd.DataFrame, markdown: Mapping[str, pd.Series] | None = None) -> pd.Series:
