@@ -87,3 +87,9 @@ def test_the_cli_path_has_no_upload_limit(empty_engine: sa.Engine) -> None:
 
     assert "max_bytes" not in inspect.getsource(cli)
     assert inspect.signature(actions.import_file).parameters["max_bytes"].default is None
+
+
+def test_an_unforeseen_failure_shows_no_traceback_in_the_browser() -> None:
+    """Streamlit shows only its generic message for an exception no page caught (details: server log)."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"
