@@ -433,7 +433,7 @@ def parse_review_days(value: Any) -> int | None:
             number = float(digits)
         except ValueError:
             raise _fail(f"{shown!r} is not a number of days: {rule}") from None
-    if math.isnan(number) or number != int(number) or not 1 <= number <= REVIEW_EVERY_MAX:
+    if not math.isfinite(number) or number != int(number) or not 1 <= number <= REVIEW_EVERY_MAX:
         raise _fail(f"{shown} is not a number of days: {rule}")
     return int(number)
 

@@ -188,6 +188,7 @@ FORM_VALUES: dict[str, Any] = {
     "criteria": texts,
     "tags": texts,
     "resolve_by": picked_day,
+    "review_every_days": st.one_of(st.none(), st.integers(), texts),
     "url": texts,
     "outcome": texts,
     "when": optional_text,

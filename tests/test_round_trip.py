@@ -53,7 +53,8 @@ def forecasts(draw: st.DrawFn) -> ForecastIn:
     try:
         return ForecastIn.model_validate(
             {
-                "researcher": draw(text),
+                # Researchers exist only with a valid handle (the form and every import refuse others).
+                "researcher": draw(st.from_regex(r"[a-z0-9_-]{1,30}", fullmatch=True)),
                 "question": draw(text),
                 "probability": draw(st.floats(min_value=0, max_value=1)),
                 "as_of": draw(
