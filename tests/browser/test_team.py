@@ -293,10 +293,12 @@ def test_laptop_mode_records_the_researcher_chosen_in_the_sidebar(page: Page, ap
     title = load_frames(eng).questions["question"].iloc[0]
     open_link(page, app, f"/questions?question={title}")
     _pick(page, "Writing as", "orrery")
+    # The pick reruns the page; typing before that rerun is drawn would be overwritten by it.
+    page.wait_for_url("**researcher=orrery**")
     page.get_by_role("tab", name="Edit question").click()
-    page.get_by_label("Resolution criteria").fill(
-        "Resolves on the lab's published audit (laptop author test)."
-    )
+    criteria = page.get_by_label("Resolution criteria")
+    criteria.fill("Resolves on the lab's published audit (laptop author test).")
+    expect(criteria).to_have_value("Resolves on the lab's published audit (laptop author test).")
     page.get_by_role("button", name="Save question").click()
     expect(page.get_by_text("Saved the question")).to_be_visible(timeout=30_000)
     with Session(eng) as s:
