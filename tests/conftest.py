@@ -13,6 +13,7 @@ fail instead.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+import streamlit.components.v2.manifest_scanner as _manifests
 
 from models import actions
 from models.store.db import open_engine
@@ -31,6 +33,11 @@ PG_HINT = (
     "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 )
 _pg_state: dict[str, str | None] = {}
+
+# Every AppTest run scans all installed distributions for Streamlit components (0.4 s each,
+# a third of a page test); `streamlit run` scans once per server.  The installed packages do
+# not change during a test session, so one scan per test process gives the same answer.
+_manifests.scan_component_manifests = functools.cache(_manifests.scan_component_manifests)  # type: ignore[assignment]
 
 
 def _pg_error() -> str | None:
