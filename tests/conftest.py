@@ -19,10 +19,13 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 import streamlit.components.v2.manifest_scanner as _manifests
+import typer.testing
+from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 
 from models import actions
 from models.store.db import open_engine
@@ -39,6 +42,29 @@ _pg_state: dict[str, str | None] = {}
 # a third of a page test); `streamlit run` scans once per server.  The installed packages do
 # not change during a test session, so one scan per test process gives the same answer.
 _manifests.scan_component_manifests = functools.cache(_manifests.scan_component_manifests)  # type: ignore[assignment]
+
+# typer's CliRunner builds the click command from the app's functions on every invoke (about
+# 60 ms for ours: signatures, annotations, help); the `credence` process builds it once.  The
+# app's commands do not change during a test session, so one build per test process is the same.
+typer.testing._get_command = functools.cache(typer.testing._get_command)  # type: ignore[attr-defined]
+
+# AppTest gives every script run a new ScriptCache, so each run parses, rewrites ("magic") and
+# compiles the page again (about 30 ms); `streamlit run` keeps one cache per server and compiles
+# a page once until its file changes.  One cache per test process, keyed on the file's contents.
+_compiled: dict[tuple[str, bytes], Any] = {}
+_compile_script = ScriptCache.get_bytecode
+
+
+def _cached_bytecode(self: ScriptCache, script_path: str) -> Any:
+    path = os.path.abspath(script_path)
+    with open(path, "rb") as fh:
+        key = (path, fh.read())
+    if key not in _compiled:
+        _compiled[key] = _compile_script(self, path)
+    return _compiled[key]
+
+
+ScriptCache.get_bytecode = _cached_bytecode  # type: ignore[method-assign]
 
 
 def _pg_error() -> str | None:
