@@ -88,6 +88,13 @@ def sqlite_template(kind: str) -> Path:
     return _TEMPLATES[kind]
 
 
+def empty_database(directory: Path, name: str = "empty.db") -> str:
+    """The URL of a new SQLite database ``name`` in ``directory``: empty, at the newest schema."""
+    path = directory / name
+    shutil.copyfile(sqlite_template("empty"), path)
+    return f"sqlite:///{path}"
+
+
 def demo_database(directory: Path) -> str:
     """The URL of a new SQLite database in ``directory`` holding the demo data."""
     path = directory / "demo.db"

@@ -13,7 +13,7 @@ from models.schemas import ForecastEdit
 from models.store.backup import backup, restore
 from models.store.db import open_engine, write_session
 from models.store.records import edit_forecast, soft_delete
-from tests.factories import good_csv
+from tests.factories import empty_database, good_csv
 
 
 def fill(engine: sa.Engine) -> None:
@@ -32,7 +32,7 @@ def test_backup_of_an_unchanged_database_is_always_the_same(engine):
 def test_backup_restore_backup_is_identical(engine, tmp_path):
     fill(engine)
     first = backup(engine)
-    other = open_engine(f"sqlite:///{tmp_path / 'restored.db'}")
+    other = open_engine(empty_database(tmp_path, "restored.db"))
     restore(other, first)
     assert backup(other) == first
 
@@ -85,7 +85,7 @@ def test_a_backup_from_an_older_schema_with_the_same_tables_restores(engine, tmp
     doc = json.loads(backup(engine))
     doc["schema"] = TABLES_UNCHANGED_SINCE  # as a Credence of that revision wrote it
     older = json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-    fresh = open_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    fresh = open_engine(empty_database(tmp_path, "fresh.db"))
     restore(fresh, older)
     assert json.loads(backup(fresh))["tables"] == doc["tables"]
 

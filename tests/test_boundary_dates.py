@@ -22,7 +22,7 @@ from models.files.fatebook import parse_fatebook
 from models.schemas import EvidenceIn, ForecastIn, QuestionIn, ResolutionIn
 from models.store.backup import backup, restore
 from models.store.db import data_version, open_engine
-from tests.factories import cli, good_csv
+from tests.factories import cli, empty_database, good_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted(p for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_"))
@@ -111,7 +111,7 @@ def test_restore_refuses_a_time_outside_the_range(engine, tmp_path):
     actions.import_file(engine, good_csv(), "forecasts")
     doc = json.loads(backup(engine))
     doc["tables"]["forecast"][0]["as_of"] = "1600-01-01T00:00:00+00:00"
-    other = open_engine(f"sqlite:///{tmp_path / 'o.db'}")
+    other = open_engine(empty_database(tmp_path, "o.db"))
     with pytest.raises(
         CredenceError, match=r"table forecast, row 1 \(id 1\): as of .*outside the supported range"
     ):
@@ -164,10 +164,8 @@ def test_scores_and_exports_survive_out_of_range_times_stored_directly(db_url, t
 
 
 @pytest.mark.parametrize("page_file", PAGES, ids=[p.stem for p in PAGES])
-def test_every_page_survives_out_of_range_times_stored_directly(sqlite_url, monkeypatch, page_file):
-    monkeypatch.setenv("CREDENCE_DATABASE_URL", sqlite_url)
-    engine = open_engine(sqlite_url)
-    _corrupt(engine)
+def test_every_page_survives_out_of_range_times_stored_directly(empty_engine, page_file):
+    _corrupt(empty_engine)  # empty_engine's URL is CREDENCE_DATABASE_URL
     at = AppTest.from_file(str(page_file), default_timeout=60)
     at.query_params["question"] = "Schemers at 3x"
     at.run()

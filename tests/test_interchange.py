@@ -10,7 +10,7 @@ from models.errors import InputError
 from models.files import interchange
 from models.store.backup import backup
 from models.store.reads import forecasts_frame, questions_frame
-from tests.factories import GOOD_ROWS, HEADER, forecasts_csv, good_csv
+from tests.factories import GOOD_ROWS, HEADER, empty_database, forecasts_csv, good_csv
 
 
 def import_forecasts(engine: sa.Engine, data: bytes):  # type: ignore[no-untyped-def]
@@ -137,7 +137,7 @@ def test_export_then_import_into_empty_database_then_export_is_identical(engine,
     first = actions.forecasts_csv(engine)
     from models.store.db import open_engine
 
-    other = open_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    other = open_engine(empty_database(tmp_path, "other.db"))
     actions.import_file(other, first.encode(), "forecasts")
     assert actions.forecasts_csv(other) == first
 
@@ -159,7 +159,7 @@ def test_import_of_export_keeps_ids_and_recorded_at(engine, tmp_path):
     text = actions.forecasts_csv(engine)
     from models.store.db import open_engine
 
-    other = open_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    other = open_engine(empty_database(tmp_path, "other.db"))
     actions.import_file(other, text.encode(), "forecasts")
     a, b = forecasts_frame(engine), forecasts_frame(other)
     assert a["forecast_id"].tolist() == b["forecast_id"].tolist()

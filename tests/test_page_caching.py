@@ -23,7 +23,6 @@ import models.analysis
 import models.charts
 import models.writeup
 from models import actions, forms
-from models.actions import load_demo
 from models.store import history, reads
 from models.store.db import open_engine
 
@@ -69,11 +68,8 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 @pytest.fixture
-def demo_db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    eng = open_engine(sqlite_url)
-    load_demo(eng)
-    eng.dispose()
-    monkeypatch.setenv("CREDENCE_DATABASE_URL", sqlite_url)
+def demo_db(sqlite_url: str, demo_engine: object) -> str:
+    """The URL of a database holding the demo data (``demo_engine``: CREDENCE_DATABASE_URL names it)."""
     return sqlite_url
 
 

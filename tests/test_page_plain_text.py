@@ -107,12 +107,9 @@ def test_the_checker_sees_what_it_must_refuse() -> None:
 
 
 @pytest.fixture
-def hostile(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
+def hostile(empty_engine: sa.Engine) -> sa.Engine:
     """A database whose every free text is hostile Markdown (the URL is CREDENCE_DATABASE_URL)."""
-    from models.store.db import open_engine
-
-    monkeypatch.setenv("CREDENCE_DATABASE_URL", sqlite_url)
-    eng = open_engine(sqlite_url)
+    eng = empty_engine
     actions.create_researcher(eng, ResearcherIn(handle=HANDLE, name=HOSTILE))
     actions.create_researcher(eng, ResearcherIn(handle="gone_heron", name=HOSTILE))
     actions.delete(eng, "researcher", 2)
@@ -145,8 +142,7 @@ def hostile(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Eng
     actions.declare_partition(eng, PARTITION, HANDLE, [Q1, Q2])
     actions.resolve_question(eng, ResolutionIn(question=Q2, outcome="yes", resolved_at="2024-02-01",
                                                capability=LEVEL, note=HOSTILE))  # fmt: skip
-    yield eng
-    eng.dispose()
+    return eng
 
 
 def _page(name: str, **params: str) -> AppTest:

@@ -13,9 +13,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from models import actions
-from models.actions import load_demo
 from models.files.synthetic import write_synthetic
 from models.store.db import open_engine
+from tests.factories import demo_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted(p for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_"))
@@ -24,11 +24,7 @@ LARGE = 100_000
 
 @pytest.fixture(scope="session")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
-    eng = open_engine(url)
-    load_demo(eng)
-    eng.dispose()
-    return url
+    return demo_database(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ from models.schemas import RatioIn
 from models.store.backup import backup, restore
 from models.store.db import create_engine, migrate, open_engine
 from models.store.reads import evidence_frame, load_frames, ratios_frame
+from tests.factories import empty_database
 
 runner = CliRunner()
 
@@ -169,7 +170,7 @@ def test_evidence_and_ratio_files_round_trip(engine, tmp_path):
     evidence, ratios = _export(engine)
     assert "status,observed" in evidence.splitlines()[0] and ",anticipated," in evidence
     assert len(ratios.splitlines()) == 10
-    other = open_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    other = open_engine(empty_database(tmp_path, "other.db"))
     actions.import_file(other, evidence.encode(), "evidence")
     actions.import_file(other, ratios.encode(), "ratios")
     assert _export(other) == (evidence, ratios)
@@ -183,7 +184,7 @@ def test_backup_keeps_ratios_their_revisions_and_evidence_status(engine, tmp_pat
     doc = json.loads(text)
     assert len(doc["tables"]["likelihood_ratio"]) == 2
     assert {e["status"] for e in doc["tables"]["evidence"]} == {"observed", "anticipated"}
-    other = open_engine(f"sqlite:///{tmp_path / 'restored.db'}")
+    other = open_engine(empty_database(tmp_path, "restored.db"))
     restore(other, text)
     assert backup(other) == text
     assert ratios_frame(other)["ratio"].tolist() == ratios_frame(engine)["ratio"].tolist()

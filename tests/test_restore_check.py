@@ -19,7 +19,7 @@ from models.schemas import ForecastEdit
 from models.store.backup import backup, restore
 from models.store.db import data_version, open_engine, write_session
 from models.store.records import edit_forecast, soft_delete
-from tests.factories import cli, good_csv
+from tests.factories import cli, empty_database, good_csv
 
 
 def _filled(engine) -> dict[str, Any]:
@@ -153,7 +153,7 @@ def test_a_tampered_backup_is_refused_whole_naming_table_and_row(engine, tmp_pat
     with pytest.raises(CredenceError, match=message):
         restore(engine, text, replace=True)
     assert (backup(engine), data_version(engine)) == (before, version)
-    empty = open_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    empty = open_engine(empty_database(tmp_path, "empty.db"))
     with pytest.raises(CredenceError, match=message):
         restore(empty, text)
     assert json.loads(backup(empty))["tables"]["forecast"] == []
@@ -192,13 +192,13 @@ def test_a_backup_that_is_not_one_is_refused_by_the_cli_with_one_line(db_url, tm
 
 def test_an_untampered_backup_still_restores_into_the_other_backend(engine, tmp_path):
     doc = _filled(engine)
-    other = open_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    other = open_engine(empty_database(tmp_path, "other.db"))
     restore(other, json.dumps(doc))
     assert json.loads(backup(other))["tables"] == doc["tables"]
 
 
 def test_restore_into_postgresql_of_a_sqlite_backup_keeps_every_row(pg_url, tmp_path):
-    source = open_engine(f"sqlite:///{tmp_path / 's.db'}")
+    source = open_engine(empty_database(tmp_path, "s.db"))
     doc = _filled(source)
     target = open_engine(pg_url)
     restore(target, json.dumps(doc))

@@ -12,7 +12,7 @@ from models.store.db import open_engine
 from models.store.reads import load_frames, scoring_frames
 from models.writeup.filters import make_filter
 from models.writeup.report import calibration_summary
-from tests.factories import cli, demo_database
+from tests.factories import cli, demo_database, empty_database
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +38,6 @@ def test_cli_table_and_report_name_the_pooled_row_alike(demo_url: str, tmp_path:
 
 
 def test_an_empty_selection_gives_an_empty_table_with_the_columns(tmp_path: Path) -> None:
-    engine = open_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    engine = open_engine(empty_database(tmp_path, "empty.db"))
     table = score_table(select_scored(scoring_frames(engine)))
     assert table.empty and list(table.columns) == [name for name, _, _ in COLUMNS]
