@@ -17,6 +17,7 @@ import functools
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -237,16 +238,23 @@ class _PgPool:
             self._learn(self._cleaner(name))
         return name
 
+    @staticmethod
+    def _close_other_connections(conn: sa.Connection) -> None:
+        """End the connections a test left open (engines it did not dispose) and wait until they are gone.
+
+        ``pg_terminate_backend(pid, timeout)`` would wait too, but polls every 100 ms per connection.
+        """
+        others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        conn.execute(sa.text(f"SELECT pg_terminate_backend(pid) {others}"))
+        deadline = time.monotonic() + 10
+        while conn.execute(sa.text(f"SELECT count(*) {others}")).scalar() and time.monotonic() < deadline:
+            time.sleep(0.001)
+
     def give_back(self, name: str) -> None:
         """Empty ``name`` for the next test, or drop it if the test changed its schema."""
         conn = self._cleaner(name)
         try:
-            conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            )
+            self._close_other_connections(conn)
             if self._state(conn) == self.pristine:
                 conn.connection.dbapi_connection.execute(self.reset_sql)  # type: ignore[union-attr]
                 self.free.append(name)
