@@ -39,9 +39,11 @@ test: install
 	$(BIN)/python -m pytest -m "not browser" -n 2
 	$(BIN)/python -m pytest -m browser --reruns 1
 
-# The inner loop: everything but the browser, concurrency and large-database tests (marked slow).
+# The inner loop: everything but the browser, concurrency and large-database tests (marked slow),
+# and nothing on PostgreSQL: --sqlite-only leaves out the storage tests' PostgreSQL runs and the
+# few tests that need the server (a third of the tests).  `make test` and CI run both backends.
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow and not browser" -q -n 2
+	$(BIN)/python -m pytest -m "not slow and not browser" --sqlite-only -q -n 2
 
 lint: install
 	$(BIN)/ruff check .

@@ -81,7 +81,39 @@ def _pg_error() -> str | None:
     return _pg_state["error"]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--sqlite-only",
+        action="store_true",
+        help="leave out every test run on PostgreSQL (the [postgresql] runs of the storage tests, "
+        "and the tests that need the server); `make test-fast` passes it, `make test` does not",
+    )
+
+
+def _on_postgresql(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    fixtures = getattr(item, "fixturenames", ())
+    return (
+        "postgresql" in (params.get("db_url"), params.get("blank_db_url"))
+        or "pg_url" in fixtures
+        or "pg_migrated_url" in fixtures
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--sqlite-only"):
+        return
+    left_out = [item for item in items if _on_postgresql(item)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not _on_postgresql(item)]
+
+
 def pytest_report_header(config: pytest.Config) -> str:
+    if config.getoption("--sqlite-only"):
+        return "postgresql: left out (--sqlite-only): storage tests run on SQLite alone"
+
     err = _pg_error()
     return (
         "postgresql: reachable at 127.0.0.1:5432"
