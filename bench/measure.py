@@ -2,7 +2,8 @@
 
 A figure means little alone on a shared 2-core machine, so each is printed next to a
 reference measured in the same run, the same way (a fresh process, wall-clock time, peak
-resident memory of that child from ``os.wait4``, which is ``getrusage`` for one child):
+resident memory of that child from ``os.wait4``, which is ``getrusage`` for one child,
+taken by a small launcher: see :data:`_LAUNCHER`):
 
 * import: the stdlib ``csv`` module and ``sqlite3.executemany`` writing the same rows into
   one table (SQLite), or ``psql \\copy`` of the same file into one table (PostgreSQL);
@@ -31,20 +32,39 @@ class Run:
     stdout: str
 
 
+#: A small launcher that runs the command as its own child and reports that child's
+#: ``os.wait4`` usage.  On Linux a process keeps the peak memory of the process it was
+#: forked from (``exec`` records the old address space's high-water mark), so a command
+#: started straight from this benchmark would report the benchmark's own peak (hundreds of
+#: MB once it has built a database).  Started from this small launcher it reports its own.
+_LAUNCHER = """
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(proc.pid, 0)
+with open(sys.argv[1], "w") as fh:
+    fh.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run(cmd: list[str], env: dict[str, str] | None = None, check: bool = True) -> Run:
-    """Run ``cmd`` as a fresh process: wall time, peak resident memory (MB), what it printed."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+    """Run ``cmd`` as a fresh process: wall time, its own peak resident memory (MB), what it printed."""
+    with (
+        tempfile.TemporaryFile("w+") as out,
+        tempfile.TemporaryFile("w+") as err,
+        tempfile.NamedTemporaryFile("r") as peak,
+    ):
+        launcher = [sys.executable, "-S", "-c", _LAUNCHER, peak.name]
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.run([*launcher, *cmd], stdout=out, stderr=err, env=env, text=True, check=False)
         elapsed = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
+        peak_kb = float(peak.read() or 0)
     if check and proc.returncode != 0:
         sys.exit(f"{' '.join(cmd[:5])} … failed ({proc.returncode}):\n{stderr[-3000:]}")
-    return Run(elapsed, usage.ru_maxrss / 1024, stdout)  # ru_maxrss is in kB on Linux
+    return Run(elapsed, peak_kb / 1024, stdout)  # ru_maxrss is in kB on Linux
 
 
 def credence(*args: str) -> list[str]:

@@ -374,6 +374,7 @@ def import_file(
     """
     _check_size(data, max_bytes, kind)
     batch = interchange.parse(data, kind, progress)
+    del data  # the file's bytes are not needed any more: a large file's memory goes to the writing
     return _import(engine, batch, by, progress, dry_run)
 
 

@@ -106,7 +106,8 @@ def _times(values: list[object]) -> pd.Series:
 def evidence_titles(frame: pd.DataFrame) -> list[str]:
     """Every evidence title a forecasts frame cites, in order of first mention."""
     titles: dict[str, None] = {}
-    for refs in frame["evidence"]:
+    column = frame["evidence"].to_numpy(dtype="object")
+    for refs in column[np.fromiter(map(bool, column), dtype="bool", count=len(column))]:
         for ref in refs:
             titles.setdefault(ref.title, None)
     return list(titles)

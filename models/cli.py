@@ -183,10 +183,12 @@ def _report(summary: ImportSummary) -> None:
 def _import(ctx: typer.Context, kind: str, file: Path) -> None:
     from models import actions
 
-    data = _input_file(file)
     with progress_bar() as progress:
         try:
-            summary = actions.import_file(engine(ctx), data, kind, by=author(ctx), progress=progress)
+            # The bytes are passed, not kept here, so the import can let them go once read.
+            summary = actions.import_file(
+                engine(ctx), _input_file(file), kind, by=author(ctx), progress=progress
+            )
         except InputError as err:
             raise InputError(err.problems, source=str(file)) from None
     _report(summary)

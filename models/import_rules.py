@@ -19,8 +19,12 @@ database, so the CSV, Fatebook and any faster bulk path share one rule set:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
+import pandas as pd
+
+from models.batch import evidence_titles
 from models.errors import InputError
 
 #: batch field → (label used in messages, the attribute naming the thing)
@@ -75,6 +79,11 @@ def _line_of(problem: str) -> int:
     return int(head[5:]) if head.startswith("line ") and head[5:].isdigit() else 0
 
 
+def _forecast_frame(batch: Any) -> pd.DataFrame | None:
+    """The batch's forecasts as columns, when it holds them that way (a large file) or can."""
+    return batch.forecast_rows() if hasattr(batch, "forecast_rows") else None
+
+
 def mentions(batch: Any) -> dict[str, list[tuple[str, int | None]]]:
     """Every (name, line) the batch names or describes, per kind of thing."""
     out: dict[str, list[tuple[str, int | None]]] = {
@@ -89,7 +98,7 @@ def mentions(batch: Any) -> dict[str, list[tuple[str, int | None]]]:
     for q in batch.questions:
         out["questions"].append((q.title, q.line))
     # Forecasts may come as validated rows or as columns (a large file): read the columns.
-    frame = batch.forecast_rows() if hasattr(batch, "forecast_rows") else None
+    frame = _forecast_frame(batch)
     rows = (
         zip(
             frame["researcher"],
@@ -136,6 +145,8 @@ def refuse_deleted(batch: Any, deleted: Mapping[str, Iterable[str]]) -> None:
     ``deleted`` holds, per kind (``researchers``, ``levels``, ``evidence``, ``questions``),
     the names of the batch's things that are stored and soft-deleted.
     """
+    if not any(deleted.values()):
+        return  # the usual case: nothing named is deleted, so no line needs naming
     problems: list[str] = []
     for kind, named in mentions(batch).items():
         gone = set(deleted.get(kind, ()))
@@ -152,8 +163,20 @@ def refuse_deleted(batch: Any, deleted: Mapping[str, Iterable[str]]) -> None:
 
 
 def names(batch: Any) -> dict[str, set[str]]:
-    """Per kind, the set of names the batch mentions (for reading their deleted state)."""
-    return {kind: {n for n, _ in named} for kind, named in mentions(batch).items()}
+    """Per kind, the set of names the batch mentions (for reading their deleted state).
+
+    The same names as :func:`mentions` gives, read from the forecasts' columns at once.
+    """
+    frame = _forecast_frame(batch)
+    if frame is None:
+        return {kind: {n for n, _ in named} for kind, named in mentions(batch).items()}
+    rest = mentions(replace(batch, forecasts=[], forecast_table=frame.iloc[:0]))
+    out = {kind: {n for n, _ in named} for kind, named in rest.items()}
+    out["researchers"].update(frame["researcher"].unique())
+    out["questions"].update(frame["question"].unique())
+    out["levels"].update(c for c in frame["capability"].dropna().unique() if c)
+    out["evidence"].update(evidence_titles(frame))
+    return out
 
 
 def is_empty(batch: Any) -> bool:

@@ -28,6 +28,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
@@ -36,8 +37,8 @@ from models.batch import ImportBatch, ImportSummary, Progress, evidence_titles
 from models.errors import InputError
 from models.schemas import PartitionMemberIn
 from models.store import ratios
-from models.store.bulk_write import mark_everything_changed, write_forecasts
-from models.store.db import import_lock, write_session
+from models.store.bulk_write import BULK_ROWS, mark_everything_changed, write_forecasts
+from models.store.db import check_foreign_keys, import_lock, write_session
 from models.store.records import _keep_revision, declare_partition, now, row_data
 from models.store.tables import CapabilityLevel, Evidence, Question, Researcher, Revision
 from models.vocab import EvidenceStatus
@@ -266,19 +267,23 @@ def _partitions(
         )["partitions"] += 1
 
 
-def allocate_ids(session: Session, table: str, n: int) -> list[int]:
-    """``n`` fresh primary keys for ``table``, reserved for this transaction.
+def allocate_ids(session: Session, table: str, n: int) -> np.ndarray:
+    """``n`` fresh primary keys for ``table``, reserved for this transaction (int64 array).
 
     SQLite: writers hold the database's write lock (``BEGIN IMMEDIATE``), so ids past the
-    current maximum are free.  PostgreSQL: drawn from the table's sequence.
+    current maximum are free.  PostgreSQL: drawn from the table's sequence, streamed as text
+    by ``COPY`` (a million ids as rows would be a million Python tuples).
     """
     if n == 0:
-        return []
+        return np.zeros(0, dtype="int64")
     if session.get_bind().dialect.name == "postgresql":
-        stmt = sa.text(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)")
-        return list(session.execute(stmt, {"n": n}).scalars())
+        raw: Any = session.connection().connection.dbapi_connection
+        query = f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, {int(n)})"
+        with raw.cursor() as cur, cur.copy(f"COPY ({query}) TO STDOUT") as copy:
+            text = b"".join(bytes(block) for block in copy)
+        return np.array(text.split()).astype("int64")
     top = session.execute(sa.text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar() or 0
-    return list(range(top + 1, top + 1 + n))
+    return np.arange(top + 1, top + 1 + n, dtype="int64")
 
 
 def sync_sequences(session: Session) -> None:
@@ -462,7 +467,8 @@ def _apply(
     dry_run: bool,
     summary: ImportSummary,
 ) -> ImportSummary:
-    with write_session(engine) as session:
+    many = len(batch.forecast_rows()) >= BULK_ROWS
+    with write_session(engine, keys_checked_after=many) as session:
         import_lock(session)
         _refuse_deleted(session, batch)
         _check_resolutions(session, batch)
@@ -522,6 +528,9 @@ def _apply(
         ratios.sync_evidence_status(session, batch, summary, by)
         ratios.import_ratios(session, batch, ids, summary, by)
         _partitions(session, batch, ids, summary, by)
+        if many:
+            for table in ("forecast", "forecast_evidence"):
+                check_foreign_keys(session, table)
         if dry_run:
             raise _Preview
     return summary

@@ -28,6 +28,9 @@ from models.errors import InputError, Problem
 from models.schemas import EvidenceRef
 
 CHUNK = 50_000
+#: From this many rows on, an import is bulk work on SQLite: indexes are rebuilt after the
+#: rows are in, and foreign keys checked once (:func:`models.store.db.write_session`).
+BULK_ROWS = 50_000
 
 #: The forecast columns the importer writes, in order.
 FORECAST_COLUMNS = ("id", "researcher_id", "question_id", "level_id", "probability", "as_of", "recorded_at",
@@ -108,6 +111,27 @@ def _literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def _uniform(col: pd.Series) -> bool:
+    """Whether every value of ``col`` is the same (all missing counts as the same)."""
+    if len(col) == 0 or col.dtype == "object" and not isinstance(col.iat[0], str | None):
+        return False
+    missing = col.isna().to_numpy()
+    if missing[0] or missing.any():
+        return bool(missing.all())
+    return bool((col == col.iat[0]).all())
+
+
+def _sqlite_literal(value: object) -> str:
+    """``value`` as SQL text in the form :func:`_sqlite_rows` binds it."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return "NULL"
+    if isinstance(value, pd.Timestamp):
+        return _literal(sqlite_times(pd.Series([value]))[0])
+    if isinstance(value, np.generic):
+        return _literal(value.item())
+    return _literal(value)
+
+
 def bulk_insert(
     session: Session,
     table: str,
@@ -136,12 +160,22 @@ def bulk_insert(
                 with cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)") as copy:
                     copy.write(_pg_csv(part))
         else:
-            values = ["?"] * len(frame.columns) + [_literal(v) for v in constants.values()]
+            # A column holding one value in every row of the chunk (no condition, not
+            # reconstructed, one recorded-at stamp) is bound once, as a literal: executemany's
+            # cost is per bound value.
+            # (The first column always varies: executemany needs a value per row to insert a row.)
+            uniform = {name: part[name].iat[0] for name in part.columns[1:] if _uniform(part[name])}
+            varying = part.drop(columns=list(uniform))
+            literals = {
+                **{k: _sqlite_literal(v) for k, v in uniform.items()},
+                **{k: _literal(v) for k, v in constants.items()},
+            }
+            values = ["?"] * len(varying.columns) + list(literals.values())
             cur = raw.cursor()
             try:
                 cur.executemany(
-                    f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})",
-                    _sqlite_rows(part),
+                    f"INSERT INTO {table} ({', '.join([*varying.columns, *literals])}) VALUES ({', '.join(values)})",
+                    _sqlite_rows(varying),
                 )
             finally:
                 cur.close()
@@ -169,7 +203,8 @@ def _temp_table(session: Session, frame: pd.DataFrame) -> None:
 def stored_matches(session: Session, incoming: pd.DataFrame) -> pd.DataFrame:
     """``(row_number, forecast_id)`` of each incoming row equal, in :data:`KEY`, to a current stored forecast.
 
-    ``incoming`` has the :data:`KEY` columns and ``row_number``.  Evidence is compared by the caller.
+    ``incoming`` has the :data:`KEY` columns and ``row_number`` (others are ignored).  Evidence is
+    compared by the caller.
     """
     empty = pd.DataFrame({"row_number": pd.Series(dtype="int64"), "forecast_id": pd.Series(dtype="int64")})
     if incoming.empty:
@@ -319,7 +354,7 @@ def insert_many(
     leaves the indexes as they were.  (PostgreSQL keeps its indexes: dropping one would
     lock readers out for the whole import.)
     """
-    if session.get_bind().dialect.name != "sqlite" or len(frame) < 50_000:
+    if session.get_bind().dialect.name != "sqlite" or len(frame) < BULK_ROWS:
         bulk_insert(session, table, frame, progress, stage, constants)
         return
     cur = _raw(session).cursor()
@@ -385,6 +420,31 @@ def _refuse_repeated_ids(with_ids: pd.DataFrame, present: np.ndarray) -> None:
     present[with_ids.loc[repeated, "row_number"].to_numpy(dtype="int64")] = True
 
 
+def _ids(names: pd.Series, ids: dict[str, int]) -> np.ndarray:
+    """The id of each row's name (NaN where there is none), looking each distinct name up once."""
+    codes, distinct = pd.factorize(names.to_numpy(dtype="object"))
+    found = np.array([ids.get(name, np.nan) for name in distinct] + [np.nan], dtype="float64")
+    return found[codes]  # code -1 (no name) takes the last entry, NaN
+
+
+def _repeated_rows(rows: pd.DataFrame) -> np.ndarray:
+    """``row_number`` of each row equal (:data:`KEY` and evidence) to an earlier row.
+
+    Rows can only be equal where researcher, question, time and probability are: those few
+    numeric columns are compared first, and the rest only for the rows they leave.
+    """
+    coarse = rows.duplicated(["researcher_id", "question_id", "as_of", "probability"], keep=False).to_numpy()
+    if not coarse.any():
+        return np.zeros(0, dtype="int64")
+    candidates = rows[coarse]
+    dup = (
+        candidates[[*KEY, "evidence_key"]]
+        .astype({"level_id": "float64", "given_question_id": "float64"})
+        .duplicated(keep="first")
+    )
+    return candidates["row_number"].to_numpy(dtype="int64")[dup.to_numpy()]
+
+
 def write_forecasts(
     session: Session,
     frame: pd.DataFrame,
@@ -392,7 +452,7 @@ def write_forecasts(
     stamp: datetime,
     by: str,
     progress: Progress | None,
-    allocate: Callable[[Session, str, int], list[int]],
+    allocate: Callable[[Session, str, int], np.ndarray],
 ) -> tuple[int, int]:
     """Write the forecasts of ``frame`` that are not already present; ``(created, present)``.
 
@@ -405,30 +465,32 @@ def write_forecasts(
     """
     rids, qids, lids, eids = ids["researchers"], ids["questions"], ids["levels"], ids["evidence"]
     n = len(frame)
-    has_evidence = np.fromiter((len(refs) > 0 for refs in frame["evidence"]), dtype="bool", count=n)
+    has_evidence = np.fromiter(map(bool, frame["evidence"].to_numpy(dtype="object")), dtype="bool", count=n)
     keys = np.full(n, "", dtype="object")
     for row in np.flatnonzero(has_evidence):
         keys[row] = evidence_key(sorted({(e.title, e.direction) for e in frame["evidence"].iat[row]}))
-    level = frame["capability"].map(lids, na_action="ignore")
-    given = frame["given"].map(qids, na_action="ignore")
-    given_outcome = frame["given_outcome"].astype("object")
+    level = _ids(frame["capability"], lids)
+    given = _ids(frame["given"], qids)
+    given_outcome = frame["given_outcome"].to_numpy(dtype="object").copy()
+    given_outcome[np.isnan(given)] = None
     incoming = pd.DataFrame(
         {
             "row_number": np.arange(n, dtype="int64"),
-            "researcher_id": frame["researcher"].map(rids).to_numpy(dtype="int64"),
-            "question_id": frame["question"].map(qids).to_numpy(dtype="int64"),
+            "researcher_id": _ids(frame["researcher"], rids).astype("int64"),
+            "question_id": _ids(frame["question"], qids).astype("int64"),
             "level_id": pd.array(level, dtype="Int64"),
             "probability": frame["probability"].to_numpy(dtype="float64"),
             "as_of": frame["as_of"].reset_index(drop=True),
             "rationale": frame["rationale"].to_numpy(dtype="object"),
             "reconstructed": frame["reconstructed"].to_numpy(dtype="bool"),
             "given_question_id": pd.array(given, dtype="Int64"),
-            "given_outcome": given_outcome.where(given.notna(), None).to_numpy(dtype="object"),
+            "given_outcome": given_outcome,
             "evidence_key": keys,
             "id": frame["id"].reset_index(drop=True).astype("Int64"),
             "recorded_at": frame["recorded_at"].reset_index(drop=True).fillna(pd.Timestamp(stamp)),
             "line": frame["line"].reset_index(drop=True),
-        }
+        },
+        copy=False,  # the arrays as they are: a million rows, no second copy
     )
     has_id = incoming["id"].notna().to_numpy()
     present = np.zeros(n, dtype="bool")
@@ -462,7 +524,8 @@ def write_forecasts(
     # Rows without an id: identical to a stored forecast, or to an earlier row, is already present.
     no_id = ~has_id
     if no_id.any():
-        matches = stored_matches(session, incoming.loc[no_id, ["row_number", *KEY]])
+        without = incoming if no_id.all() else incoming[no_id]  # (a plain file: every row, no copy)
+        matches = stored_matches(session, without)
         if len(matches):
             stored_keys = stored_evidence_keys(session, matches["forecast_id"].tolist())
             wanted = keys[matches["row_number"].to_numpy()]
@@ -472,14 +535,9 @@ def write_forecasts(
                 else np.full(len(matches), "", dtype="object")
             )
             present[matches["row_number"].to_numpy()[wanted == found]] = True
-        dup = (
-            incoming.loc[no_id, [*KEY, "evidence_key"]]
-            .astype({"level_id": "float64", "given_question_id": "float64"})
-            .duplicated(keep="first")
-        )
-        present[incoming.loc[no_id, "row_number"].to_numpy()[dup.to_numpy()]] = True
+        present[_repeated_rows(without)] = True
 
-    new = incoming[~present]
+    new = incoming[~present] if present.any() else incoming  # a first import copies nothing
     forecast_ids = new["id"].astype("Int64").to_numpy(dtype="float64", na_value=np.nan)
     missing = np.isnan(forecast_ids)
     forecast_ids[missing] = allocate(session, "forecast", int(missing.sum()))
@@ -496,7 +554,8 @@ def write_forecasts(
             "reconstructed": new["reconstructed"].to_numpy(dtype="bool"),
             "given_question_id": new["given_question_id"].to_numpy(dtype="float64", na_value=np.nan),
             "given_outcome": new["given_outcome"].to_numpy(dtype="object"),
-        }
+        },
+        copy=False,  # the arrays as they are: a million rows, no second copy
     )
     records["level_id"] = pd.array(records["level_id"], dtype="Int64")
     records["given_question_id"] = pd.array(records["given_question_id"], dtype="Int64")

@@ -38,6 +38,8 @@ class StorageError(CredenceError):
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 BUSY_TIMEOUT_S = 60
 _WRITE = "credence_write"
+#: Execution option: on SQLite, check foreign keys once after the writes, not row by row.
+_KEYS_AFTER = "credence_keys_after"
 _PG_MIGRATION_LOCK = 0x43524544  # "CRED": the advisory lock id held while migrating
 
 
@@ -158,8 +160,11 @@ def create_engine(url: str) -> sa.Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        immediate = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        # Set before every transaction (SQLite ignores it inside one), so a connection
+        # never carries one transaction's choice into the next.
+        conn.exec_driver_sql(f"PRAGMA foreign_keys={'OFF' if options.get(_KEYS_AFTER) else 'ON'}")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE, False) else "BEGIN")
 
     return engine
 
@@ -236,15 +241,21 @@ def open_engine(url: str | None = None) -> sa.Engine:
 
 
 @contextmanager
-def write_session(engine: sa.Engine) -> Iterator[Session]:
+def write_session(engine: sa.Engine, keys_checked_after: bool = False) -> Iterator[Session]:
     """A session whose work commits as one transaction, or not at all if anything raises.
 
     Each commit bumps the ``data_version`` counter, which readers use to invalidate caches.
+
+    ``keys_checked_after``: a bulk writer's choice on SQLite, where checking each inserted row's
+    foreign keys costs a fifth of writing a million rows.  The rows are inserted unchecked
+    and the writer calls :func:`check_foreign_keys` before the transaction ends, which
+    refuses the whole transaction if any row points at nothing.  (PostgreSQL always checks.)
     """
     from sqlmodel import Session
 
+    options = {_WRITE: True, _KEYS_AFTER: keys_checked_after and engine.dialect.name == "sqlite"}
     try:
-        with Session(engine.execution_options(**{_WRITE: True}), expire_on_commit=False) as session:
+        with Session(engine.execution_options(**options), expire_on_commit=False) as session:
             with session.begin():
                 # First, not last: on PostgreSQL its row lock makes writers take turns, so the version
                 # a transaction records (the score_change triggers) is its place in commit order.
@@ -252,6 +263,22 @@ def write_session(engine: sa.Engine) -> Iterator[Session]:
                 yield session
     except sa.exc.DBAPIError as err:
         raise StorageError(refusal(err)) from err
+
+
+def check_foreign_keys(session: Session, table: str) -> None:
+    """Refuse the transaction if a row of ``table`` points at nothing (see :func:`write_session`).
+
+    One pass over the table (0.4 s at a million forecasts); nothing to do where keys are
+    checked row by row.
+    """
+    if not session.connection().get_execution_options().get(_KEYS_AFTER):
+        return
+    broken = session.execute(sa.text(f"PRAGMA foreign_key_check({table})")).first()
+    if broken is not None:
+        raise StorageError(
+            f"the database refused the change, so nothing was written: a {table} row points at a "
+            f"missing {broken[2]} (row {broken[1]})"
+        )
 
 
 def refusal(err: sa.exc.DBAPIError) -> str:

@@ -101,7 +101,7 @@ class Question(SQLModel, table=True):
 
 class Forecast(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    researcher_id: int = Field(foreign_key="researcher.id", index=True)
+    researcher_id: int = Field(foreign_key="researcher.id")  # ix_forecast_target leads with it
     question_id: int = Field(foreign_key="question.id", index=True)
     level_id: int | None = Field(default=None, foreign_key="capability_level.id")
     probability: float = Field(sa_column=sa.Column(sa.Float, nullable=False))
