@@ -1,0 +1,58 @@
+"""A bulk import on SQLite checks foreign keys once, after its rows are in, instead of row by row.
+
+The check is the safety net under the importer's own id lookups: if a row ever pointed at a
+researcher, question or level that does not exist, the whole import is refused and nothing
+is written, exactly as a row-by-row check would have done.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from models import actions
+from models.store.db import StorageError, check_foreign_keys, write_session
+from tests.factories import forecasts_csv
+
+INSERT = sa.text(
+    "INSERT INTO forecast (id, researcher_id, question_id, probability, as_of, recorded_at, updated_at)"
+    " VALUES (1, 999, 999, 0.5, '2025-01-01 00:00:00.000000', '2025-01-01 00:00:00.000000',"
+    " '2025-01-01 00:00:00.000000')"
+)
+
+
+def _count(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT COUNT(*) FROM forecast")).scalar() or 0)
+
+
+def test_a_row_pointing_at_nothing_refuses_the_whole_bulk_write(sqlite_engine: sa.Engine) -> None:
+    with pytest.raises(StorageError, match="forecast row points at a missing"):
+        with write_session(sqlite_engine, keys_checked_after=True) as session:
+            session.execute(INSERT)  # accepted for now: keys are checked at the end
+            check_foreign_keys(session, "forecast")
+    assert _count(sqlite_engine) == 0
+
+
+def test_the_next_transaction_on_the_same_connection_checks_each_row_again(sqlite_engine: sa.Engine) -> None:
+    with write_session(sqlite_engine, keys_checked_after=True) as session:
+        check_foreign_keys(session, "forecast")
+    with pytest.raises(StorageError, match="FOREIGN KEY constraint failed"):
+        with write_session(sqlite_engine) as session:
+            session.execute(INSERT)
+    assert _count(sqlite_engine) == 0
+
+
+def test_a_large_import_is_written_whole_with_its_keys_checked(sqlite_engine: sa.Engine) -> None:
+    rows = [f"r{i % 7:02d},Question {i % 11},0.{i % 9 + 1},2024-01-{i % 28 + 1:02d}" for i in range(60_000)]
+    data = forecasts_csv(*rows, header="researcher,question,probability,as_of")
+    actions.import_file(
+        sqlite_engine,
+        b"question\n" + "\n".join(f"Question {q}" for q in range(11)).encode() + b"\n",
+        "questions",
+    )
+    summary = actions.import_file(sqlite_engine, data, "forecasts")
+    assert summary.created["forecasts"] + summary.present["forecasts"] == 60_000
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(sa.text("PRAGMA foreign_key_check(forecast)")).first() is None
+        assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
