@@ -92,7 +92,7 @@ def test_a_rerun_without_a_write_reads_and_recomputes_nothing(
 
 def test_a_write_from_another_process_is_seen_on_the_next_run(demo_db: str, calls: list[str]) -> None:
     at = AppTest.from_file(str(ROOT / "pages" / "questions.py"), default_timeout=60).run()
-    assert "models.store.reads.load_frames" in calls
+    assert "models.store.reads.refresh_frames" in calls
     before = len(at.dataframe[0].value)
     eng = open_engine(demo_db)
     actions.add_question(eng, forms.question_input("A question added elsewhere"), by="kestrel_q")

@@ -167,9 +167,9 @@ def test_scores_json_is_the_same_from_the_fresh_copy(engine):
 
 def test_every_change_recording_trigger_exists_at_head(engine):
     """A migration that rebuilds forecast, question or researcher must recreate the triggers."""
-    from models.store.scores import _triggers_present
+    from models.store.changes import triggers_present
 
-    assert _triggers_present(engine)
+    assert triggers_present(engine)
 
 
 def test_scores_are_fresh_after_a_researcher_is_deleted(engine):

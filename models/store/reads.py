@@ -7,6 +7,7 @@ returned, and a forecast is hidden when its question or researcher is deleted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
@@ -16,6 +17,8 @@ import sqlalchemy as sa
 from models import frames as fr
 from models.limits import to_utc_times
 from models.store import frame_cache
+from models.store.changes import max_forecast_id, questions_to_redo
+from models.store.db import data_version
 from models.store.tables import CapabilityLevel, Forecast, Question, Researcher
 
 _TIME_COLUMNS = (
@@ -71,6 +74,12 @@ _FORECAST_ID_DTYPES = {
 def _forecast_rows(engine: sa.Engine, sql: str) -> pd.DataFrame:
     """The rows of a :data:`_FORECAST_SQL` query, sorted in the FORECASTS contract order."""
     df = _frame(engine, sql).astype(_FORECAST_ID_DTYPES)
+    for text in ("rationale", "given_outcome"):  # as pandas infers them from few rows or many: objects
+        if text in df.columns:
+            values = df[text].astype("object")
+            df[text] = values.where(values.notna(), None)
+    if "given_question_id" in df.columns:  # all NULL reads as objects, some as floats: always floats
+        df["given_question_id"] = df["given_question_id"].astype("float64")
     # Sorting here is several times faster than ORDER BY in SQLite for large tables.
     return df.sort_values(["as_of", "recorded_at", "forecast_id"], kind="stable", ignore_index=True)
 
@@ -130,9 +139,56 @@ def forecasts_frame(engine: sa.Engine, *, rationale: bool = True) -> pd.DataFram
     values are then "").  Names (handle, title, level) are looked up from ids in pandas:
     creating a million Python strings per query is what makes a large read slow.
     """
+    return _named(engine, _forecast_rows(engine, _every_column_sql(rationale)))
+
+
+def _every_column_sql(rationale: bool = True, where: str = "") -> str:
     extra = ", f.given_question_id, f.given_outcome" + (", f.rationale" if rationale else "")
-    sql = _FORECAST_SQL.format(rationale=extra, where="")
-    return _named(engine, _forecast_rows(engine, sql))
+    return _FORECAST_SQL.format(rationale=extra, where=where)
+
+
+@dataclass(frozen=True)
+class ForecastRows:
+    """Current forecasts by id (every column, sorted as the frames are), the data version they
+    were read at, and the largest forecast id stored then: what :func:`refresh_frames` patches."""
+
+    rows: pd.DataFrame
+    version: int
+    top_id: int
+
+
+def current_rows(engine: sa.Engine, previous: ForecastRows | None = None) -> ForecastRows:
+    """Every current forecast by id, rereading only the questions changed since ``previous``.
+
+    The same rows, in the same order, as reading them all (:func:`forecasts_frame` before
+    names are looked up): a question's rows are all dropped and read again when anything on
+    it changed (:mod:`models.store.changes`), and the result is sorted as a full read is.
+    """
+    version = data_version(engine)
+    if previous is not None and previous.version == version:
+        return previous
+    top = max_forecast_id(engine)  # before the rows: a forecast added meanwhile is redone next time
+    redo = None if previous is None else questions_to_redo(engine, previous.version, previous.top_id)
+    if previous is None or redo is None:
+        rows = _forecast_rows(engine, _every_column_sql())
+    else:
+        listed = ", ".join(str(int(q)) for q in sorted(redo)) or "NULL"
+        fresh = _forecast_rows(engine, _every_column_sql(where=f"AND f.question_id IN ({listed})"))
+        kept = previous.rows[~previous.rows["question_id"].isin(list(redo))]
+        rows = pd.concat([kept, fresh], ignore_index=True).sort_values(
+            ["as_of", "recorded_at", "forecast_id"], kind="stable", ignore_index=True
+        )
+    return ForecastRows(rows, version, top)
+
+
+def refresh_frames(engine: sa.Engine, previous: ForecastRows | None = None) -> tuple[fr.Frames, ForecastRows]:
+    """:func:`load_frames`, reading again only the forecasts of questions changed since ``previous``.
+
+    Returns the frames and the rows to pass as ``previous`` next time.  Names are looked up
+    afresh every time, so a renamed researcher, question or level needs no reread.
+    """
+    rows = current_rows(engine, previous)
+    return _frames_of(engine, _named(engine, rows.rows)), rows
 
 
 def questions_frame(engine: sa.Engine) -> pd.DataFrame:
@@ -226,7 +282,11 @@ def researchers_frame(engine: sa.Engine) -> pd.DataFrame:
 
 def load_frames(engine: sa.Engine) -> fr.Frames:
     """Everything the domain layer reads, as of now."""
-    every = forecasts_frame(engine)
+    return _frames_of(engine, forecasts_frame(engine))
+
+
+def _frames_of(engine: sa.Engine, every: pd.DataFrame) -> fr.Frames:
+    """The frames, given every current forecast (:data:`models.frames.FORECASTS`); the rest is read now."""
     conditional = every["given_question_id"].notna().to_numpy()
     return fr.Frames(
         forecasts=every[~conditional].reset_index(drop=True),

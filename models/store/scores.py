@@ -8,15 +8,8 @@ write, recomputed only for the questions that changed, by the same pandas pipeli
 the question index.  Every target's numbers are therefore exactly what the pipeline gives
 on freshly read frames; only their order in the copy differs, and it is restored on read.
 
-* **Which questions changed.**  New forecasts have ids above the largest id the copy has
-  seen (ids only grow, and writers take turns: see :func:`models.store.db.write_session`).
-  Edits, soft deletes and restores of forecasts, and any change to a question, are recorded
-  by database triggers (migration ``0005``) in the ``score_change`` table with the data
-  version of their transaction.  Anything else (a hard delete, a change to a researcher,
-  rows imported with ids of their own) records question 0: "recompute everything".
-* **Everything** is recomputed when there is no copy, when the triggers are missing (a
-  migration that rebuilds a table drops them), or when more than a tenth of the
-  questions changed.
+Which questions changed, and when everything is recomputed instead, is
+:mod:`models.store.changes`' answer.
 
 The copy holds numbers only: ids instead of names (handles, titles and level names are
 looked up on every read, so a rename needs no recomputation) and times as nanoseconds.
@@ -32,6 +25,7 @@ import sqlalchemy as sa
 
 from models.analysis.scoring import brier_score, log_score, select_scored, target_scores
 from models.store import frame_cache
+from models.store.changes import max_forecast_id, questions_to_redo
 from models.store.db import data_version
 from models.store.reads import scoring_frames
 
@@ -143,59 +137,6 @@ def target_frame(engine: sa.Engine, rows: pd.DataFrame) -> pd.DataFrame:
     return out[TARGET_COLUMNS]
 
 
-#: Recompute everything when more than this share of questions changed.
-DELTA_LIMIT = 0.1
-#: The ``score_change`` row that means "recompute everything".
-EVERYTHING = 0
-#: The triggers that record changes; without all of them no copy is patched.
-TRIGGERS = (
-    "score_change_forecast_update",
-    "score_change_forecast_delete",
-    "score_change_question_update",
-    "score_change_question_delete",
-    "score_change_researcher_update",
-    "score_change_researcher_delete",
-)
-
-
-def _triggers_present(engine: sa.Engine) -> bool:
-    """Whether every change-recording trigger exists (a table rebuilt by a migration loses them)."""
-    names = ", ".join(f"'{t}'" for t in TRIGGERS)
-    if engine.dialect.name == "sqlite":
-        sql = f"SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({names})"
-    else:
-        sql = (
-            "SELECT COUNT(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-            " WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
-            f" AND NOT t.tgisinternal AND t.tgname IN ({names})"
-        )
-    with engine.connect() as conn:
-        found = conn.execute(sa.text(sql)).scalar()
-    return found == len(TRIGGERS)
-
-
-def _changed_questions(engine: sa.Engine, since_version: int, above_id: int) -> set[int]:
-    """Questions whose scored forecasts may differ from a copy read at ``since_version``."""
-    with engine.connect() as conn:
-        recorded = conn.execute(
-            sa.text("SELECT question_id FROM score_change WHERE version >= :v"), {"v": since_version}
-        ).scalars()
-        added = conn.execute(
-            sa.text("SELECT DISTINCT question_id FROM forecast WHERE id > :id"), {"id": above_id}
-        ).scalars()
-        return {int(q) for q in recorded} | {int(q) for q in added}
-
-
-def _max_forecast_id(engine: sa.Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(sa.text("SELECT COALESCE(MAX(id), 0) FROM forecast")).scalar() or 0)
-
-
-def _n_questions(engine: sa.Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(sa.text("SELECT COUNT(*) FROM question")).scalar() or 0)
-
-
 def target_rows(engine: sa.Engine, include_reconstructed: bool = False) -> pd.DataFrame:
     """Per-target numbers (:data:`ROW_COLUMNS`), fresh for the current data (see the module)."""
     name = "score targets" + (" with reconstructed" if include_reconstructed else "")
@@ -204,14 +145,15 @@ def target_rows(engine: sa.Engine, include_reconstructed: bool = False) -> pd.Da
     hit = frame_cache.lookup_any(engine, name, key)
     if hit is not None and hit.version == before:
         return hit.frame
-    top = _max_forecast_id(engine)
+    top = max_forecast_id(engine)
     rows: pd.DataFrame | None = None
-    if hit is not None and hit.meta is not None and _triggers_present(engine):
-        changed = _changed_questions(engine, hit.version, int(hit.meta))
-        if EVERYTHING not in changed and len(changed) <= DELTA_LIMIT * max(_n_questions(engine), 1):
-            kept = hit.frame[~hit.frame["question_id"].isin(list(changed))]
-            fresh = _target_rows(engine, include_reconstructed, question_ids=sorted(changed))
-            rows = pd.concat([kept, fresh], ignore_index=True) if len(kept) else fresh
+    changed = (
+        None if hit is None or hit.meta is None else questions_to_redo(engine, hit.version, int(hit.meta))
+    )
+    if hit is not None and changed is not None:
+        kept = hit.frame[~hit.frame["question_id"].isin(list(changed))]
+        fresh = _target_rows(engine, include_reconstructed, question_ids=sorted(changed))
+        rows = pd.concat([kept, fresh], ignore_index=True) if len(kept) else fresh
     if rows is None:
         rows = _target_rows(engine, include_reconstructed)
     if data_version(engine) == before:

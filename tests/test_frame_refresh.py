@@ -1,0 +1,118 @@
+"""Frames brought up to date after a write equal frames read whole, on both backends.
+
+A page process keeps the forecast rows it read and, after a write, rereads only the
+questions the write touched (``models.store.reads.refresh_frames``).  Whatever users do
+next, the frames they see must be exactly those a fresh read gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from models import actions
+from models.schemas import ForecastEdit, QuestionEdit, ResolutionIn
+from models.store import changes, reads
+from tests.factories import forecast_in
+
+Write = Callable[[sa.Engine], object]
+
+
+def _first_forecast(engine: sa.Engine) -> int:
+    return int(reads.forecasts_frame(engine)["forecast_id"].iloc[0])
+
+
+def _question(engine: sa.Engine, title: str) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(sa.text("SELECT id FROM question WHERE title = :t"), {"t": title}).scalar_one()
+        )
+
+
+def _researcher(engine: sa.Engine, handle: str) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(sa.text("SELECT id FROM researcher WHERE handle = :h"), {"h": handle}).scalar_one()
+        )
+
+
+WRITES: list[tuple[str, Write]] = [
+    ("log a forecast", lambda e: actions.save_forecast(e, forecast_in(probability=0.31))),
+    ("log a conditional forecast", lambda e: actions.save_forecast(
+        e, forecast_in(probability=0.2, given="Eval published by 2025", given_outcome="yes"))),
+    ("edit a forecast", lambda e: actions.edit_forecast(
+        e, _first_forecast(e), ForecastEdit(probability=0.66, rationale="second thoughts"))),
+    ("delete a forecast", lambda e: actions.delete(e, "forecast", _first_forecast(e))),
+    ("retitle a question", lambda e: actions.edit_question(
+        e, _question(e, "Schemers at 3x"), QuestionEdit(title="Schemers at 3x AI R&D"))),
+    ("resolve a question", lambda e: actions.resolve_question(
+        e, ResolutionIn(question="Eval published by 2025", outcome="yes",
+                        resolved_at=datetime(2025, 1, 2, tzinfo=UTC)))),
+    ("delete a question", lambda e: actions.delete(e, "question", _question(e, "Eval published by 2025"))),
+    ("restore it", lambda e: actions.undo_delete(e, "question", _question(e, "Eval published by 2025"))),
+    ("rename a researcher", lambda e: actions.rename_researcher(e, _researcher(e, "orrery"), "Orrery Two")),
+    ("delete a researcher", lambda e: actions.delete(e, "researcher", _researcher(e, "orrery"))),
+    ("import a file", lambda e: actions.import_file(
+        e, b"researcher,question,probability,as_of\nteal_heron,Schemers at 3x AI R&D,0.09,2025-03-01\n",
+        "forecasts")),
+]  # fmt: skip
+
+
+@pytest.fixture
+def stocked(stocked: sa.Engine) -> sa.Engine:
+    """The small forecasts file, and 30 more questions: a write touching one question of
+    over thirty is patched in (over a tenth of them would be reread whole)."""
+    actions.import_file(stocked, b"question\n" + b"".join(b"Other %d\n" % i for i in range(30)), "questions")
+    return stocked
+
+
+def _assert_same_frames(ours: reads.ForecastRows, engine: sa.Engine) -> None:
+    whole = reads.current_rows(engine)  # no earlier rows: a whole read
+    pd.testing.assert_frame_equal(ours.rows, whole.rows)
+    frames, _ = reads.refresh_frames(engine, ours)
+    expected = reads.load_frames(engine)
+    for name in ("forecasts", "conditionals", "questions", "evidence_links", "evidence", "levels"):
+        pd.testing.assert_frame_equal(getattr(frames, name), getattr(expected, name), obj=name)
+
+
+def test_frames_patched_after_each_write_equal_a_whole_read(stocked: sa.Engine) -> None:
+    rows = reads.current_rows(stocked)
+    patched = []
+    for what, write in WRITES:
+        write(stocked)
+        if changes.questions_to_redo(stocked, rows.version, rows.top_id) is not None:
+            patched.append(what)
+        rows = reads.current_rows(stocked, rows)
+        try:
+            _assert_same_frames(rows, stocked)
+        except AssertionError as err:
+            raise AssertionError(f"after '{what}': {err}") from None
+    # The writes on one question took the patching path (not only whole rereads).
+    assert {"log a forecast", "edit a forecast", "delete a question", "retitle a question"} <= set(patched)
+
+
+def test_one_new_forecast_rereads_only_its_question(stocked: sa.Engine) -> None:
+    rows = reads.current_rows(stocked)
+    actions.save_forecast(stocked, forecast_in(probability=0.27))
+    assert changes.questions_to_redo(stocked, rows.version, rows.top_id) == {
+        _question(stocked, "Schemers at 3x")
+    }
+
+
+def test_unchanged_data_returns_the_rows_already_read(stocked: sa.Engine) -> None:
+    rows = reads.current_rows(stocked)
+    assert reads.current_rows(stocked, rows) is rows
+
+
+@pytest.mark.parametrize("kind", ["researcher"])
+def test_a_change_the_triggers_cannot_pin_to_questions_rereads_everything(
+    stocked: sa.Engine, kind: str
+) -> None:
+    rows = reads.current_rows(stocked)
+    actions.delete(stocked, kind, _researcher(stocked, "orrery"))
+    assert changes.questions_to_redo(stocked, rows.version, rows.top_id) is None
+    _assert_same_frames(reads.current_rows(stocked, rows), stocked)
