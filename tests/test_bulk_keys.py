@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from models import actions
 from models.store.db import StorageError, check_foreign_keys, write_session
-from tests.factories import forecasts_csv
+from tests.factories import forecast_in, forecasts_csv
 
 INSERT = sa.text(
     "INSERT INTO forecast (id, researcher_id, question_id, probability, as_of, recorded_at, updated_at)"
@@ -43,16 +43,29 @@ def test_the_next_transaction_on_the_same_connection_checks_each_row_again(sqlit
     assert _count(sqlite_engine) == 0
 
 
-def test_a_large_import_is_written_whole_with_its_keys_checked(sqlite_engine: sa.Engine) -> None:
-    rows = [f"r{i % 7:02d},Question {i % 11},0.{i % 9 + 1},2024-01-{i % 28 + 1:02d}" for i in range(60_000)]
-    data = forecasts_csv(*rows, header="researcher,question,probability,as_of")
-    actions.import_file(
-        sqlite_engine,
-        b"question\n" + "\n".join(f"Question {q}" for q in range(11)).encode() + b"\n",
-        "questions",
+def _indexes(engine: sa.Engine) -> set[str]:
+    return {ix["name"] for ix in sa.inspect(engine).get_indexes("forecast")}
+
+
+def test_a_large_import_is_written_whole_with_its_indexes_and_keys(engine: sa.Engine) -> None:
+    """60,000 rows: the bulk path (indexes rebuilt after the rows, one block of ids, keys
+    checked once on SQLite) gives the same database a row-by-row write would."""
+    indexes = _indexes(engine)
+    questions = b"question\n" + "\n".join(f"Question {q}" for q in range(11)).encode() + b"\n"
+    actions.import_file(engine, questions, "questions")
+    rows = [f"r{i % 7:02d},Question {i % 11},0.{i % 9 + 1},2024-01-{i % 28 + 1:02d}T{i % 24:02d}:{i % 60:02d}:00Z"
+            for i in range(60_000)]  # fmt: skip
+    summary = actions.import_file(
+        engine, forecasts_csv(*rows, header="researcher,question,probability,as_of"), "forecasts"
     )
-    summary = actions.import_file(sqlite_engine, data, "forecasts")
     assert summary.created["forecasts"] + summary.present["forecasts"] == 60_000
-    with sqlite_engine.connect() as conn:
-        assert conn.execute(sa.text("PRAGMA foreign_key_check(forecast)")).first() is None
-        assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+    assert _indexes(engine) == indexes
+    saved = actions.save_forecast(engine, forecast_in(researcher="r01", question="Question 3"))
+    with engine.connect() as conn:
+        ids = conn.execute(sa.text("SELECT MIN(id), MAX(id), COUNT(*) FROM forecast")).one()
+        if engine.dialect.name == "sqlite":
+            assert conn.execute(sa.text("PRAGMA foreign_key_check(forecast)")).first() is None
+            assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+    assert ids[2] == summary.created["forecasts"] + 1
+    assert ids[1] - ids[0] + 1 == ids[2]  # one block, then the next id after it
+    assert saved.forecast_id == ids[1]

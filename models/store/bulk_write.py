@@ -327,13 +327,22 @@ def mark_everything_changed(session: Session) -> None:
         cur.close()
 
 
-def _sqlite_indexes(session: Session, table: str) -> list[tuple[str, str]]:
+def _indexes(session: Session, table: str) -> list[tuple[str, str]]:
+    """``(name, CREATE INDEX statement)`` of each index of ``table`` that is not a constraint's."""
     cur = _raw(session).cursor()
     try:
-        cur.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-            (table,),
-        )
+        if session.get_bind().dialect.name == "postgresql":
+            cur.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+                " AND tablename = %s AND indexname NOT IN"
+                " (SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(%s))",
+                (table, table),
+            )
+        else:
+            cur.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                (table,),
+            )
         return [(str(n), str(s)) for n, s in cur.fetchall()]
     finally:
         cur.close()
@@ -349,12 +358,14 @@ def insert_many(
 ) -> None:
     """:func:`bulk_insert`, rebuilding ``table``'s indexes afterwards when the rows outnumber the table's.
 
-    SQLite updates each index row by row, at random places; building an index afterwards
-    sorts once, several times faster for a large import.  Same transaction, so a failure
-    leaves the indexes as they were.  (PostgreSQL keeps its indexes: dropping one would
-    lock readers out for the whole import.)
+    Both databases update each index row by row, at random places; building an index
+    afterwards sorts once, several times faster for a large import (a million forecasts on
+    PostgreSQL: about 24 s of index upkeep against 2 s of building).  Same transaction, so a
+    failure leaves the indexes as they were.  Only for an import at least doubling the table
+    (a first import, typically): on PostgreSQL, readers of the table wait for such an import
+    to commit, as dropping an index locks the table.
     """
-    if session.get_bind().dialect.name != "sqlite" or len(frame) < BULK_ROWS:
+    if len(frame) < BULK_ROWS:
         bulk_insert(session, table, frame, progress, stage, constants)
         return
     cur = _raw(session).cursor()
@@ -366,17 +377,22 @@ def insert_many(
     if len(frame) < stored:
         bulk_insert(session, table, frame, progress, stage, constants)
         return
-    indexes = _sqlite_indexes(session, table)
-    raw = _raw(session)
-    for name, _ in indexes:
-        raw.execute(f'DROP INDEX "{name}"')
-    bulk_insert(session, table, frame, progress, stage, constants)
-    if progress:
-        progress("indexing", 0, len(indexes))
-    for n, (_, sql) in enumerate(indexes, start=1):
-        raw.execute(sql)
+    indexes = _indexes(session, table)
+    cur = _raw(session).cursor()
+    try:
+        for name, _ in indexes:
+            cur.execute(f'DROP INDEX "{name}"')
+        bulk_insert(session, table, frame, progress, stage, constants)
         if progress:
-            progress("indexing", n, len(indexes))
+            progress("indexing", 0, len(indexes))
+        if session.get_bind().dialect.name == "postgresql":
+            cur.execute("SET LOCAL maintenance_work_mem = '256MB'")  # sort in memory, not on disk
+        for n, (_, sql) in enumerate(indexes, start=1):
+            cur.execute(sql)
+            if progress:
+                progress("indexing", n, len(indexes))
+    finally:
+        cur.close()
 
 
 def evidence_key(refs: Iterable[tuple[str, str | None]]) -> str:
