@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from models import actions
+from models.schemas import ResearcherIn
 from models.store.db import StorageError, check_foreign_keys, write_session
 from tests.factories import forecast_in, forecasts_csv
 
@@ -69,3 +70,37 @@ def test_a_large_import_is_written_whole_with_its_indexes_and_keys(engine: sa.En
     assert ids[2] == summary.created["forecasts"] + 1
     assert ids[1] - ids[0] + 1 == ids[2]  # one block, then the next id after it
     assert saved.forecast_id == ids[1]
+
+
+def test_a_bulk_insert_with_one_row_pointing_at_nothing_writes_nothing(engine: sa.Engine) -> None:
+    """The bulk path's one check (SQLite: foreign_key_check; PostgreSQL: the keys added back
+    after the rows) refuses the whole write, as a per-row check would."""
+    import numpy as np
+    import pandas as pd
+
+    from models.store.bulk_write import BULK_ROWS, insert_many
+
+    actions.import_file(engine, b"question\nQuestion 0\n", "questions")
+    actions.create_researcher(engine, ResearcherIn(handle="r00", name="r00"))
+    with engine.connect() as conn:
+        rid = conn.execute(sa.text("SELECT id FROM researcher")).scalar_one()
+        qid = conn.execute(sa.text("SELECT id FROM question")).scalar_one()
+    n = BULK_ROWS + 10
+    stamp = pd.Timestamp("2025-01-01", tz="UTC")
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(1, n + 1),
+            "researcher_id": np.where(np.arange(n) == n // 2, 999_999, rid),
+            "question_id": np.full(n, qid),
+            "probability": np.full(n, 0.5),
+            "as_of": pd.Series(pd.date_range("2020-01-01", periods=n, freq="min", tz="UTC")),
+            "recorded_at": pd.Series([stamp] * n),
+            "updated_at": pd.Series([stamp] * n),
+        }
+    )
+    with pytest.raises(StorageError):
+        with write_session(engine, keys_checked_after=True) as session:
+            insert_many(session, "forecast", frame)
+            check_foreign_keys(session, "forecast")
+    assert _count(engine) == 0
+    assert _indexes(engine) >= {"ix_forecast_target", "ix_forecast_question_id"}

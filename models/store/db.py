@@ -263,6 +263,8 @@ def write_session(engine: sa.Engine, keys_checked_after: bool = False) -> Iterat
                 yield session
     except sa.exc.DBAPIError as err:
         raise StorageError(refusal(err)) from err
+    except engine.dialect.loaded_dbapi.Error as err:  # raised through a bulk writer's raw cursor
+        raise StorageError(refusal(err)) from err
 
 
 def check_foreign_keys(session: Session, table: str) -> None:
@@ -281,9 +283,11 @@ def check_foreign_keys(session: Session, table: str) -> None:
         )
 
 
-def refusal(err: sa.exc.DBAPIError) -> str:
-    """A database error as one sentence a person can act on (nothing was written)."""
-    text = str(err.orig if err.orig is not None else err).strip()
+def refusal(err: Exception) -> str:
+    """A database error (SQLAlchemy's or the driver's own) as one sentence a person can act on
+    (nothing was written)."""
+    orig = getattr(err, "orig", None)
+    text = str(orig if orig is not None else err).strip()
     first = text.splitlines()[0] if text else type(err).__name__
     if "readonly" in text or "read-only" in text or "read only" in text:
         return "the database is read-only: it can be read, but nothing can be written"
