@@ -137,6 +137,10 @@ def target_frame(engine: sa.Engine, rows: pd.DataFrame) -> pd.DataFrame:
     return out[TARGET_COLUMNS]
 
 
+#: Up to this many changed questions, a patched copy is not stored (see :func:`target_rows`).
+REDO_RATHER_THAN_STORE = 16
+
+
 def target_rows(engine: sa.Engine, include_reconstructed: bool = False) -> pd.DataFrame:
     """Per-target numbers (:data:`ROW_COLUMNS`), fresh for the current data (see the module)."""
     name = "score targets" + (" with reconstructed" if include_reconstructed else "")
@@ -156,7 +160,11 @@ def target_rows(engine: sa.Engine, include_reconstructed: bool = False) -> pd.Da
         rows = pd.concat([kept, fresh], ignore_index=True) if len(kept) else fresh
     if rows is None:
         rows = _target_rows(engine, include_reconstructed)
-    if data_version(engine) == before:
+    # A patch of a few questions is cheaper to redo on the next read than to store (writing
+    # the copy of a million forecasts' targets takes about 0.4 s); the stored copy stays
+    # valid, and the next read patches everything changed since it.
+    small_patch = changed is not None and len(changed) <= REDO_RATHER_THAN_STORE
+    if not small_patch and data_version(engine) == before:
         frame_cache.store(engine, name, key, before, rows, meta=top)
     return rows
 
