@@ -194,6 +194,13 @@ def frames() -> Frames:
 
 @per_version(max_entries=4)
 def researchers() -> pd.DataFrame:
+    """Current researchers (id, handle, name, created_at, email); no forecast counts."""
+    return queries.researchers_frame(engine(), counts=False)
+
+
+@per_version(max_entries=2)
+def researchers_with_counts() -> pd.DataFrame:
+    """:func:`researchers` with each one's number of forecasts (``forecasts``)."""
     return queries.researchers_frame(engine())
 
 

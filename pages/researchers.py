@@ -61,7 +61,7 @@ def _set_email(researcher_id: int, handle: str) -> None:
 
 def main() -> None:
     st.title("Researchers")
-    people = shared.researchers()
+    people = shared.researchers_with_counts()
     by = shared.actor()
     team = isinstance(by, Actor)
     if people.empty:

@@ -815,7 +815,11 @@ def implied_lines(
     decomposed the question.
     """
     parts = []
-    for researcher in researchers:
+    # Every decomposition of A rests on an estimate of A given something: only researchers with
+    # one can have any (checked first, so the others cost no pass over every forecast).
+    conditional = forecasts["given_question_id"].notna() & (forecasts["question_id"] == question_id)
+    decomposers = set(forecasts.loc[conditional, "researcher"])
+    for researcher in (r for r in researchers if r in decomposers):
         found = decompositions_of(forecasts, questions, partitions, researcher, question_id, level)
         for d in found:
             t = implied_trajectory(forecasts, d, researcher, level).rename(columns={"implied": "probability"})

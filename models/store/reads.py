@@ -270,12 +270,20 @@ def links_frame(engine: sa.Engine) -> pd.DataFrame:
     return fr.conform(df, fr.LINKS)
 
 
-def researchers_frame(engine: sa.Engine) -> pd.DataFrame:
-    """Researchers (id, handle, name, created_at, email), with their forecast counts."""
+def researchers_frame(engine: sa.Engine, *, counts: bool = True) -> pd.DataFrame:
+    """Researchers (id, handle, name, created_at, email), with their forecast counts.
+
+    ``counts=False`` leaves the ``forecasts`` column out: counting reads every forecast row
+    (0.2 s at 100,000), which a list of handles does not need.
+    """
+    count = (
+        ", (SELECT COUNT(*) FROM forecast f WHERE f.researcher_id = r.id AND f.deleted_at IS NULL) AS forecasts"
+        if counts
+        else ""
+    )
     return _frame(
         engine,
-        """SELECT r.id, r.handle, r.name, r.created_at, r.email,
-                  (SELECT COUNT(*) FROM forecast f WHERE f.researcher_id = r.id AND f.deleted_at IS NULL) AS forecasts
+        f"""SELECT r.id, r.handle, r.name, r.created_at, r.email{count}
            FROM researcher r WHERE r.deleted_at IS NULL ORDER BY r.handle""",
     )
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -178,7 +179,12 @@ def history(frames: Frames, filt: ReportFilter, question_ids: Sequence[int] | No
         dtype="object",
     )
     grouped = items.groupby(level=0, sort=False).agg(tuple)
-    u["evidence_links"] = [grouped.get(fid, ()) for fid in u["forecast_id"]]
+    # Looked up at once: a table of each linked forecast's tuple, then () for the rest.
+    table = np.empty(len(grouped) + 1, dtype="object")
+    for i, cited in enumerate(grouped.to_numpy()):
+        table[i] = cited
+    table[-1] = ()
+    u["evidence_links"] = table[pd.Index(grouped.index).get_indexer(u["forecast_id"])]
     return u
 
 

@@ -13,6 +13,7 @@ import io
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from models.analysis.trajectory import DIRECTION_TEXT
@@ -39,20 +40,33 @@ def day_text(when: Any) -> str:
     return pd.Timestamp(when).strftime("%Y-%m-%d") if pd.notna(when) else DASH
 
 
+def _each_distinct(values: pd.Series, text: Callable[[Any], str], missing: str = DASH) -> pd.Series:
+    """``text(v)`` for each value, computed once per distinct value (``missing`` for NaN/None):
+    a history has a few thousand distinct numbers among a hundred thousand rows."""
+    codes, distinct = pd.factorize(values.to_numpy(dtype="object") if values.dtype == "object" else values)
+    table = np.empty(len(distinct) + 1, dtype="object")
+    for i, value in enumerate(distinct):
+        table[i] = text(value)
+    table[-1] = missing
+    return pd.Series(table[codes], index=values.index, dtype="object")
+
+
 def _signed(x: pd.Series, digits: int) -> pd.Series:
     """``+5.0`` / ``-2.0`` / ``0.0`` (no sign on a zero), ``—`` for NaN."""
-    rounded = x.round(digits)
-    text = rounded.map(lambda v: DASH if pd.isna(v) else f"{v:+.{digits}f}" if v != 0 else f"{0:.{digits}f}")
-    return text.astype("object")
+    return _each_distinct(x.round(digits), lambda v: f"{v:+.{digits}f}" if v != 0 else f"{0:.{digits}f}")
 
 
 def _date_cells(df: pd.DataFrame) -> pd.Series:
-    marks = df["reconstructed"].astype(bool).map({True: f" {RECONSTRUCTED_MARK}", False: ""})
-    return (df["as_of"].dt.strftime("%Y-%m-%d") + marks).astype("object")
+    """Each row's UTC date (``2025-03-04``), marked when the estimate was reconstructed."""
+    days = df["as_of"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[D]")
+    text = np.datetime_as_string(days, unit="D").astype("object")
+    marked = df["reconstructed"].to_numpy(dtype="bool")
+    text[marked] = text[marked] + f" {RECONSTRUCTED_MARK}"
+    return pd.Series(text, index=df.index, dtype="object")
 
 
 def _percent(p: pd.Series) -> pd.Series:
-    return p.map(lambda v: DASH if pd.isna(v) else format_percent(v)).astype("object")
+    return _each_distinct(p, format_percent)
 
 
 def _level_cells(level: pd.Series) -> pd.Series:
@@ -68,9 +82,7 @@ def evidence_text(links: tuple[tuple[str, str | None, str | None], ...], *, mark
 
 
 def evidence_cells(h: pd.DataFrame, *, markdown: bool) -> pd.Series:
-    return pd.Series(
-        [evidence_text(e, markdown=markdown) for e in h["evidence_links"]], index=h.index, dtype="object"
-    )
+    return _each_distinct(h["evidence_links"], lambda e: evidence_text(e, markdown=markdown), missing="")
 
 
 def history_table(h: pd.DataFrame, *, with_question: bool = False, level: bool | None = None) -> pd.DataFrame:
