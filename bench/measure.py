@@ -13,7 +13,6 @@ taken by a small launcher: see :data:`_LAUNCHER`):
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
