@@ -106,7 +106,7 @@ class Forecast(SQLModel, table=True):
     level_id: int | None = Field(default=None, foreign_key="capability_level.id")
     probability: float = Field(sa_column=sa.Column(sa.Float, nullable=False))
     #: When the belief held.
-    as_of: datetime = Field(sa_column=_time(nullable=False, index=True))
+    as_of: datetime = Field(sa_column=_time(nullable=False))  # ix_forecast_target ends with it
     #: When it was written into Credence (set by the system; kept on import of an export).
     recorded_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
     #: Written down after the fact ("my view as of mid-2024 was ~2%").
