@@ -27,7 +27,7 @@ from models.batch import Progress
 from models.errors import InputError, Problem
 from models.schemas import EvidenceRef
 
-CHUNK = 50_000
+CHUNK = 20_000
 #: From this many rows on, an import is bulk work on SQLite: indexes are rebuilt after the
 #: rows are in, and foreign keys checked once (:func:`models.store.db.write_session`).
 BULK_ROWS = 50_000
@@ -467,6 +467,12 @@ def _refuse_repeated_ids(with_ids: pd.DataFrame, present: np.ndarray) -> None:
     present[with_ids.loc[repeated, "row_number"].to_numpy(dtype="int64")] = True
 
 
+def _objects(values: pd.Series | np.ndarray) -> pd.Series:
+    """Text as Python objects, as the drivers take it: pandas would otherwise copy a million
+    strings into an Arrow string column, only for the writer to turn them back."""
+    return pd.Series(np.asarray(values, dtype="object"), dtype="object", copy=False)
+
+
 def _ids(names: pd.Series, ids: dict[str, int]) -> np.ndarray:
     """The id of each row's name (NaN where there is none), looking each distinct name up once."""
     codes, distinct = pd.factorize(names.to_numpy(dtype="object"))
@@ -528,11 +534,11 @@ def write_forecasts(
             "level_id": pd.array(level, dtype="Int64"),
             "probability": frame["probability"].to_numpy(dtype="float64"),
             "as_of": frame["as_of"].reset_index(drop=True),
-            "rationale": frame["rationale"].to_numpy(dtype="object"),
+            "rationale": _objects(frame["rationale"]),
             "reconstructed": frame["reconstructed"].to_numpy(dtype="bool"),
             "given_question_id": pd.array(given, dtype="Int64"),
-            "given_outcome": given_outcome,
-            "evidence_key": keys,
+            "given_outcome": _objects(given_outcome),
+            "evidence_key": _objects(keys),
             "id": frame["id"].reset_index(drop=True).astype("Int64"),
             "recorded_at": frame["recorded_at"].reset_index(drop=True).fillna(pd.Timestamp(stamp)),
             "line": frame["line"].reset_index(drop=True),
@@ -597,10 +603,10 @@ def write_forecasts(
             "probability": new["probability"].to_numpy(),
             "as_of": new["as_of"].reset_index(drop=True),
             "recorded_at": new["recorded_at"].reset_index(drop=True),
-            "rationale": new["rationale"].to_numpy(dtype="object"),
+            "rationale": _objects(new["rationale"]),
             "reconstructed": new["reconstructed"].to_numpy(dtype="bool"),
             "given_question_id": new["given_question_id"].to_numpy(dtype="float64", na_value=np.nan),
-            "given_outcome": new["given_outcome"].to_numpy(dtype="object"),
+            "given_outcome": _objects(new["given_outcome"]),
         },
         copy=False,  # the arrays as they are: a million rows, no second copy
     )
