@@ -35,11 +35,11 @@ run: install
 	$(BIN)/credence demo --if-empty
 	$(BIN)/streamlit run app.py --server.headless true --server.address $(HOST) --server.port $(PORT) --browser.gatherUsageStats false
 
-# Our own package is byte-compiled before tests as well (0.3 s; only changed files): the tests start
-# many processes (two workers, `credence` subprocesses), each of which would otherwise compile
-# models/ from source again, half a second per process.
+# Before tests, our own code is compiled again where it changed since install (0.3 s): the tests
+# start many processes (two workers, `credence` subprocesses), and each would compile an edited
+# module from source again, since PYTHONDONTWRITEBYTECODE keeps it from being written.
 bytecode: install
-	$(BIN)/python -m compileall -q models
+	$(BIN)/python -m compileall -q models pages app.py
 
 # Everything: the browser tests alone (they start servers), the rest on two workers.  A browser
 # test that fails is run once more (real servers and a real browser have timing flakes); a
@@ -50,7 +50,7 @@ test: install bytecode
 
 # The inner loop: everything but the browser, concurrency and large-database tests (marked slow),
 # and nothing on PostgreSQL: --sqlite-only leaves out the storage tests' PostgreSQL runs and the
-# few tests that need the server (a third of the tests).  `make test` and CI run both backends.
+# few tests that need the server (a fifth of the tests).  `make test` and CI run both backends.
 test-fast: install bytecode
 	$(BIN)/python -m pytest -m "not slow and not browser" --sqlite-only -q -n 2
 
