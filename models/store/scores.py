@@ -72,13 +72,11 @@ def _target_rows(
     """:data:`ROW_COLUMNS` of every target, or of the targets on ``question_ids``, by the pandas pipeline."""
     frames = scoring_frames(engine, include_reconstructed, question_ids, cached=False)
     targets = target_scores(select_scored(frames, include_reconstructed=include_reconstructed))
-    handles = {h: int(i) for i, h in _pairs(engine, "SELECT id, handle FROM researcher")}
-    levels = {n: float(i) for i, n in _pairs(engine, "SELECT id, name FROM capability_level")}
     return pd.DataFrame(
         {
-            "researcher_id": [handles[h] for h in targets["researcher"]],
+            "researcher_id": _ids_of(engine, "SELECT id, handle FROM researcher", targets["researcher"]),
             "question_id": targets["question_id"].to_numpy(),
-            "level_id": [np.nan if lv is None else levels[lv] for lv in targets["level"]],
+            "level_id": _ids_of(engine, "SELECT id, name FROM capability_level", targets["level"]),
             "resolved_ns": targets["resolved_at"].dt.as_unit("ns").array.asi8,
             "outcome": targets["outcome"].to_numpy(),
             "first_as_of_ns": targets["first_as_of"].dt.as_unit("ns").array.asi8,
@@ -90,8 +88,25 @@ def _target_rows(
     ).astype(ROW_COLUMNS)
 
 
-def _lookup(ids: np.ndarray, names: dict[int, object]) -> np.ndarray:
-    return np.array([names.get(int(i)) for i in ids], dtype="object")
+def _ids_of(engine: sa.Engine, sql: str, names: pd.Series) -> np.ndarray:
+    """The id of each name (``sql`` selects id, name), NaN for None: each distinct name looked up once."""
+    codes, distinct = pd.factorize(names.to_numpy(dtype="object"))
+    ids = {n: float(i) for i, n in _pairs(engine, sql)}
+    table = np.array([ids[n] for n in distinct] + [np.nan], dtype="float64")
+    return table[codes]
+
+
+def _names(engine: sa.Engine, sql: str) -> tuple[pd.Index, np.ndarray]:
+    """An id index and the names in its order (plus a None at the end, for ids not found)."""
+    pairs = _pairs(engine, sql)
+    ids = pd.Index([int(i) for i, _ in pairs], dtype="int64")
+    return ids, np.array([n for _, n in pairs] + [None], dtype="object")
+
+
+def _lookup(ids: np.ndarray, names: tuple[pd.Index, np.ndarray]) -> np.ndarray:
+    """Each id's name (None when there is none), looked up at once: a copy can hold millions."""
+    index, values = names
+    return values[index.get_indexer(ids)]  # -1 (not found) takes the trailing None
 
 
 def target_frame(engine: sa.Engine, rows: pd.DataFrame) -> pd.DataFrame:
@@ -102,18 +117,25 @@ def target_frame(engine: sa.Engine, rows: pd.DataFrame) -> pd.DataFrame:
     0, 1, ...; ``brier`` ``(final − y)²`` and ``log_score`` (``final`` clipped to
     [0.001, 0.999]) come from the scoring module's own functions.
     """
-    handles = {int(i): h for i, h in _pairs(engine, "SELECT id, handle FROM researcher")}
-    titles = {int(i): t for i, t in _pairs(engine, "SELECT id, title FROM question")}
-    levels = {int(i): n for i, n in _pairs(engine, "SELECT id, name FROM capability_level")}
-    researcher = _lookup(rows["researcher_id"].to_numpy(), handles)
+    handles = _names(engine, "SELECT id, handle FROM researcher")
+    titles = _names(engine, "SELECT id, title FROM question")
+    levels = _names(engine, "SELECT id, name FROM capability_level")
+    researcher_id = rows["researcher_id"].to_numpy(dtype="int64")
+    researcher = _lookup(researcher_id, handles)
+    # Handles sort as their ranks do: integers sort a million rows faster than strings.
+    by_handle = np.argsort(handles[1][:-1].astype("str"), kind="stable")
+    rank = np.empty(len(by_handle) + 1, dtype="int64")
+    rank[by_handle] = np.arange(len(by_handle))
+    rank[-1] = len(by_handle)
+    handle_rank = rank[handles[0].get_indexer(researcher_id)]
     level_id = rows["level_id"].to_numpy(dtype="float64")
-    order = np.lexsort((np.nan_to_num(level_id, nan=-1.0), rows["question_id"].to_numpy(), researcher))
+    order = np.lexsort((np.nan_to_num(level_id, nan=-1.0), rows["question_id"].to_numpy(), handle_rank))
     rows = rows.iloc[order].reset_index(drop=True)
     researcher, level_id = researcher[order], level_id[order]
     outcome = rows["outcome"].to_numpy(dtype="int64").astype("int8")
     final = rows["final"].to_numpy(dtype="float64")
     question_id = rows["question_id"].to_numpy(dtype="int64")
-    level = np.array([None if np.isnan(v) else levels.get(int(v)) for v in level_id], dtype="object")
+    level = _lookup(np.nan_to_num(level_id, nan=-1.0).astype("int64"), levels)  # no level id is -1
     out = pd.DataFrame(
         {
             "target": np.arange(len(rows), dtype="int64"),
