@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from models.batch import Progress
@@ -399,6 +400,7 @@ def insert_many(
         cur.close()
     if len(frame) < stored:
         bulk_insert(session, table, frame, progress, stage, constants)
+        _analyze(session, table)
         return
     indexes = _indexes(session, table)
     keys = _foreign_keys(session, table)
@@ -424,6 +426,17 @@ def insert_many(
                 progress("indexing", n, steps)
     finally:
         cur.close()
+    _analyze(session, table)
+
+
+def _analyze(session: Session, table: str) -> None:
+    """After a bulk insert on PostgreSQL, refresh the planner's statistics of ``table``.
+
+    They would still describe the table before the import until autovacuum comes by: the
+    planner would then scan ten million forecasts to find the few newer than an id.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text(f"ANALYZE {table}"))
 
 
 def evidence_key(refs: Iterable[tuple[str, str | None]]) -> str:

@@ -276,15 +276,20 @@ def researchers_frame(engine: sa.Engine, *, counts: bool = True) -> pd.DataFrame
     ``counts=False`` leaves the ``forecasts`` column out: counting reads every forecast row
     (0.2 s at 100,000), which a list of handles does not need.
     """
-    count = (
-        ", (SELECT COUNT(*) FROM forecast f WHERE f.researcher_id = r.id AND f.deleted_at IS NULL) AS forecasts"
-        if counts
-        else ""
-    )
+    if not counts:
+        return _frame(
+            engine,
+            """SELECT r.id, r.handle, r.name, r.created_at, r.email
+               FROM researcher r WHERE r.deleted_at IS NULL ORDER BY r.handle""",
+        )
+    # One pass over the forecasts, not a count per researcher (55 s at ten million on PostgreSQL).
     return _frame(
         engine,
-        f"""SELECT r.id, r.handle, r.name, r.created_at, r.email{count}
-           FROM researcher r WHERE r.deleted_at IS NULL ORDER BY r.handle""",
+        """SELECT r.id, r.handle, r.name, r.created_at, r.email, COALESCE(n.forecasts, 0) AS forecasts
+           FROM researcher r LEFT JOIN (SELECT researcher_id, COUNT(*) AS forecasts FROM forecast
+                                        WHERE deleted_at IS NULL GROUP BY researcher_id) n
+             ON n.researcher_id = r.id
+           WHERE r.deleted_at IS NULL ORDER BY r.handle""",
     )
 
 
