@@ -37,7 +37,7 @@ from models.batch import ImportBatch, ImportSummary, Progress, evidence_titles
 from models.errors import InputError
 from models.schemas import PartitionMemberIn
 from models.store import ratios
-from models.store.bulk_write import BULK_ROWS, mark_everything_changed, write_forecasts
+from models.store.bulk_write import BULK_ROWS, analyze, mark_everything_changed, write_forecasts
 from models.store.db import check_foreign_keys, import_lock, write_session
 from models.store.records import _keep_revision, declare_partition, now, row_data
 from models.store.tables import CapabilityLevel, Evidence, Question, Researcher, Revision
@@ -536,6 +536,10 @@ def _apply(
         if many:
             for table in ("forecast", "forecast_evidence"):
                 check_foreign_keys(session, table)
+            # The tables a large import filled are new to the planner too: without statistics it
+            # takes them for empty and joins a million forecasts by nested loops.
+            for table in ("researcher", "question", "capability_level", "evidence"):
+                analyze(session, table)
         if dry_run:
             raise _Preview
     return summary

@@ -400,7 +400,7 @@ def insert_many(
         cur.close()
     if len(frame) < stored:
         bulk_insert(session, table, frame, progress, stage, constants)
-        _analyze(session, table)
+        analyze(session, table)
         return
     indexes = _indexes(session, table)
     keys = _foreign_keys(session, table)
@@ -426,10 +426,10 @@ def insert_many(
                 progress("indexing", n, steps)
     finally:
         cur.close()
-    _analyze(session, table)
+    analyze(session, table)
 
 
-def _analyze(session: Session, table: str) -> None:
+def analyze(session: Session, table: str) -> None:
     """After a bulk insert on PostgreSQL, refresh the planner's statistics of ``table``.
 
     They would still describe the table before the import until autovacuum comes by: the
