@@ -104,3 +104,41 @@ def test_a_bulk_insert_with_one_row_pointing_at_nothing_writes_nothing(engine: s
             check_foreign_keys(session, "forecast")
     assert _count(engine) == 0
     assert _indexes(engine) >= {"ix_forecast_target", "ix_forecast_question_id"}
+
+
+def test_a_role_that_does_not_own_the_tables_imports_in_bulk_all_the_same(pg_migrated_url: str) -> None:
+    """A group may run the app under a role that can only read and write rows: a large import
+    then keeps the indexes and keys and takes ids one by one, and still writes everything."""
+    import uuid
+
+    from models.store.db import open_engine
+
+    role = f"writer_{uuid.uuid4().hex[:8]}"
+    owner = sa.create_engine(pg_migrated_url, isolation_level="AUTOCOMMIT")
+    with owner.connect() as conn:
+        conn.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
+        for grant in ("USAGE ON SCHEMA public", "SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public",
+                      "USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public"):  # fmt: skip
+            conn.execute(sa.text(f"GRANT {grant} TO {role}"))
+    writer = open_engine(
+        sa.make_url(pg_migrated_url).set(username=role).render_as_string(hide_password=False)
+    )
+    try:
+        indexes = _indexes(writer)
+        actions.import_file(writer, b"question\nQuestion 0\nQuestion 1\n", "questions")
+        rows = [
+            f"r{i % 3},Question {i % 2},0.{i % 9 + 1},2024-01-01T00:{i % 60:02d}:{i % 59:02d}Z"
+            for i in range(60_000)
+        ]
+        summary = actions.import_file(
+            writer, forecasts_csv(*rows, header="researcher,question,probability,as_of"), "forecasts"
+        )
+        assert summary.created["forecasts"] + summary.present["forecasts"] == 60_000
+        assert _indexes(writer) == indexes
+        assert _count(writer) == summary.created["forecasts"]
+    finally:
+        writer.dispose()
+        with owner.connect() as conn:
+            conn.execute(sa.text(f"DROP OWNED BY {role}"))
+            conn.execute(sa.text(f"DROP ROLE {role}"))
+        owner.dispose()

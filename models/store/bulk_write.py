@@ -398,7 +398,7 @@ def insert_many(
         stored = int(cur.fetchone()[0])
     finally:
         cur.close()
-    if len(frame) < stored:
+    if len(frame) < stored or not owns(session, table):
         bulk_insert(session, table, frame, progress, stage, constants)
         analyze(session, table)
         return
@@ -427,6 +427,22 @@ def insert_many(
     finally:
         cur.close()
     analyze(session, table)
+
+
+def owns(session: Session, table: str) -> bool:
+    """Whether this connection may drop and recreate ``table``'s indexes and keys: always on
+    SQLite; on PostgreSQL when its role owns the table (a group may run the app under a role
+    that only reads and writes rows; it then keeps them, and the import is just slower)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    owned = session.execute(
+        sa.text(
+            "SELECT pg_has_role(current_user, tableowner, 'USAGE') FROM pg_tables"
+            " WHERE schemaname = current_schema() AND tablename = :t"
+        ),
+        {"t": table},
+    ).scalar()
+    return bool(owned)
 
 
 def analyze(session: Session, table: str) -> None:
