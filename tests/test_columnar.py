@@ -103,3 +103,12 @@ def test_a_large_regular_file_is_read_by_columns():
     assert frame is not None
     assert len(frame) == 3000
     assert frame["line"].tolist() == list(range(2, 3002))
+
+
+def test_a_stray_carriage_return_in_the_header_is_refused_in_words() -> None:
+    """Found by the fuzz test: the header's csv.Error reached the user as a traceback."""
+    from models.errors import InputError
+    from models.files import interchange
+
+    with pytest.raises(InputError, match="missing required column"):
+        interchange.parse(b"\r\x00", "forecasts")

@@ -141,7 +141,10 @@ def _header(data: bytes) -> list[str] | None:
         line = first.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    header = next(csv.reader(io.StringIO(line)), [])
+    try:
+        header = next(csv.reader(io.StringIO(line)), [])
+    except csv.Error:
+        return None  # (a stray carriage return, say): the row-by-row parser words it
     names = [h.strip().lower() for h in header]
     if not names or any(n not in COLUMNS for n in names) or len(set(names)) < len(names):
         return None  # the row-by-row parser words what is wrong with the header
