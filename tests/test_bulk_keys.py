@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from models import actions
 from models.schemas import ResearcherIn
-from models.store.db import StorageError, check_foreign_keys, write_session
+from models.store.db import StorageError, check_foreign_keys, check_references, write_session
 from tests.factories import forecast_in, forecasts_csv
 
 INSERT = sa.text(
@@ -31,13 +31,24 @@ def test_a_row_pointing_at_nothing_refuses_the_whole_bulk_write(sqlite_engine: s
     with pytest.raises(StorageError, match="forecast row points at a missing"):
         with write_session(sqlite_engine, keys_checked_after=True) as session:
             session.execute(INSERT)  # accepted for now: keys are checked at the end
-            check_foreign_keys(session, "forecast")
+            check_foreign_keys(session)
     assert _count(sqlite_engine) == 0
+
+
+def test_the_bulk_writer_s_own_check_refuses_an_id_its_parent_table_lacks(sqlite_engine: sa.Engine) -> None:
+    """What write_forecasts runs on the distinct ids of the rows it wrote, in place of a pass over
+    every forecast's keys."""
+    actions.import_file(sqlite_engine, b"question\nQuestion 0\n", "questions")
+    with pytest.raises(StorageError, match="forecast row points at a missing question"):
+        with write_session(sqlite_engine, keys_checked_after=True) as session:
+            check_references(session, "forecast", "question", [1, 2.0, float("nan"), None])
+    with write_session(sqlite_engine, keys_checked_after=True) as session:
+        check_references(session, "forecast", "question", [1, 1.0, float("nan"), None])
 
 
 def test_the_next_transaction_on_the_same_connection_checks_each_row_again(sqlite_engine: sa.Engine) -> None:
     with write_session(sqlite_engine, keys_checked_after=True) as session:
-        check_foreign_keys(session, "forecast")
+        check_foreign_keys(session)
     with pytest.raises(StorageError, match="FOREIGN KEY constraint failed"):
         with write_session(sqlite_engine) as session:
             session.execute(INSERT)
@@ -101,7 +112,7 @@ def test_a_bulk_insert_with_one_row_pointing_at_nothing_writes_nothing(engine: s
     with pytest.raises(StorageError):
         with write_session(engine, keys_checked_after=True) as session:
             insert_many(session, "forecast", frame)
-            check_foreign_keys(session, "forecast")
+            check_foreign_keys(session)
     assert _count(engine) == 0
     assert _indexes(engine) >= {"ix_forecast_target", "ix_forecast_question_id"}
 

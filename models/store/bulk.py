@@ -541,8 +541,9 @@ def _apply(
         ratios.import_ratios(session, batch, ids, summary, by)
         _partitions(session, batch, ids, summary, by)
         if many:
-            for table in ("forecast", "forecast_evidence"):
-                check_foreign_keys(session, table)
+            check_foreign_keys(
+                session, skip=("forecast", "forecast_evidence")
+            )  # write_forecasts checks its own
             # The tables a large import filled are new to the planner too: without statistics it
             # takes them for empty and joins a million forecasts by nested loops.
             for table in ("researcher", "question", "capability_level", "evidence"):

@@ -27,6 +27,7 @@ from sqlmodel import Session
 from models.batch import Progress
 from models.errors import InputError, Problem
 from models.schemas import EvidenceRef
+from models.store.db import check_references, keys_checked_after
 
 CHUNK = 20_000
 #: From this many rows on, an import is bulk work on SQLite: indexes are rebuilt after the
@@ -643,6 +644,11 @@ def write_forecasts(
     records["given_question_id"] = pd.array(records["given_question_id"], dtype="Int64")
     constants = {"revision": 1, "updated_at": stamp_text(session, stamp), "updated_by": by}
     insert_many(session, "forecast", records, progress, "writing forecasts", constants)
+    if keys_checked_after(session):  # the keys of the rows just written, each distinct id once
+        check_references(session, "forecast", "researcher", np.unique(records["researcher_id"].to_numpy()))
+        check_references(session, "forecast", "question", np.unique(records["question_id"].to_numpy()))
+        for column, parent in (("level_id", "capability_level"), ("given_question_id", "question")):
+            check_references(session, "forecast", parent, records[column].dropna().unique())
     cited = np.flatnonzero(has_evidence[~present])
     if len(cited):
         rows = []
@@ -652,4 +658,6 @@ def write_forecasts(
                 rows.append((int(records["id"].iat[i]), eids[ref.title], ref.direction, ref.note))
         links = pd.DataFrame(rows, columns=["forecast_id", "evidence_id", "direction", "note"])
         bulk_insert(session, "forecast_evidence", links)
+        if keys_checked_after(session):  # (the forecast ids are the rows just written)
+            check_references(session, "forecast_evidence", "evidence", links["evidence_id"].unique())
     return len(new), int(present.sum())
