@@ -273,6 +273,10 @@ def compare_updates(
     frame), with ``question``, ``evidence`` (titles joined by ``"; "``) and ``summary`` (the
     sentence of :func:`describe_expected`).  The prior is the previous forecast of the same target
     in forecast order (:func:`models.analysis.updates.updates`)."""
+    # Only forecasts on a question someone wrote a ratio for can meet a ratio: the rest of the
+    # history (a hundred thousand forecasts, say) is left out before the updates are worked out.
+    rated = set(ratios["question_id"].astype("int64"))
+    question_ids = sorted(rated if question_ids is None else rated & {int(q) for q in question_ids})
     u = updates(frames, question_ids, researchers)
     out = expected_vs_actual(u, frames.evidence_links, ratio_table(ratios), include_post_hoc=include_post_hoc)
     titles = frames.evidence.drop_duplicates("evidence_id").set_index("evidence_id")["evidence"]
