@@ -276,14 +276,16 @@ def allocate_ids(session: Session, table: str, n: int) -> np.ndarray:
     """
     if n == 0:
         return np.zeros(0, dtype="int64")
-    if session.get_bind().dialect.name == "postgresql" and not owns(session, table):
-        # A role that does not own the sequence may not lock it: take the values one by one.
-        raw: Any = session.connection().connection.dbapi_connection
-        query = f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, {int(n)})"
-        with raw.cursor() as cur, cur.copy(f"COPY ({query}) TO STDOUT") as copy:
-            text = b"".join(bytes(block) for block in copy)
-        return np.array(text.split()).astype("int64")
     if session.get_bind().dialect.name == "postgresql":
+        if not owns(session, table):
+            # A role that does not own the sequence may not lock it: take the values one by one.
+            raw: Any = session.connection().connection.dbapi_connection
+            query = (
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, {int(n)})"
+            )
+            with raw.cursor() as cur, cur.copy(f"COPY ({query}) TO STDOUT") as copy:
+                text = b"".join(bytes(block) for block in copy)
+            return np.array(text.split()).astype("int64")
         # One block of n consecutive values, taken in a short transaction of its own: ALTER
         # SEQUENCE (changing nothing) holds off other writers' nextval until it commits, a few
         # milliseconds later.  (Values taken are never given back, as with nextval: a refused
@@ -541,9 +543,8 @@ def _apply(
         ratios.import_ratios(session, batch, ids, summary, by)
         _partitions(session, batch, ids, summary, by)
         if many:
-            check_foreign_keys(
-                session, skip=("forecast", "forecast_evidence")
-            )  # write_forecasts checks its own
+            # write_forecasts checked the keys of the forecasts and links it wrote.
+            check_foreign_keys(session, skip=("forecast", "forecast_evidence"))
             # The tables a large import filled are new to the planner too: without statistics it
             # takes them for empty and joins a million forecasts by nested loops.
             for table in ("researcher", "question", "capability_level", "evidence"):

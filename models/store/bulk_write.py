@@ -28,6 +28,7 @@ from models.batch import Progress
 from models.errors import InputError, Problem
 from models.schemas import EvidenceRef
 from models.store.db import check_references, keys_checked_after
+from models.store.reads import ids_of
 
 CHUNK = 20_000
 #: From this many rows on, an import is bulk work on SQLite: indexes are rebuilt after the
@@ -118,7 +119,7 @@ def _uniform(col: pd.Series) -> bool:
     if len(col) == 0 or col.dtype == "object" and not isinstance(col.iat[0], str | None):
         return False
     missing = col.isna().to_numpy()
-    if missing[0] or missing.any():
+    if missing.any():
         return bool(missing.all())
     return bool((col == col.iat[0]).all())
 
@@ -503,13 +504,6 @@ def _objects(values: pd.Series | np.ndarray) -> pd.Series:
     return pd.Series(np.asarray(values, dtype="object"), dtype="object", copy=False)
 
 
-def _ids(names: pd.Series, ids: dict[str, int]) -> np.ndarray:
-    """The id of each row's name (NaN where there is none), looking each distinct name up once."""
-    codes, distinct = pd.factorize(names.to_numpy(dtype="object"))
-    found = np.array([ids.get(name, np.nan) for name in distinct] + [np.nan], dtype="float64")
-    return found[codes]  # code -1 (no name) takes the last entry, NaN
-
-
 def _repeated_rows(rows: pd.DataFrame) -> np.ndarray:
     """``row_number`` of each row equal (:data:`KEY` and evidence) to an earlier row.
 
@@ -552,15 +546,15 @@ def write_forecasts(
     keys = np.full(n, "", dtype="object")
     for row in np.flatnonzero(has_evidence):
         keys[row] = evidence_key(sorted({(e.title, e.direction) for e in frame["evidence"].iat[row]}))
-    level = _ids(frame["capability"], lids)
-    given = _ids(frame["given"], qids)
+    level = ids_of(frame["capability"], lids)
+    given = ids_of(frame["given"], qids)
     given_outcome = frame["given_outcome"].to_numpy(dtype="object").copy()
     given_outcome[np.isnan(given)] = None
     incoming = pd.DataFrame(
         {
             "row_number": np.arange(n, dtype="int64"),
-            "researcher_id": _ids(frame["researcher"], rids).astype("int64"),
-            "question_id": _ids(frame["question"], qids).astype("int64"),
+            "researcher_id": ids_of(frame["researcher"], rids).astype("int64"),
+            "question_id": ids_of(frame["question"], qids).astype("int64"),
             "level_id": pd.array(level, dtype="Int64"),
             "probability": frame["probability"].to_numpy(dtype="float64"),
             "as_of": frame["as_of"].reset_index(drop=True),

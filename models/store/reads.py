@@ -7,6 +7,7 @@ returned, and a forecast is hidden when its question or researcher is deleted.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -81,7 +82,25 @@ def _forecast_rows(engine: sa.Engine, sql: str) -> pd.DataFrame:
     if "given_question_id" in df.columns:  # all NULL reads as objects, some as floats: always floats
         df["given_question_id"] = df["given_question_id"].astype("float64")
     # Sorting here is several times faster than ORDER BY in SQLite for large tables.
-    return df.sort_values(["as_of", "recorded_at", "forecast_id"], kind="stable", ignore_index=True)
+    return df.sort_values(list(FORECAST_ORDER), kind="stable", ignore_index=True)
+
+
+#: The FORECASTS contract's row order (``forecast_id`` last, so the order is total).
+FORECAST_ORDER = ("as_of", "recorded_at", "forecast_id")
+
+
+def _of_questions(question_ids: Iterable[int]) -> str:
+    """A forecast query's condition keeping the forecasts of ``question_ids`` (none when empty)."""
+    listed = ", ".join(str(int(q)) for q in question_ids) or "NULL"
+    return f" AND f.question_id IN ({listed})"
+
+
+def ids_of(names: pd.Series, ids: Mapping[str, int | float]) -> np.ndarray:
+    """The id of each row's name (NaN where there is none, or it is not in ``ids``), looking each
+    distinct name up once: a million rows name a few thousand things."""
+    codes, distinct = pd.factorize(names.to_numpy(dtype="object"))
+    found = np.array([ids.get(name, np.nan) for name in distinct] + [np.nan], dtype="float64")
+    return found[codes]  # code -1 (no name) takes the last entry, NaN
 
 
 def _lookup(ids: pd.Series, table: pd.DataFrame, column: str, missing: object) -> pd.Series:
@@ -172,11 +191,10 @@ def current_rows(engine: sa.Engine, previous: ForecastRows | None = None) -> For
     if previous is None or redo is None:
         rows = _forecast_rows(engine, _every_column_sql())
     else:
-        listed = ", ".join(str(int(q)) for q in sorted(redo)) or "NULL"
-        fresh = _forecast_rows(engine, _every_column_sql(where=f"AND f.question_id IN ({listed})"))
+        fresh = _forecast_rows(engine, _every_column_sql(where=_of_questions(sorted(redo))))
         kept = previous.rows[~previous.rows["question_id"].isin(list(redo))]
         rows = pd.concat([kept, fresh], ignore_index=True).sort_values(
-            ["as_of", "recorded_at", "forecast_id"], kind="stable", ignore_index=True
+            list(FORECAST_ORDER), kind="stable", ignore_index=True
         )
     return ForecastRows(rows, version, top)
 
@@ -347,8 +365,7 @@ def scoring_frames(
     if not include_reconstructed:
         where += " AND NOT f.reconstructed"
     if question_ids is not None:
-        listed = ", ".join(str(int(q)) for q in question_ids) or "NULL"
-        where += f" AND f.question_id IN ({listed})"
+        where += _of_questions(question_ids)
     sql = _FORECAST_SQL.format(rationale="", where=where)
     if question_ids is not None or not cached:
         rows = _forecast_rows(engine, sql)

@@ -27,7 +27,7 @@ from models.analysis.scoring import brier_score, log_score, select_scored, targe
 from models.store import frame_cache
 from models.store.changes import max_forecast_id, questions_to_redo
 from models.store.db import data_version
-from models.store.reads import scoring_frames
+from models.store.reads import ids_of, scoring_frames
 
 #: The columns of :func:`models.analysis.scoring.target_scores`, in order.
 TARGET_COLUMNS = [
@@ -74,9 +74,9 @@ def _target_rows(
     targets = target_scores(select_scored(frames, include_reconstructed=include_reconstructed))
     return pd.DataFrame(
         {
-            "researcher_id": _ids_of(engine, "SELECT id, handle FROM researcher", targets["researcher"]),
+            "researcher_id": ids_of(targets["researcher"], _ids(engine, "SELECT id, handle FROM researcher")),
             "question_id": targets["question_id"].to_numpy(),
-            "level_id": _ids_of(engine, "SELECT id, name FROM capability_level", targets["level"]),
+            "level_id": ids_of(targets["level"], _ids(engine, "SELECT id, name FROM capability_level")),
             "resolved_ns": targets["resolved_at"].dt.as_unit("ns").array.asi8,
             "outcome": targets["outcome"].to_numpy(),
             "first_as_of_ns": targets["first_as_of"].dt.as_unit("ns").array.asi8,
@@ -88,12 +88,9 @@ def _target_rows(
     ).astype(ROW_COLUMNS)
 
 
-def _ids_of(engine: sa.Engine, sql: str, names: pd.Series) -> np.ndarray:
-    """The id of each name (``sql`` selects id, name), NaN for None: each distinct name looked up once."""
-    codes, distinct = pd.factorize(names.to_numpy(dtype="object"))
-    ids = {n: float(i) for i, n in _pairs(engine, sql)}
-    table = np.array([ids[n] for n in distinct] + [np.nan], dtype="float64")
-    return table[codes]
+def _ids(engine: sa.Engine, sql: str) -> dict[str, int]:
+    """``{name: id}`` of a query selecting id, name."""
+    return {n: int(i) for i, n in _pairs(engine, sql)}
 
 
 def _names(engine: sa.Engine, sql: str) -> tuple[pd.Index, np.ndarray]:
