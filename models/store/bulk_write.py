@@ -31,8 +31,9 @@ from models.store.db import check_references, keys_checked_after
 from models.store.reads import ids_of
 
 CHUNK = 20_000
-#: From this many rows on, an import is bulk work on SQLite: indexes are rebuilt after the
-#: rows are in, and foreign keys checked once (:func:`models.store.db.write_session`).
+#: From this many rows on, an import is bulk work: indexes (and, on PostgreSQL, foreign keys)
+#: are rebuilt after the rows are in when the import at least doubles the table
+#: (:func:`insert_many`), and SQLite checks foreign keys once (:func:`models.store.db.write_session`).
 BULK_ROWS = 50_000
 
 #: The forecast columns the importer writes, in order.
