@@ -6,6 +6,7 @@ import csv
 import io
 import subprocess
 import sys
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -50,7 +51,10 @@ def test_forecast_logged_in_the_browser_is_in_the_export(page: Page, app: App, t
     day = as_of.get_by_role("spinbutton", name="day, As of")
     day.click()
     day.press_sequentially("01")
-    page.get_by_label("Rationale").fill(RATIONALE)
+    # Each attempt its own rationale: a rerun (make test reruns a failed browser test once) shares
+    # the app's database, and must count only the forecasts it saved itself.
+    rationale = f"{RATIONALE} ({uuid.uuid4().hex[:8]})"
+    page.get_by_label("Rationale").fill(rationale)
     _pick(page, "Evidence", EVIDENCE)
     page.keyboard.press("Escape")
     moved = page.get_by_role("radiogroup", name=f"How did \u201c{EVIDENCE}\u201d move this estimate?")
@@ -77,7 +81,7 @@ def test_forecast_logged_in_the_browser_is_in_the_export(page: Page, app: App, t
     done = subprocess.run(
         [_credence(), "--db", app.db_url, "export", "csv", "-"], capture_output=True, text=True, check=True
     )
-    rows = [r for r in csv.DictReader(io.StringIO(done.stdout)) if r["rationale"] == RATIONALE]
+    rows = [r for r in csv.DictReader(io.StringIO(done.stdout)) if r["rationale"] == rationale]
     assert rows, "the forecast saved in the browser is in the export"
     row = rows[0]
     assert (row["researcher"], row["question"], float(row["probability"])) == (RESEARCHER, question, 0.075)
