@@ -8,6 +8,12 @@ reruns), which may see the first one's form half cleared; so each browser sessio
 save is kept in a registry, and a session's saves take turns under that session's own lock
 (other sessions never wait).  A save repeating the last one's estimate within
 :data:`DOUBLE_CLICK_SECONDS` is the same click twice, whatever its reasons then held.
+
+The reasons (rationale, evidence and how each item moved the estimate) are cleared after a
+save by giving their widgets new keys (:func:`_reason_key`), not by emptying the old ones:
+a click the browser sent before it had drawn the save carries the form as it was then, and
+Streamlit would write those old values back into the old keys, refilling the reasons just
+saved and hiding the confirmation.
 """
 
 from __future__ import annotations
@@ -141,8 +147,18 @@ def _question() -> str | None:
     return None if q == NEW_QUESTION else q
 
 
+def _reason_key(name: str) -> str:
+    """The widget key of a reason field ("rationale", "evidence", "direction") in this form.
+
+    Each save starts a new form: ``rationale:0`` before the first save, ``rationale:1`` after
+    it, and so on.
+    """
+    return f"{name}:{state.get('reasons_form', 0)}"
+
+
 def _evidence() -> list[tuple[str, str | None]]:
-    return [(title, state.get(f"direction:{title}")) for title in state.get("evidence") or []]
+    directions = _reason_key("direction")
+    return [(title, state.get(f"{directions}:{title}")) for title in state.get(_reason_key("evidence")) or []]
 
 
 def _values() -> dict[str, Any]:
@@ -156,7 +172,7 @@ def _values() -> dict[str, Any]:
         "odds": state.get("odds") if state.get("use_odds") else None,
         "as_of": state.get("as_of"),
         "reconstructed": bool(state.get("reconstructed")),
-        "rationale": state.get("rationale") or "",
+        "rationale": state.get(_reason_key("rationale")) or "",
         "evidence": tuple(_evidence()),
     }
 
@@ -198,14 +214,14 @@ def _save() -> None:
                 last = saved_forms.by_session[token] = LastSave(values, saved.message(), time.monotonic())
     state["log_errors"] = problems
     if problems is None:
-        # The next estimate must not inherit this one's reasons: clear them (the researcher,
-        # question and level stay).  The confirmation is shown once, at the top.
+        # The next estimate must not inherit this one's reasons: new, empty widgets for them
+        # (the researcher, question and level stay).  The confirmation is shown once, at the top.
+        old = tuple(_reason_key(name) for name in ("rationale", "evidence", "direction"))
+        state["reasons_form"] = state.get("reasons_form", 0) + 1
+        for key in [k for k in state if str(k) in old[:2] or str(k).startswith(old[2] + ":")]:
+            del state[key]
         state["log_saved"] = (last.message, {**last.values, "rationale": "", "evidence": ()})
         state["log_toast"] = True
-        state["rationale"] = ""
-        state["evidence"] = []
-        for key in [k for k in state if str(k).startswith("direction:")]:
-            del state[key]
 
 
 def _create_question() -> None:
@@ -245,8 +261,9 @@ def _add_evidence() -> None:
         return
     state["evidence_errors"] = {}
     state["evidence_added"] = (data.title, created)
-    state["evidence"] = [*(t for t in state.get("evidence") or [] if t != data.title), data.title]
-    state[f"direction:{data.title}"] = state.get("new_evidence_direction")
+    chosen = _reason_key("evidence")
+    state[chosen] = [*(t for t in state.get(chosen) or [] if t != data.title), data.title]
+    state[f"{_reason_key('direction')}:{data.title}"] = state.get("new_evidence_direction")
     state["new_evidence_title"] = ""
     state["new_evidence_url"] = ""
     state["new_evidence_direction"] = None
@@ -369,9 +386,13 @@ if as_of and not reconstructed and forms.suggest_reconstructed(as_of, date.today
         "an estimate you held back then, tick **Reconstructed estimate**."
     )
 
-st.text_area("Rationale", key="rationale", placeholder="Why this number, and what would change it?")
+st.text_area(
+    "Rationale", key=_reason_key("rationale"), placeholder="Why this number, and what would change it?"
+)
 
-chosen = shared.evidence_picker(evidence_titles, key="evidence", direction_key="direction")
+chosen = shared.evidence_picker(
+    evidence_titles, key=_reason_key("evidence"), direction_key=_reason_key("direction")
+)
 _problem("evidence")
 implied = _implied(chosen)
 if implied:

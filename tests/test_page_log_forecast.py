@@ -50,7 +50,7 @@ def test_saving_a_valid_forecast_writes_it(demo_engine: sa.Engine) -> None:
     researcher, question = _target(demo_engine)
     before = len(_forecasts(demo_engine))
     at = _fill(_app(), researcher, question, 7.5)
-    at.text_area(key="rationale").input("New eval results").run()
+    at.text_area(key="rationale:0").input("New eval results").run()
     at.button(key="save").click().run()
     assert not at.exception
     assert not _errors(at)
@@ -119,7 +119,7 @@ def test_bad_input_shows_an_error_under_the_field_and_writes_nothing(
     if setup:
         setup(at)
         at.run()
-    at.text_area(key="rationale").input("kept as typed").run()
+    at.text_area(key="rationale:0").input("kept as typed").run()
     at.button(key="save").click().run()
     assert not at.exception
     assert _errors(at) == [message]
@@ -127,7 +127,7 @@ def test_bad_input_shows_an_error_under_the_field_and_writes_nothing(
     # The error sits right under its widget, and the form keeps what was typed.
     labels = [getattr(node, "label", None) or getattr(node, "value", None) for node in at.main]
     assert labels[labels.index(message) - 1] == field
-    assert at.text_area(key="rationale").value == "kept as typed"
+    assert at.text_area(key="rationale:0").value == "kept as typed"
 
 
 def test_an_error_goes_away_once_the_field_is_corrected(demo_engine: sa.Engine) -> None:
@@ -242,16 +242,16 @@ def test_an_old_date_suggests_a_reconstructed_estimate(demo_engine: sa.Engine) -
 def test_evidence_with_directions_is_linked(demo_engine: sa.Engine) -> None:
     researcher, question = _target(demo_engine)
     at = _fill(_app(), researcher, question, 40.0)
-    first = at.multiselect(key="evidence").options[0]
-    at.multiselect(key="evidence").select(first).run()
-    at.radio(key=f"direction:{first}").set_value("lowered").run()
+    first = at.multiselect(key="evidence:0").options[0]
+    at.multiselect(key="evidence:0").select(first).run()
+    at.radio(key=f"direction:0:{first}").set_value("lowered").run()
     at.text_input(key="new_evidence_title").input("A brand-new eval").run()
     at.text_input(key="new_evidence_url").input("https://example.org/eval").run()
     at.radio(key="new_evidence_direction").set_value("no change").run()
     at.button(key="add_evidence").click().run()
     assert not at.exception
-    assert at.multiselect(key="evidence").value == [first, "A brand-new eval"]
-    assert at.radio(key="direction:A brand-new eval").value == "no change"
+    assert at.multiselect(key="evidence:0").value == [first, "A brand-new eval"]
+    assert at.radio(key="direction:0:A brand-new eval").value == "no change"
     at.button(key="save").click().run()
     assert not _errors(at)
     fid = _forecasts(demo_engine)["forecast_id"].max()

@@ -33,13 +33,15 @@ def test_saving_clears_evidence_and_rationale_but_keeps_researcher_question_and_
     at = _app()
     at.selectbox(key="capability").set_value(at.selectbox(key="capability").options[1]).run()
     level = at.selectbox(key="capability").value
-    at.text_area(key="rationale").input("A new eval result.").run()
-    at.multiselect(key="evidence").select(EVIDENCE).run()
-    at.radio(key=f"direction:{EVIDENCE}").set_value("lowered").run()
+    at.text_area(key="rationale:0").input("A new eval result.").run()
+    at.multiselect(key="evidence:0").select(EVIDENCE).run()
+    at.radio(key=f"direction:0:{EVIDENCE}").set_value("lowered").run()
     at.button(key="save").click().run()
     assert not at.exception and not at.error
-    assert at.text_area(key="rationale").value == ""
-    assert at.multiselect(key="evidence").value == []
+    # A save starts a new, empty form for the reasons (see pages/log_forecast.py).
+    assert at.text_area(key="rationale:1").value == ""
+    assert at.multiselect(key="evidence:1").value == []
+    assert [t.label for t in at.text_area] == ["Rationale"]
     assert (at.selectbox(key="researcher").value, at.selectbox(key="question").value) == (
         RESEARCHER,
         QUESTION,
@@ -70,7 +72,7 @@ def test_confirmation_says_reconstructed(demo_engine: sa.Engine) -> None:
 def test_evidence_published_after_the_as_of_date_gets_a_warning(demo_engine: sa.Engine) -> None:
     at = _app()
     at.date_input(key="as_of").set_value(date(2025, 1, 1)).run()
-    at.multiselect(key="evidence").select(EVIDENCE).run()
+    at.multiselect(key="evidence:0").select(EVIDENCE).run()
     assert [w.value for w in at.warning] == [
         f"“{EVIDENCE}” was published on 2025-11-05, after this estimate's as of date (2025-01-01). "
         "Check both dates before saving."

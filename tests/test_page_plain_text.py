@@ -179,8 +179,8 @@ def test_evidence_page_shows_the_item_as_text(hostile: sa.Engine) -> None:
 
 def test_log_forecast_labels_evidence_as_text(hostile: sa.Engine) -> None:
     at = _page("log_forecast.py", researcher=HANDLE, question=Q1)
-    at.multiselect(key="evidence").set_value([EVIDENCE]).run()
-    assert at.radio(key=f"direction:{EVIDENCE}").label.startswith("How did")
+    at.multiselect(key="evidence:0").set_value([EVIDENCE]).run()
+    assert at.radio(key=f"direction:0:{EVIDENCE}").label.startswith("How did")
     assert_plain(at)
 
 

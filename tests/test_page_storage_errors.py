@@ -60,11 +60,11 @@ def test_log_forecast_save_keeps_the_form(read_only: sa.Engine) -> None:
     question = str(forecasts_frame(read_only)["question"].iloc[0])
     at = _page("log_forecast.py", researcher=handle, question=question)
     at.number_input(key="probability").set_value(12.5)
-    at.text_area(key="rationale").set_value("typed before the refusal")
+    at.text_area(key="rationale:0").set_value("typed before the refusal")
     at.button(key="save").click().run()
     _refused(at)
     assert at.number_input(key="probability").value == 12.5
-    assert at.text_area(key="rationale").value == "typed before the refusal"
+    assert at.text_area(key="rationale:0").value == "typed before the refusal"
     assert len(forecasts_frame(read_only)) == n
     _unchanged(read_only, before)
 

@@ -121,7 +121,7 @@ def test_log_form_shows_the_expected_posterior_of_a_pre_registered_ratio_before_
     at.date_input(key="as_of").set_value(date(2025, 2, 20)).run()
     at.number_input(key="probability").set_value(73.0).run()
     assert not [i.value for i in at.info if "Pre-registered" in i.value]  # no evidence chosen yet
-    at.multiselect(key="evidence").set_value(["Neuralese scaling result"]).run()
+    at.multiselect(key="evidence:0").set_value(["Neuralese scaling result"]).run()
     assert not at.exception, [e.value for e in at.exception]
     hints = [i.value for i in at.info if "Pre-registered" in i.value]
     # teal_heron's standing estimate on 2025-02-20 is 64 %; ×3: odds 16/9 · 3 = 16/3, p = 84 %

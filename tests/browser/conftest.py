@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from models.actions import load_demo
 from models.store.db import open_engine
@@ -129,6 +129,12 @@ def save_screenshot(page: Page, tmp_path: Path, name: str) -> Path:
         Path(target).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, Path(target) / name)
     return path
+
+
+def settled(page: Page) -> None:
+    """Wait until the app's script run has finished.  While it runs, the elements of the run
+    before stay on the page, greyed out: a widget whose key changed is there twice."""
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
 
 
 def open_link(page: Page, app: App, link: str) -> None:

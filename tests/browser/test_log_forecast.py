@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import App, save_screenshot
+from tests.browser.conftest import App, save_screenshot, settled
 
 RESEARCHER = "teal_heron"
 EVIDENCE = "Chain-of-thought faithfulness measurements"
@@ -21,6 +21,9 @@ RATIONALE = "Browser test: the new eval suite came in lower than expected."
 #: A second click that arrives while the first one is still saving (Playwright's dblclick
 #: is coalesced by the browser into one rerun, so it would not exercise the race).
 DOUBLE_CLICK_GAP_MS = 80
+#: How long after the confirmation a rerun sent by the second click may still arrive (before the
+#: fix it arrived within this in half the runs, refilling the form and hiding the confirmation).
+ECHO_MS = 1500
 
 
 def _credence() -> str:
@@ -75,7 +78,15 @@ def test_forecast_logged_in_the_browser_is_in_the_export(page: Page, app: App, t
     # Tall enough to show the whole form with its success message in one picture.
     page.set_viewport_size({"width": 1280, "height": 1280})
     page.get_by_role("heading", name="Log forecast").scroll_into_view_if_needed()
+    # The second click's own rerun can start after the first has finished: give it time to.
+    page.wait_for_timeout(ECHO_MS)
+    settled(page)
     expect(success).to_be_in_viewport()
+    # The second click was sent with the form as it stood before the save: it must neither
+    # refill the reasons just saved nor take the confirmation away.
+    expect(page.get_by_label("Rationale")).to_have_value("")
+    expect(save).to_be_disabled()
+    expect(success).to_contain_text(f"Saved {RESEARCHER}'s forecast")
     save_screenshot(page, tmp_path, "log_forecast.png")
 
     done = subprocess.run(
@@ -119,6 +130,8 @@ def test_a_double_click_at_any_speed_stores_one_forecast(page: Page, app: App) -
         expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
             f"\u2192 {percent}%", timeout=30_000
         )
+        settled(page)
+        expect(page.get_by_label("Rationale")).to_have_value("")
 
     done = subprocess.run(
         [_credence(), "--db", app.db_url, "export", "csv", "-"], capture_output=True, text=True, check=True
