@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import sqlite3
 import time
@@ -44,9 +45,20 @@ _PG_MIGRATION_LOCK = 0x43524544  # "CRED": the advisory lock id held while migra
 
 
 def database_url(override: str | None = None) -> str:
-    """``override`` if given, else ``CREDENCE_DATABASE_URL``, else the default SQLite file."""
+    """``override`` if given, else ``CREDENCE_DATABASE_URL``, else the default SQLite file.
+
+    Read afresh whenever the environment's ``CREDENCE_*`` variables change (pages ask on every
+    cached read, and building the settings costs milliseconds each time).
+    """
     if override:
         return override
+    return _configured_url(
+        tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("CREDENCE_")))
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _configured_url(environment: tuple[tuple[str, str], ...]) -> str:
     from models.settings import Settings
 
     return Settings().database_url
