@@ -38,6 +38,8 @@ KIND_LABELS = {
     "calibration": "Calibration (resolved questions)",
 }
 REPORT_NAME = "credence-report"
+#: The page's tabs; only the open one is computed.
+TABS = ("Markdown report", "Tables", "Charts")
 
 state = st.session_state
 
@@ -166,124 +168,137 @@ except InputError as err:
 
 st.caption(md_plain(f"Filters: {filt.describe()} — {plural(len(selected), 'question')}."))
 
-report_tab, tables_tab, charts_tab = st.tabs(["Markdown report", "Tables", "Charts"])
+# Only the open tab's content runs (the tables and charts of every forecast are the slow part);
+# the open tab is kept in the URL (?tab=Tables).
+report_tab, tables_tab, charts_tab = st.tabs(
+    list(TABS), key="tab", on_change="rerun", bind="query-params", default=TABS[0]
+)
 
 with report_tab:
-    calibration = st.checkbox("Add a calibration summary (one-sided Brier and log score)", key="calibration")
-    preview = len(selected) <= PREVIEW_QUESTIONS
-    if preview:
-        text = _report(filt, calibration)
-        _download("Download report (Markdown)", text, f"{REPORT_NAME}.md", "text/markdown", "download_report")
-    else:
-        _download(
-            "Download report (Markdown)",
-            lambda: report.render_markdown(fr, filt, calibration=calibration),
-            f"{REPORT_NAME}.md",
-            "text/markdown",
-            "download_report",
+    if report_tab.open:
+        calibration = st.checkbox(
+            "Add a calibration summary (one-sided Brier and log score)", key="calibration"
         )
-
-    zip_key = (data_version, filt, calibration)
-    if st.button("Render the charts and pack them with the report (.zip)", key="prepare_zip"):
-        bar = st.progress(0.0, text="Rendering charts…")
-
-        def _progress(stage: str, done: int, total: int) -> None:
-            fraction, label = progress_step(stage, done, total)
-            bar.progress(fraction, text=label)
-
-        try:
-            state["report_zip"] = (
-                zip_key,
-                report.report_zip(fr, filt, name=REPORT_NAME, calibration=calibration, progress=_progress),
+        preview = len(selected) <= PREVIEW_QUESTIONS
+        if preview:
+            text = _report(filt, calibration)
+            _download(
+                "Download report (Markdown)", text, f"{REPORT_NAME}.md", "text/markdown", "download_report"
             )
-        except CredenceError as err:
-            st.error(md_plain(str(err)))
-        bar.empty()
-    packed = state.get("report_zip")
-    if packed is not None and packed[0] == zip_key:
-        _download(
-            "Download report with charts (.zip)",
-            packed[1],
-            f"{REPORT_NAME}.zip",
-            "application/zip",
-            "download_zip",
-        )
-        st.caption(
-            f"The zip holds {REPORT_NAME}.md and its PNG charts in {REPORT_NAME}_files/, linked relatively."
-        )
+        else:
+            _download(
+                "Download report (Markdown)",
+                lambda: report.render_markdown(fr, filt, calibration=calibration),
+                f"{REPORT_NAME}.md",
+                "text/markdown",
+                "download_report",
+            )
 
-    if preview:
-        with st.container(border=True):
-            st.markdown(text)
-        with st.expander("Markdown source (copy from here)"):
-            st.code(text, language="markdown")
-    else:
-        st.info(
-            f"The selection covers {plural(len(selected), 'question')}, too many to preview here "
-            f"(at most {PREVIEW_QUESTIONS}); the download has them all, or narrow the filters."
-        )
+        zip_key = (data_version, filt, calibration)
+        if st.button("Render the charts and pack them with the report (.zip)", key="prepare_zip"):
+            bar = st.progress(0.0, text="Rendering charts…")
+
+            def _progress(stage: str, done: int, total: int) -> None:
+                fraction, label = progress_step(stage, done, total)
+                bar.progress(fraction, text=label)
+
+            try:
+                state["report_zip"] = (
+                    zip_key,
+                    report.report_zip(
+                        fr, filt, name=REPORT_NAME, calibration=calibration, progress=_progress
+                    ),
+                )
+            except CredenceError as err:
+                st.error(md_plain(str(err)))
+            bar.empty()
+        packed = state.get("report_zip")
+        if packed is not None and packed[0] == zip_key:
+            _download(
+                "Download report with charts (.zip)",
+                packed[1],
+                f"{REPORT_NAME}.zip",
+                "application/zip",
+                "download_zip",
+            )
+            st.caption(
+                f"The zip holds {REPORT_NAME}.md and its PNG charts in {REPORT_NAME}_files/, linked relatively."
+            )
+
+        if preview:
+            with st.container(border=True):
+                st.markdown(text)
+            with st.expander("Markdown source (copy from here)"):
+                st.code(text, language="markdown")
+        else:
+            st.info(
+                f"The selection covers {plural(len(selected), 'question')}, too many to preview here "
+                f"(at most {PREVIEW_QUESTIONS}); the download has them all, or narrow the filters."
+            )
 
 with tables_tab:
-    h = _history(filt)
-    standing = _standing(filt)
-    st.subheader("Update history")
-    st.caption(md_plain(f"Filters: {filt.describe()} — {plural(len(h), 'forecast')}."))
-    tables.show(_history_table(filt), hide_index=True)
-    _table_downloads(
-        "Update history",
-        "credence-updates",
-        lambda: report_tables.history_csv(h, filt),
-        lambda: report_tables.table_markdown(report_tables.history_markdown(h, with_question=True), filt),
-        "download_history",
-    )
-    st.subheader("Standing estimates" + (f" on {filt.until}" if filt.until else ""))
-    tables.show(_estimates_table(filt), hide_index=True)
-    _table_downloads(
-        "Estimates",
-        "credence-estimates",
-        lambda: report_tables.estimates_csv(standing, filt),
-        lambda: report_tables.table_markdown(
-            report_tables.estimates_markdown(standing, with_question=True), filt
-        ),
-        "download_estimates",
-    )
+    if tables_tab.open:
+        h = _history(filt)
+        standing = _standing(filt)
+        st.subheader("Update history")
+        st.caption(md_plain(f"Filters: {filt.describe()} — {plural(len(h), 'forecast')}."))
+        tables.show(_history_table(filt), hide_index=True)
+        _table_downloads(
+            "Update history",
+            "credence-updates",
+            lambda: report_tables.history_csv(h, filt),
+            lambda: report_tables.table_markdown(report_tables.history_markdown(h, with_question=True), filt),
+            "download_history",
+        )
+        st.subheader("Standing estimates" + (f" on {filt.until}" if filt.until else ""))
+        tables.show(_estimates_table(filt), hide_index=True)
+        _table_downloads(
+            "Estimates",
+            "credence-estimates",
+            lambda: report_tables.estimates_csv(standing, filt),
+            lambda: report_tables.table_markdown(
+                report_tables.estimates_markdown(standing, with_question=True), filt
+            ),
+            "download_estimates",
+        )
 
 with charts_tab:
-    kind = st.selectbox("Chart", list(KIND_LABELS), format_func=KIND_LABELS.__getitem__, key="chart_kind")
-    titles = selected["question"].tolist()
-    chosen: tuple[str, ...] = ()
-    if kind in ("trajectory", "capability"):
-        question = st.selectbox("Question", titles, key="chart_question", placeholder="Pick a question")
-        chosen = (question,) if question else ()
-    elif kind == "comparison":
-        chosen = tuple(titles)
-    log_odds = kind != "calibration" and st.toggle("Log-odds axis", key="chart_log_odds")
-    try:
-        request = chart_export.make_request(
-            kind=kind, questions=chosen, researchers=filt.researchers, log_odds=log_odds
-        )
-        chart, spec, stem = _chart(request, filt.until)
-    except CredenceError as err:
-        st.error(md_plain(str(err)))
-    else:
-        st.vega_lite_chart(spec, width="content")
-        st.caption(
-            "PNG at twice the pixel size for print, SVG for any size; both with the title and the caption line."
-        )
-        p1, p2 = st.columns(2)
-        with p1:
-            _download(
-                "Chart (PNG)",
-                lambda: chart_export.chart_bytes(chart, "png"),
-                f"{stem}.png",
-                "image/png",
-                "download_png",
+    if charts_tab.open:
+        kind = st.selectbox("Chart", list(KIND_LABELS), format_func=KIND_LABELS.__getitem__, key="chart_kind")
+        titles = selected["question"].tolist()
+        chosen: tuple[str, ...] = ()
+        if kind in ("trajectory", "capability"):
+            question = st.selectbox("Question", titles, key="chart_question", placeholder="Pick a question")
+            chosen = (question,) if question else ()
+        elif kind == "comparison":
+            chosen = tuple(titles)
+        log_odds = kind != "calibration" and st.toggle("Log-odds axis", key="chart_log_odds")
+        try:
+            request = chart_export.make_request(
+                kind=kind, questions=chosen, researchers=filt.researchers, log_odds=log_odds
             )
-        with p2:
-            _download(
-                "Chart (SVG)",
-                lambda: chart_export.chart_bytes(chart, "svg"),
-                f"{stem}.svg",
-                "image/svg+xml",
-                "download_svg",
+            chart, spec, stem = _chart(request, filt.until)
+        except CredenceError as err:
+            st.error(md_plain(str(err)))
+        else:
+            st.vega_lite_chart(spec, width="content")
+            st.caption(
+                "PNG at twice the pixel size for print, SVG for any size; both with the title and the caption line."
             )
+            p1, p2 = st.columns(2)
+            with p1:
+                _download(
+                    "Chart (PNG)",
+                    lambda: chart_export.chart_bytes(chart, "png"),
+                    f"{stem}.png",
+                    "image/png",
+                    "download_png",
+                )
+            with p2:
+                _download(
+                    "Chart (SVG)",
+                    lambda: chart_export.chart_bytes(chart, "svg"),
+                    f"{stem}.svg",
+                    "image/svg+xml",
+                    "download_svg",
+                )

@@ -43,8 +43,35 @@ def labels(at: AppTest) -> list[str]:
     return [b.label for b in at.get("download_button")]
 
 
-def test_page_offers_every_download(page: AppTest) -> None:
-    assert labels(page) == ["Download report (Markdown)", *TABLE_DOWNLOADS, "Chart (PNG)", "Chart (SVG)"]
+def open_tab(at: AppTest, label: str) -> AppTest:
+    at.session_state["tab"] = label
+    return at.run()
+
+
+@pytest.mark.parametrize(
+    ("tab", "downloads"),
+    [
+        ("Markdown report", ["Download report (Markdown)"]),
+        ("Tables", TABLE_DOWNLOADS),
+        ("Charts", ["Chart (PNG)", "Chart (SVG)"]),
+    ],
+)
+def test_each_tab_offers_its_downloads(page: AppTest, tab: str, downloads: list[str]) -> None:
+    assert not open_tab(page, tab).exception
+    assert labels(page) == downloads
+
+
+def test_only_the_open_tab_is_computed_and_the_url_keeps_it(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CREDENCE_DATABASE_URL", demo_url)
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["tab"] = "Tables"
+    at.run()
+    assert not at.exception
+    assert labels(at) == TABLE_DOWNLOADS
+    assert [s.value for s in at.subheader] == ["Update history", "Standing estimates"]
+    assert not at.get("vega_lite_chart") and not at.get("arrow_vega_lite_chart")
 
 
 def test_everything_is_too_much_to_preview(page: AppTest) -> None:
@@ -90,7 +117,7 @@ def test_zip_holds_the_report_and_its_charts(page: AppTest) -> None:
 @pytest.mark.parametrize("kind", ["trajectory", "capability", "comparison", "calibration"])
 def test_each_chart_kind_draws_with_downloads(page: AppTest, kind: str) -> None:
     page.multiselect(key="tags").set_value(["scheming"]).run()
-    page.selectbox(key="chart_kind").set_value(kind).run()
+    open_tab(page, "Charts").selectbox(key="chart_kind").set_value(kind).run()
     assert not page.exception
     assert not page.error
     assert page.get("vega_lite_chart") or page.get("arrow_vega_lite_chart")
@@ -99,7 +126,7 @@ def test_each_chart_kind_draws_with_downloads(page: AppTest, kind: str) -> None:
 
 def test_a_chart_that_cannot_be_drawn_says_why(page: AppTest) -> None:
     page.multiselect(key="questions").set_value([RSP]).run()
-    page.selectbox(key="chart_kind").set_value("capability").run()
+    open_tab(page, "Charts").selectbox(key="chart_kind").set_value("capability").run()
     assert not page.exception
     assert [e.value for e in page.error] == [
         f'nothing to draw: "{RSP}" has no conditional forecasts by the selected researchers'
