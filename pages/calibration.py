@@ -1,9 +1,10 @@
 """Calibration: how well researchers' resolved forecasts matched what happened.
 
-A reliability diagram (one researcher, several overlaid, or everyone pooled), the scores of
-every researcher with their peers, coverage and the Murphy decomposition, the questions
-that hurt most, a sharpness histogram, and the last 12 months against all time.  Every
-filter is kept in the URL, so a link reopens the same view.  Which forecasts count and how
+Three charts in tabs (only the open one is computed): a reliability diagram (one researcher,
+several overlaid, or everyone pooled), a sharpness histogram, and the last 12 months against
+all time.  Below them the scores of every researcher with their peers, coverage and the
+Murphy decomposition, and the questions that hurt most.  Every filter, and the open tab, is
+kept in the URL, so a link reopens the same view.  Which forecasts count and how
 each score is defined: :mod:`models.analysis.scoring` (and the README's "Scoring" section).
 """
 
@@ -39,6 +40,8 @@ NOTHING_SCORED = (
 )
 NOTHING_IN_FILTERS = "No scored forecast matches these filters: widen the tags, dates or capability levels."
 SCORE = st.column_config.NumberColumn(format="%.3f")
+#: The chart tabs, in order: the reliability diagram, sharpness, calibration over time.
+CHARTS = ("Reliability", "Sharpness", "Over time")
 #: The periods of ``calibration_over_time`` (its default of 12 months).
 PERIODS = ("last 12 months", "all time")
 #: The score table's columns: (name, label, help).
@@ -271,7 +274,6 @@ def _reliability(sel: Selection, pooled: bool, made: datetime) -> None:
 
 
 def _sharpness(sel: Selection, pooled: bool, made: datetime) -> None:
-    st.subheader("Sharpness")
     count = st.radio(
         "Count",
         [FINAL, UPDATES],
@@ -285,7 +287,6 @@ def _sharpness(sel: Selection, pooled: bool, made: datetime) -> None:
 
 
 def _over_time(sel: Selection, pooled: bool, made: datetime) -> None:
-    st.subheader("Calibration over time")
     charts = _over_charts(sel, pooled, made)
     for column, period in zip(st.columns(2), PERIODS, strict=True):
         chart = charts[period]
@@ -321,11 +322,13 @@ def main() -> None:
             icon=":material/search_off:",
         )
     else:
-        _reliability(chosen_sel, pooled, made)
+        # Only the open tab's chart is computed; the open tab is kept in the URL (?chart=Sharpness).
+        tabs = st.tabs(list(CHARTS), key="chart", on_change="rerun", bind="query-params", default=CHARTS[0])
+        for tab, draw in zip(tabs, (_reliability, _sharpness, _over_time), strict=True):
+            with tab:
+                if tab.open:
+                    draw(chosen_sel, pooled, made)
     _scores_section(sel, scope, reconstructed)
-    if not chosen_empty:
-        _sharpness(chosen_sel, pooled, made)
-        _over_time(chosen_sel, pooled, made)
 
 
 main()

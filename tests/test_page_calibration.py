@@ -177,7 +177,7 @@ def test_breakdown_can_be_narrowed_to_one_researcher(demo_engine):
 
 
 def test_sharpness_counts_final_forecasts_or_every_update(demo_engine):
-    at = _app()
+    at = _app(chart="Sharpness")
     overall = score_report(queries.load_frames(demo_engine))["overall"]
     sharpness_index = [s["title"]["text"] for s in _specs(at)].index("Sharpness")
     assert sum(frame["n"].sum() for frame in _chart_rows(at, sharpness_index)) == overall["n_targets"]
@@ -188,8 +188,16 @@ def test_sharpness_counts_final_forecasts_or_every_update(demo_engine):
 
 
 def test_calibration_over_time_shows_the_last_12_months_and_all_time(demo_engine):
-    titles = [s["title"]["text"] for s in _specs(_app())]
+    titles = [s["title"]["text"] for s in _specs(_app(chart="Over time"))]
     assert titles[-2:] == ["Calibration, last 12 months", "Calibration, all time"]
+
+
+def test_only_the_open_chart_tab_is_drawn_and_the_url_keeps_it(demo_engine):
+    at = _app()
+    assert [s["title"]["text"] for s in _specs(at)] == ["Calibration"]
+    assert [t.label for t in at.tabs] == ["Reliability", "Sharpness", "Over time"]
+    at.session_state["chart"] = "Sharpness"
+    assert [s["title"]["text"] for s in _specs(_run(at))] == ["Sharpness"]
 
 
 def test_filters_are_kept_in_the_url(demo_engine):
