@@ -114,6 +114,40 @@ def psql_reference(csv_path: Path, url: str) -> Run:
                 "-c", script.splitlines()[1]])  # fmt: skip
 
 
+def psql_floor(url: str, scratch: Path) -> Run:
+    """``psql \\copy`` of the rows Credence stored into a bare table shaped like its own, then its
+    primary key and indexes built, as Credence's bulk import does: what the server alone needs
+    to store them, before any parsing or checking on our side, foreign keys or ``ANALYZE``.
+    Run after an import into ``url``."""
+    import sqlalchemy as sa
+
+    conninfo = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    rows = scratch / "stored-forecasts.csv"
+    psql = ["psql", "-q", "-v", "ON_ERROR_STOP=1", conninfo]
+    indexes = run(
+        [*psql, "-At", "-c", "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+         " AND tablename = 'forecast' AND indexname <> 'forecast_pkey'"]
+    ).stdout.split("\n")  # fmt: skip
+    build = [
+        "-c",
+        "ALTER TABLE forecast_floor ADD PRIMARY KEY (id)",
+        *(
+            part
+            for ddl in filter(None, indexes)
+            for part in (
+                "-c",
+                ddl.replace("INDEX ix_", "INDEX floor_ix_").replace(".forecast ", ".forecast_floor "),
+            )
+        ),
+    ]
+    run([*psql, "-c", f"\\copy forecast TO '{rows}' WITH (FORMAT csv)"])
+    run([*psql, "-c", "DROP TABLE IF EXISTS forecast_floor; CREATE TABLE forecast_floor (LIKE forecast)"])
+    timed = run([*psql, "-c", f"\\copy forecast_floor FROM '{rows}' WITH (FORMAT csv)", *build])
+    run([*psql, "-c", "DROP TABLE forecast_floor"])
+    rows.unlink()
+    return timed
+
+
 #: The scores reference: read the CSVs, keep forecasts before resolution, each target's last, Brier.
 PANDAS_REFERENCE = """
 import sys, pandas as pd

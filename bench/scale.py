@@ -46,8 +46,9 @@ measure = importlib.util.module_from_spec(_spec)
 sys.modules["bench_measure"] = measure
 _spec.loader.exec_module(measure)
 OUT, credence, run, verdict = measure.OUT, measure.credence, measure.run, measure.verdict
-pandas_reference, psql_reference, sqlite_reference = (
+pandas_reference, psql_floor, psql_reference, sqlite_reference = (
     measure.pandas_reference,
+    measure.psql_floor,
     measure.psql_reference,
     measure.sqlite_reference,
 )
@@ -94,7 +95,14 @@ def import_figures(db: str, files_dir: Path, label: str, reference: str) -> dict
           f"   | {ref_name}: {ref.seconds:6.2f} s, peak {ref.peak_mb:5.0f} MB"
           f"   | {verdict(ours.seconds, ref.seconds, 3)}; memory goal ≤ 500 MB: "
           f"{'met' if ours.peak_mb <= 500 else 'NOT met'}", flush=True)  # fmt: skip
-    return {"import_s": ours.seconds, "import_mb": ours.peak_mb, "reference_s": ref.seconds}
+    figures = {"import_s": ours.seconds, "import_mb": ours.peak_mb, "reference_s": ref.seconds}
+    if reference != "sqlite":
+        floor = psql_floor(db, files_dir)
+        figures["floor_s"] = floor.seconds
+        print(f"  {label}: the floor: psql \\copy of the rows as stored into a table shaped like ours"
+              f" (types, primary key, indexes) {floor.seconds:6.2f} s = {floor.seconds / ref.seconds:.1f}×"
+              " the reference, before any parsing, checking, foreign keys or ANALYZE", flush=True)  # fmt: skip
+    return figures
 
 
 def score_figures(db: str, files_dir: Path, label: str, repeat: int = 3) -> dict[str, float]:
