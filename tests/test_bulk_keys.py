@@ -7,6 +7,8 @@ is written, exactly as a row-by-row check would have done.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 import sqlalchemy as sa
 
@@ -59,19 +61,35 @@ def _indexes(engine: sa.Engine) -> set[str]:
     return {ix["name"] for ix in sa.inspect(engine).get_indexes("forecast")}
 
 
+def _defaults(engine: sa.Engine) -> dict[str, object]:
+    return {c["name"]: c.get("default") for c in sa.inspect(engine).get_columns("forecast")}
+
+
 def test_a_large_import_is_written_whole_with_its_indexes_and_keys(engine: sa.Engine) -> None:
     """60,000 rows: the bulk path (indexes rebuilt after the rows, one block of ids, keys
-    checked once on SQLite) gives the same database a row-by-row write would."""
-    indexes = _indexes(engine)
+    checked once on SQLite, columns with one value sent as a default on PostgreSQL) gives the
+    same database a row-by-row write would."""
+    indexes, defaults = _indexes(engine), _defaults(engine)
     questions = b"question\n" + "\n".join(f"Question {q}" for q in range(11)).encode() + b"\n"
     actions.import_file(engine, questions, "questions")
-    rows = [f"r{i % 7:02d},Question {i % 11},0.{i % 9 + 1},2024-01-{i % 28 + 1:02d}T{i % 24:02d}:{i % 60:02d}:00Z"
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    rows = [f"r{i % 7:02d},Question {i % 11},0.{i % 9 + 1},{start + timedelta(minutes=i):%Y-%m-%dT%H:%M:%SZ}"
             for i in range(60_000)]  # fmt: skip
     summary = actions.import_file(
         engine, forecasts_csv(*rows, header="researcher,question,probability,as_of"), "forecasts"
     )
-    assert summary.created["forecasts"] + summary.present["forecasts"] == 60_000
+    assert summary.created["forecasts"] == 60_000  # every row new: more than BULK_ROWS, the bulk path
     assert _indexes(engine) == indexes
+    assert _defaults(engine) == defaults  # the table's own defaults are back
+    with engine.connect() as conn:
+        one_value = conn.execute(
+            sa.text(
+                "SELECT COUNT(DISTINCT recorded_at), COUNT(DISTINCT updated_at), MIN(revision), MAX(revision),"
+                " COUNT(level_id), COUNT(given_question_id), SUM(CASE WHEN reconstructed THEN 1 ELSE 0 END)"
+                " FROM forecast"
+            )
+        ).one()
+    assert tuple(one_value) == (1, 1, 1, 1, 0, 0, 0)
     saved = actions.save_forecast(engine, forecast_in(researcher="r01", question="Question 3"))
     with engine.connect() as conn:
         ids = conn.execute(sa.text("SELECT MIN(id), MAX(id), COUNT(*) FROM forecast")).one()
