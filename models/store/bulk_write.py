@@ -174,26 +174,26 @@ def _executemany(
     progress: Progress | None,
     stage: str,
 ) -> None:
-    """SQLite: ``executemany`` per chunk of :data:`CHUNK` rows."""
+    """SQLite: ``executemany`` per chunk of :data:`CHUNK` rows.
+
+    A column holding one value in every row (no condition, not reconstructed, one recorded-at
+    stamp) is bound once, as a literal: executemany's cost is per bound value.  (The first
+    column always varies: executemany needs a value per row to insert a row.)
+    """
+    uniform = {name: frame[name].iat[0] for name in frame.columns[1:] if _uniform(frame[name])}
+    literals = {
+        **{k: _sqlite_literal(v) for k, v in uniform.items()},
+        **{k: _literal(v) for k, v in constants.items()},
+    }
+    varying = [name for name in frame.columns if name not in uniform]
+    sql = (
+        f"INSERT INTO {table} ({', '.join([*varying, *literals])})"
+        f" VALUES ({', '.join(['?'] * len(varying) + list(literals.values()))})"
+    )
     for start in range(0, len(frame), CHUNK):
-        part = frame.iloc[start : start + CHUNK]
-        # A column holding one value in every row of the chunk (no condition, not
-        # reconstructed, one recorded-at stamp) is bound once, as a literal: executemany's
-        # cost is per bound value.
-        # (The first column always varies: executemany needs a value per row to insert a row.)
-        uniform = {name: part[name].iat[0] for name in part.columns[1:] if _uniform(part[name])}
-        varying = part.drop(columns=list(uniform))
-        literals = {
-            **{k: _sqlite_literal(v) for k, v in uniform.items()},
-            **{k: _literal(v) for k, v in constants.items()},
-        }
-        values = ["?"] * len(varying.columns) + list(literals.values())
         cur = raw.cursor()
         try:
-            cur.executemany(
-                f"INSERT INTO {table} ({', '.join([*varying.columns, *literals])}) VALUES ({', '.join(values)})",
-                _sqlite_rows(varying),
-            )
+            cur.executemany(sql, _sqlite_rows(frame.iloc[start : start + CHUNK].drop(columns=list(uniform))))
         finally:
             cur.close()
         if progress:
