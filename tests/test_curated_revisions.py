@@ -189,3 +189,24 @@ def test_backup_and_restore_keep_evidence_and_level_revisions(engine, db_url, tm
             authors = sorted(r.changed_by for r in s.exec(select(Revision)).all())
         assert authors == ["ben", "cleo"]
     other.dispose()
+
+
+def test_deleting_and_restoring_a_question_keeps_revisions_saying_who(engine):
+    """Questions are shared too: whoever deletes or restores one is on the record."""
+    from models.schemas import QuestionIn
+    from models.store.tables import Question
+
+    qid = actions.add_question(engine, QuestionIn(title="Schemers at 3x AI R&D labor"), by="ana")
+    actions.delete(engine, "question", qid, by="ben")
+    actions.undo_delete(engine, "question", qid, by="cleo")
+    with Session(engine) as s:
+        kept = s.exec(
+            select(Revision.number, Revision.changed_by)
+            .where(Revision.entity == "question", Revision.entity_id == qid)
+            .order_by(Revision.number)
+        ).all()
+        question = s.get(Question, qid)
+        assert question is not None
+        current = (question.revision, question.updated_by, question.deleted_at)
+    assert [tuple(r) for r in kept] == [(1, "ben"), (2, "cleo")]  # version 1 replaced by ben's delete, …
+    assert current == (3, "cleo", None)  # … and version 2 (deleted) by cleo's restore

@@ -57,18 +57,20 @@ def row_data(row: SQLModel) -> dict[str, Any]:
     return out
 
 
-#: Kinds whose delete and restore are kept as revisions too (shared curation: every member may
-#: do them, so who did is recorded).
-REVISED_ON_DELETE = frozenset({"evidence", "capability_level"})
+#: Kinds whose delete and restore are kept as revisions too, so the history says who did them:
+#: the shared ones, which every member may curate (a forecast, ratio or partition is changed
+#: only by its researcher).
+REVISED_ON_DELETE = frozenset({"question", "evidence", "capability_level"})
 
 
 def _keep_revision(
     session: Session,
-    row: Question | Forecast | LikelihoodRatio | Evidence | CapabilityLevel,
+    row: Question | Forecast | LikelihoodRatio | Evidence | CapabilityLevel | QuestionPartition,
     entity: str,
     by: str,
 ) -> None:
-    """Copy ``row`` as it is now into the revision history, then bump its revision number."""
+    """Copy ``row`` as it is now into the revision history (a forecast with its evidence, a
+    partition with its members), then bump its revision number."""
     assert row.id is not None
     stamp = now()  # one time: the old version was replaced when the new one was written
     data = row_data(row)
@@ -78,6 +80,8 @@ def _keep_revision(
             {"evidence_id": link.evidence_id, "direction": link.direction, "note": link.note}
             for link in links
         ]
+    elif isinstance(row, QuestionPartition):
+        data["members"] = _members(session, row.id)
     session.add(
         Revision(
             entity=entity,
@@ -433,17 +437,7 @@ def declare_partition(
             and row.deleted_at is None
         ):
             return "present"
-        data = row_data(row)
-        data["members"] = _members(session, row.id)
-        session.add(
-            Revision(
-                entity="partition", entity_id=row.id, number=row.revision,
-                data=json.dumps(data, sort_keys=True), changed_by=by, changed_at=now(),
-            )
-        )  # fmt: skip
-        row.revision += 1
-        row.updated_at = now()
-        row.updated_by = by
+        _keep_revision(session, row, "partition", by)
         row.researcher_id = owner
         row.deleted_at = None
         session.add(row)
