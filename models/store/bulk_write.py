@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -158,21 +160,33 @@ def bulk_insert(
     raw = _raw(session)
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        if table_locked:
-            _copy_with_defaults(raw, table, frame, constants, progress, stage)
-        else:
-            _copy(raw, table, frame, constants, progress, stage)
+        _copy(raw, table, frame, constants, _Progress(progress, stage), as_defaults=table_locked)
     else:
-        _executemany(raw, table, frame, constants, progress, stage)
+        _executemany(raw, table, frame, constants, _Progress(progress, stage))
+
+
+@dataclass(frozen=True)
+class _Progress:
+    """A bulk write's progress callback and stage, reported chunk by chunk."""
+
+    report: Progress | None
+    stage: str
+
+    def chunks(self, frame: pd.DataFrame) -> Iterator[pd.DataFrame]:
+        """``frame`` in chunks of :data:`CHUNK` rows, reporting each once it has been used."""
+        for start in range(0, len(frame), CHUNK):
+            yield frame.iloc[start : start + CHUNK]
+            if self.report:
+                self.report(self.stage, min(start + CHUNK, len(frame)), len(frame))
+
+
+def _one_value(frame: pd.DataFrame) -> dict[str, Any]:
+    """The columns holding one value in every row, with that value (the first column excepted)."""
+    return {name: frame[name].iat[0] for name in frame.columns[1:] if _uniform(frame[name])}
 
 
 def _executemany(
-    raw: Any,
-    table: str,
-    frame: pd.DataFrame,
-    constants: dict[str, object],
-    progress: Progress | None,
-    stage: str,
+    raw: Any, table: str, frame: pd.DataFrame, constants: dict[str, object], progress: _Progress
 ) -> None:
     """SQLite: ``executemany`` per chunk of :data:`CHUNK` rows.
 
@@ -180,7 +194,7 @@ def _executemany(
     stamp) is bound once, as a literal: executemany's cost is per bound value.  (The first
     column always varies: executemany needs a value per row to insert a row.)
     """
-    uniform = {name: frame[name].iat[0] for name in frame.columns[1:] if _uniform(frame[name])}
+    uniform = _one_value(frame)
     literals = {
         **{k: _sqlite_literal(v) for k, v in uniform.items()},
         **{k: _literal(v) for k, v in constants.items()},
@@ -190,14 +204,12 @@ def _executemany(
         f"INSERT INTO {table} ({', '.join([*varying, *literals])})"
         f" VALUES ({', '.join(['?'] * len(varying) + list(literals.values()))})"
     )
-    for start in range(0, len(frame), CHUNK):
+    for part in progress.chunks(frame):
         cur = raw.cursor()
         try:
-            cur.executemany(sql, _sqlite_rows(frame.iloc[start : start + CHUNK].drop(columns=list(uniform))))
+            cur.executemany(sql, _sqlite_rows(part.drop(columns=list(uniform))))
         finally:
             cur.close()
-        if progress:
-            progress(stage, min(start + CHUNK, len(frame)), len(frame))
 
 
 def _copy(
@@ -205,66 +217,65 @@ def _copy(
     table: str,
     frame: pd.DataFrame,
     constants: dict[str, object],
-    progress: Progress | None,
-    stage: str,
+    progress: _Progress,
+    *,
+    as_defaults: bool = False,
 ) -> None:
     """PostgreSQL: every row in one ``COPY``, chunk by chunk.  A writer thread sends each chunk
-    while the next is turned into CSV, so the server stores rows while Python prepares more."""
+    while the next is turned into CSV, so the server stores rows while Python prepares more.
+
+    ``as_defaults`` (only while this transaction holds the table exclusively): each column that
+    holds one value in every row (the constants, and in a plain file the recorded-at stamp, no
+    condition, not reconstructed) is left out of the ``COPY`` and made the column's default
+    meanwhile.  The server evaluates it once instead of parsing it a million times (timestamps
+    above all: about a second of a million-row import); the table's own defaults are put back.
+    """
     from psycopg.copy import QueuedLibpqWriter
 
-    with raw.cursor() as cur:
+    fixed: dict[str, object] = {}
+    if as_defaults:
+        one_value = _one_value(frame)
+        fixed = {**{k: _python(v) for k, v in one_value.items()}, **constants}
+        frame, constants = frame.drop(columns=list(one_value)), {}
+    with raw.cursor() as cur, _defaults_meanwhile(cur, table, fixed):
         cur.execute("SET LOCAL TIME ZONE 'UTC'")
         sql = f"COPY {table} ({', '.join([*frame.columns, *constants])}) FROM STDIN WITH (FORMAT csv)"
         with cur.copy(sql, writer=QueuedLibpqWriter(cur)) as copy:
-            for start in range(0, len(frame), CHUNK):
-                part = frame.iloc[start : start + CHUNK]
+            for part in progress.chunks(frame):
                 if constants:
                     part = part.assign(**{k: [v] * len(part) for k, v in constants.items()})
                 copy.write(_pg_csv(part))
-                if progress:
-                    progress(stage, min(start + CHUNK, len(frame)), len(frame))
 
 
-def _copy_with_defaults(
-    raw: Any,
-    table: str,
-    frame: pd.DataFrame,
-    constants: dict[str, object],
-    progress: Progress | None,
-    stage: str,
-) -> None:
-    """:func:`_copy`, with each column that holds one value in every row (the constants, and in
-    a plain file the recorded-at stamp, no condition, not reconstructed) left out of the
-    ``COPY`` and made the column's default meanwhile: the server evaluates it once instead of
-    parsing it a million times (timestamps above all: about a second of a million-row import).
-    The table's own defaults are put back before the transaction goes on.
-    """
+@contextmanager
+def _defaults_meanwhile(cur: Any, table: str, values: dict[str, object]) -> Iterator[None]:
+    """PostgreSQL: ``table``'s columns default to ``values`` inside the block, then to their own
+    defaults again (on an error the transaction's rollback puts them back)."""
     from psycopg import sql
 
-    one_value = {name: frame[name].iat[0] for name in frame.columns[1:] if _uniform(frame[name])}
-    fixed = {**{k: _python(v) for k, v in one_value.items()}, **constants}
-    with raw.cursor() as cur:
+    def alter(column: str, default: sql.Composable | None) -> None:
+        change = sql.SQL("DROP DEFAULT") if default is None else sql.SQL("SET DEFAULT {}").format(default)
         cur.execute(
-            "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
-            " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
-            " WHERE a.attrelid = to_regclass(%s) AND a.attname = ANY(%s)",
-            (table, list(fixed)),
-        )
-        own = {str(name): default for name, default in cur.fetchall()}
-
-        def alter(column: str, default: sql.Composable | None) -> None:
-            change = sql.SQL("DROP DEFAULT") if default is None else sql.SQL("SET DEFAULT {}").format(default)
-            cur.execute(
-                sql.SQL("ALTER TABLE {} ALTER COLUMN {} {}").format(
-                    sql.Identifier(table), sql.Identifier(column), change
-                )
+            sql.SQL("ALTER TABLE {} ALTER COLUMN {} {}").format(
+                sql.Identifier(table), sql.Identifier(column), change
             )
+        )
 
-        for column, value in fixed.items():
-            alter(column, sql.Literal(value))
-        _copy(raw, table, frame.drop(columns=list(one_value)), {}, progress, stage)
-        for column in fixed:
-            alter(column, None if own[column] is None else sql.SQL(own[column]))
+    if not values:
+        yield
+        return
+    cur.execute(
+        "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
+        " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+        " WHERE a.attrelid = to_regclass(%s) AND a.attname = ANY(%s)",
+        (table, list(values)),
+    )
+    own = {str(name): default for name, default in cur.fetchall()}
+    for column, value in values.items():
+        alter(column, sql.Literal(value))
+    yield
+    for column in values:
+        alter(column, None if own[column] is None else sql.SQL(own[column]))
 
 
 def _python(value: object) -> object:
