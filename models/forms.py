@@ -22,7 +22,10 @@ so a page can show each message next to its input.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -377,3 +380,77 @@ def evidence_after(
     if as_of is None:
         return []
     return [(t, published[t]) for t in chosen if t in published and published[t] > as_of]
+
+
+# --- a double click on Save -------------------------------------------------------------------
+
+#: A second save of the same estimate within this many seconds of the first is a double click.
+DOUBLE_CLICK_SECONDS = 3.0
+#: A browser session's last save is forgotten this long after it (it only matters for a double click).
+FORGET_AFTER_SECONDS = 600.0
+
+
+@dataclass
+class LastSave:
+    values: dict[str, Any]
+    message: str
+    at: float
+
+
+@dataclass
+class _Turns:
+    """One session's lock, and how many script threads are using it."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    users: int = 0
+
+
+@dataclass
+class SavedForms:
+    """Each browser session's last save, and the turns its saves take (``{session token: …}``),
+    shared by the server's script threads, so that a second click on Save stores nothing.
+
+    ``compared``: the form fields that make an estimate; a save repeating the last one's within
+    :data:`DOUBLE_CLICK_SECONDS` is the same click twice, whatever else the form then held.
+    A session is forgotten once its last save is :data:`FORGET_AFTER_SECONDS` old and no
+    thread is using it, so a server that runs for months holds only its recent sessions.
+    """
+
+    compared: tuple[str, ...]
+    guard: threading.Lock = field(default_factory=threading.Lock)  # held only briefly, never while saving
+    turns: dict[str, _Turns] = field(default_factory=dict)
+    by_session: dict[str, LastSave] = field(default_factory=dict)
+
+    @contextmanager
+    def turn(self, token: str, now: float) -> Iterator[None]:
+        """Hold ``token``'s turn: its saves run one at a time (other sessions never wait)."""
+        with self.guard:
+            self._forget(now)
+            turns = self.turns.setdefault(token, _Turns())
+            turns.users += 1
+        try:
+            with turns.lock:
+                yield
+        finally:
+            with self.guard:
+                turns.users -= 1
+
+    def _forget(self, now: float) -> None:
+        for token, turns in list(self.turns.items()):
+            last = self.by_session.get(token)
+            if turns.users == 0 and (last is None or now - last.at > FORGET_AFTER_SECONDS):
+                del self.turns[token]
+                self.by_session.pop(token, None)
+
+    def remember(self, token: str, values: dict[str, Any], message: str, now: float) -> LastSave:
+        """Record ``token``'s save (call it holding the session's :meth:`turn`)."""
+        last = self.by_session[token] = LastSave(values, message, now)
+        return last
+
+    def repeats_last(self, token: str, values: dict[str, Any], now: float) -> bool:
+        last = self.by_session.get(token)
+        return (
+            last is not None
+            and now - last.at < DOUBLE_CLICK_SECONDS
+            and all(values[k] == last.values[k] for k in self.compared)
+        )

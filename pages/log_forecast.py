@@ -7,7 +7,7 @@ arrives while the first is still saving makes Streamlit start a second script th
 reruns), which may see the first one's form half cleared; so each browser session's last
 save is kept in a registry, and a session's saves take turns under that session's own lock
 (other sessions never wait).  A save repeating the last one's estimate within
-:data:`DOUBLE_CLICK_SECONDS` is the same click twice, whatever its reasons then held.
+:data:`models.forms.DOUBLE_CLICK_SECONDS` is the same click twice, whatever its reasons then held.
 
 The reasons (rationale, evidence and how each item moved the estimate) are cleared after a
 save by giving their widgets new keys (:func:`_reason_key`), not by emptying the old ones:
@@ -18,10 +18,8 @@ saved and hiding the confirmation.
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -100,43 +98,13 @@ def _published() -> dict[str, date]:
     return dict(zip(ev["evidence"], ev["published"].dt.date, strict=True))
 
 
-#: A second save of the same estimate within this many seconds of the first is a double click.
-DOUBLE_CLICK_SECONDS = 3.0
 #: The fields that make an estimate (the reasons are cleared after saving, so they are not compared).
 ESTIMATE = ("researcher", "question", "capability", "probability", "odds", "as_of", "reconstructed")
 
 
-@dataclass
-class LastSave:
-    values: dict[str, Any]
-    message: str
-    at: float
-
-
-@dataclass
-class SavedForms:
-    """Each browser session's last save and its lock (``{session token: …}``)."""
-
-    guard: threading.Lock = field(default_factory=threading.Lock)  # held only to find a session's lock
-    locks: dict[str, threading.Lock] = field(default_factory=dict)
-    by_session: dict[str, LastSave] = field(default_factory=dict)
-
-    def lock(self, token: str) -> threading.Lock:
-        with self.guard:
-            return self.locks.setdefault(token, threading.Lock())
-
-    def repeats_last(self, token: str, values: dict[str, Any], now: float) -> bool:
-        last = self.by_session.get(token)
-        return (
-            last is not None
-            and now - last.at < DOUBLE_CLICK_SECONDS
-            and all(values[k] == last.values[k] for k in ESTIMATE)
-        )
-
-
 @st.cache_resource(show_spinner=False)
-def _saved_forms() -> SavedForms:
-    return SavedForms()
+def _saved_forms() -> forms.SavedForms:
+    return forms.SavedForms(compared=ESTIMATE)
 
 
 # --- reading the form -------------------------------------------------------------------------
@@ -188,7 +156,7 @@ def _save() -> None:
     by = actor()
     saved_forms = _saved_forms()
     problems: dict[str, Any] | None = None
-    with saved_forms.lock(token):
+    with saved_forms.turn(token, time.monotonic()):
         if saved_forms.repeats_last(token, values, time.monotonic()):
             last = saved_forms.by_session[token]  # the same click twice: show what the first saved
         else:
@@ -211,7 +179,7 @@ def _save() -> None:
             except CredenceError as err:  # refused (team mode): nothing was written
                 problems = {"values": values, "fields": {"": str(err)}}
             else:
-                last = saved_forms.by_session[token] = LastSave(values, saved.message(), time.monotonic())
+                last = saved_forms.remember(token, values, saved.message(), time.monotonic())
     state["log_errors"] = problems
     if problems is None:
         # The next estimate must not inherit this one's reasons: new, empty widgets for them

@@ -88,3 +88,61 @@ def test_form_problems_of_input_errors_and_other_errors():
         "handle": "'x' is already used"
     }
     assert forms.form_problems(NotFound("forecast 9 does not exist")) == {"": "forecast 9 does not exist"}
+
+
+# --- a double click on Save (the registry the Log forecast page keeps) --------------------------
+
+
+def test_a_second_save_of_the_same_estimate_soon_after_is_a_double_click() -> None:
+    from models.forms import DOUBLE_CLICK_SECONDS, SavedForms
+
+    saved = SavedForms(compared=("probability",))
+    with saved.turn("tab-1", now=100.0):
+        saved.remember("tab-1", {"probability": 7.5, "rationale": "first"}, "Saved.", now=100.0)
+    assert saved.repeats_last("tab-1", {"probability": 7.5, "rationale": ""}, now=101.0)
+    assert not saved.repeats_last("tab-1", {"probability": 8.0, "rationale": ""}, now=101.0)
+    assert not saved.repeats_last("tab-1", {"probability": 7.5}, now=100.0 + DOUBLE_CLICK_SECONDS)
+    assert not saved.repeats_last("tab-2", {"probability": 7.5}, now=101.0)  # another browser tab
+
+
+def test_a_session_s_saves_take_turns_and_others_never_wait() -> None:
+    import threading
+
+    from models.forms import SavedForms
+
+    saved = SavedForms(compared=("probability",))
+    entered = threading.Event()
+    release = threading.Event()
+
+    def first() -> None:
+        with saved.turn("tab-1", now=0.0):
+            entered.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    assert entered.wait(5)
+    with saved.turn("tab-2", now=0.0):  # another session: no waiting
+        pass
+    second = saved.turns["tab-1"].lock
+    assert not second.acquire(timeout=0.05)  # the same session waits for its first save
+    release.set()
+    worker.join(5)
+    with saved.turn("tab-1", now=1.0):
+        pass
+
+
+def test_old_sessions_are_forgotten_unless_a_save_is_under_way() -> None:
+    from models.forms import FORGET_AFTER_SECONDS, SavedForms
+
+    saved = SavedForms(compared=("probability",))
+    for token in ("old", "busy"):
+        with saved.turn(token, now=0.0):
+            saved.remember(token, {"probability": 1.0}, "Saved.", now=0.0)
+    later = FORGET_AFTER_SECONDS + 1
+    with saved.turn("busy", now=later):  # "busy" is saving again while another session arrives
+        with saved.turn("new", now=later):
+            pass
+        assert "old" not in saved.turns and "old" not in saved.by_session
+        assert "busy" in saved.turns
+    assert set(saved.turns) == {"busy", "new"}
