@@ -29,7 +29,7 @@ import typer.testing
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 
 from models import actions
-from models.store.db import open_engine
+from models.store.db import data_version, open_engine
 
 PG_SERVER = os.environ.get("CREDENCE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_HINT = (
@@ -399,6 +399,41 @@ def demo_engine(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa
     eng = open_engine(_sqlite_copy(sqlite_url, "demo"))
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def shared_demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of this test process's one demo database, for tests that only read it (see
+    :func:`shared_demo_engine`)."""
+    return _sqlite_copy(f"sqlite:///{tmp_path_factory.mktemp('shared-demo') / 'credence.db'}", "demo")
+
+
+@pytest.fixture(scope="session")
+def _shared_demo_engine(shared_demo_url: str) -> Iterator[sa.Engine]:
+    eng = open_engine(shared_demo_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def shared_demo_engine(
+    shared_demo_url: str, _shared_demo_engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[sa.Engine]:
+    """The demo data for a test that only reads it: one SQLite file per test process, named by
+    CREDENCE_DATABASE_URL.
+
+    Page tests that never write share it, and with it the pages' cached reads (keyed on URL and
+    data version), as the sessions of one server do; building a database and reading it cold
+    for each test was most of their time.  A test that writes takes :func:`demo_engine`: one
+    that wrote here fails (the data version moved), since later tests would read its rows.
+    """
+    monkeypatch.setenv("CREDENCE_DATABASE_URL", shared_demo_url)
+    before = data_version(_shared_demo_engine)
+    yield _shared_demo_engine
+    assert data_version(_shared_demo_engine) == before, (
+        "a test wrote to the shared demo database, which is for tests that only read: "
+        "give it its own (demo_engine)"
+    )
 
 
 @pytest.fixture

@@ -33,15 +33,15 @@ def test_other_handles_are_refused_with_the_rule(handle: str) -> None:
     assert form_problems(err.value) == {"handle": f"{handle!r} is not a handle: {HANDLE_RULE}"}
 
 
-def test_researchers_page_refuses_a_bad_handle_under_its_input(demo_engine: sa.Engine) -> None:
+def test_researchers_page_refuses_a_bad_handle_under_its_input(shared_demo_engine: sa.Engine) -> None:
     at = AppTest.from_file(str(PAGES / "researchers.py"), default_timeout=30).run()
-    before = len(queries.researchers_frame(demo_engine))
+    before = len(queries.researchers_frame(shared_demo_engine))
     at.text_input(key="new_handle").set_value("Marsh Wren")
     at.button(key="add_researcher").click().run()
     assert not at.exception
     assert [e.value for e in at.error] == [f"handle 'Marsh Wren' is not a handle: {HANDLE_RULE}"]
     assert at.text_input(key="new_handle").value == "Marsh Wren"
-    assert len(queries.researchers_frame(demo_engine)) == before
+    assert len(queries.researchers_frame(shared_demo_engine)) == before
 
 
 def _questions_page() -> AppTest:
@@ -57,13 +57,13 @@ def _question(engine: sa.Engine) -> pd.Series:
     return qs[qs["question"] == OPEN_QUESTION].iloc[0]
 
 
-def test_resolving_needs_an_explicit_outcome(demo_engine: sa.Engine) -> None:
+def test_resolving_needs_an_explicit_outcome(shared_demo_engine: sa.Engine) -> None:
     at = _questions_page()
     assert at.radio(key="resolve_outcome").value is None
     at.text_input(key="resolve_at").set_value("2025-01-02")
     at.button(key="resolve").click().run()
     assert [e.value for e in at.error] == ["outcome is required: choose yes, no, annulled"]
-    assert _question(demo_engine)["outcome"] is None
+    assert _question(shared_demo_engine)["outcome"] is None
 
 
 def _resolve(at: AppTest) -> AppTest:

@@ -86,17 +86,17 @@ def _resolved_yes(engine: sa.Engine) -> pd.Series:
     return queries.questions_frame(engine).query("outcome == 'yes'").iloc[0]
 
 
-def test_page_shows_the_one_sided_brier_note(demo_engine):
+def test_page_shows_the_one_sided_brier_note(shared_demo_engine):
     at = _app()
     assert BRIER_NOTE in _infos(at)
 
 
-def test_diagram_pools_everyone_when_no_researcher_is_chosen(demo_engine):
+def test_diagram_pools_everyone_when_no_researcher_is_chosen(shared_demo_engine):
     at = _app()
     assert _colour_domain(_specs(at)[0]) == [ALL_RESEARCHERS]
 
 
-def test_chosen_researchers_are_overlaid_in_the_diagram(demo_engine):
+def test_chosen_researchers_are_overlaid_in_the_diagram(shared_demo_engine):
     at = _app()
     at.multiselect(key="cal_researchers").set_value(["teal_heron", "kestrel_q"])
     _run(at)
@@ -105,9 +105,9 @@ def test_chosen_researchers_are_overlaid_in_the_diagram(demo_engine):
     assert _colour_domain(reliability) == ["kestrel_q", "teal_heron"]
 
 
-def test_diagram_points_are_the_report_calibration_buckets(demo_engine):
+def test_diagram_points_are_the_report_calibration_buckets(shared_demo_engine):
     at = _app(researchers="teal_heron")
-    report = score_report(queries.load_frames(demo_engine))
+    report = score_report(queries.load_frames(shared_demo_engine))
     expected = _report_rows(report)["teal_heron"]["calibration"]
     points = next(frame for frame in _chart_rows(at, 0) if "lower" in frame.columns)
     assert points["bucket"].tolist() == [b["bucket"] for b in expected]
@@ -116,28 +116,28 @@ def test_diagram_points_are_the_report_calibration_buckets(demo_engine):
     assert ((points["lower"] <= points["observed"]) & (points["observed"] <= points["upper"])).all()
 
 
-def test_score_table_equals_the_score_report(demo_engine):
+def test_score_table_equals_the_score_report(shared_demo_engine):
     at = _app()
-    _assert_table_matches_report(_table(at), score_report(queries.load_frames(demo_engine)))
+    _assert_table_matches_report(_table(at), score_report(queries.load_frames(shared_demo_engine)))
 
 
-def test_score_table_equals_the_score_report_for_the_same_filters(demo_engine):
+def test_score_table_equals_the_score_report_for_the_same_filters(shared_demo_engine):
     at = _app()
     at.multiselect(key="cal_tags").set_value(["evals"])
     at.multiselect(key="cal_levels").set_value(["unconditional"])
     at.date_input(key="cal_from").set_value(date(2025, 1, 1))
     _run(at)
     scope = Scope(tags=("evals",), levels=(None,), resolved_since="2025-01-01T00:00:00Z")
-    report = score_report(queries.load_frames(demo_engine), scope=scope)
+    report = score_report(queries.load_frames(shared_demo_engine), scope=scope)
     assert (
         0
         < report["overall"]["n_targets"]
-        < score_report(queries.load_frames(demo_engine))["overall"]["n_targets"]
+        < score_report(queries.load_frames(shared_demo_engine))["overall"]["n_targets"]
     )
     _assert_table_matches_report(_table(at), report)
 
 
-def test_score_table_has_peers_coverage_and_murphy_terms(demo_engine):
+def test_score_table_has_peers_coverage_and_murphy_terms(shared_demo_engine):
     table = _table(_app())
     assert {"relative_brier", "coverage", "reliability", "resolution", "uncertainty"} <= set(table.columns)
     mine = table.set_index("researcher").loc["teal_heron"]
@@ -162,23 +162,23 @@ def test_including_reconstructed_estimates_counts_them(demo_engine):
     _assert_table_matches_report(_table(at), expected)
 
 
-def test_breakdown_can_be_narrowed_to_one_researcher(demo_engine):
+def test_breakdown_can_be_narrowed_to_one_researcher(shared_demo_engine):
     at = _app()
     everyone = at.dataframe[1].value
     assert set(everyone["researcher"]) > {"orrery"}
     at.selectbox(key="cal_breakdown").set_value("orrery")
     _run(at)
     mine = at.dataframe[1].value
-    frames = queries.load_frames(demo_engine)
+    frames = queries.load_frames(shared_demo_engine)
     expected = target_breakdown(target_scores(select_scored(frames, Scope(researchers=("orrery",)))))
     assert mine["question"].tolist() == expected["question"].tolist()
     assert mine["brier"].tolist() == pytest.approx(expected["brier"].tolist())
     assert mine["brier"].is_monotonic_decreasing
 
 
-def test_sharpness_counts_final_forecasts_or_every_update(demo_engine):
+def test_sharpness_counts_final_forecasts_or_every_update(shared_demo_engine):
     at = _app(chart="Sharpness")
-    overall = score_report(queries.load_frames(demo_engine))["overall"]
+    overall = score_report(queries.load_frames(shared_demo_engine))["overall"]
     sharpness_index = [s["title"]["text"] for s in _specs(at)].index("Sharpness")
     assert sum(frame["n"].sum() for frame in _chart_rows(at, sharpness_index)) == overall["n_targets"]
     at.radio(key="cal_sharpness").set_value("all updates")
@@ -187,12 +187,12 @@ def test_sharpness_counts_final_forecasts_or_every_update(demo_engine):
     assert at.query_params["sharpness"] == "all updates"
 
 
-def test_calibration_over_time_shows_the_last_12_months_and_all_time(demo_engine):
+def test_calibration_over_time_shows_the_last_12_months_and_all_time(shared_demo_engine):
     titles = [s["title"]["text"] for s in _specs(_app(chart="Over time"))]
     assert titles[-2:] == ["Calibration, last 12 months", "Calibration, all time"]
 
 
-def test_only_the_open_chart_tab_is_drawn_and_the_url_keeps_it(demo_engine):
+def test_only_the_open_chart_tab_is_drawn_and_the_url_keeps_it(shared_demo_engine):
     at = _app()
     assert [s["title"]["text"] for s in _specs(at)] == ["Calibration"]
     assert [t.label for t in at.tabs] == ["Reliability", "Sharpness", "Over time"]
@@ -200,7 +200,7 @@ def test_only_the_open_chart_tab_is_drawn_and_the_url_keeps_it(demo_engine):
     assert [s["title"]["text"] for s in _specs(_run(at))] == ["Sharpness"]
 
 
-def test_filters_are_kept_in_the_url(demo_engine):
+def test_filters_are_kept_in_the_url(shared_demo_engine):
     at = _app()
     at.multiselect(key="cal_researchers").set_value(["orrery", "nightjar"])
     at.multiselect(key="cal_tags").set_value(["evals", "governance"])
@@ -219,7 +219,7 @@ def test_filters_are_kept_in_the_url(demo_engine):
     }
 
 
-def test_a_link_reproduces_the_view(demo_engine):
+def test_a_link_reproduces_the_view(shared_demo_engine):
     params = {
         "researchers": "orrery,nightjar",
         "tags": "evals",
@@ -237,17 +237,19 @@ def test_a_link_reproduces_the_view(demo_engine):
     scope = Scope(
         tags=("evals",), resolved_since="2024-06-01T00:00:00Z", resolved_until="2026-01-04T00:00:00Z"
     )
-    _assert_table_matches_report(_table(at), score_report(queries.load_frames(demo_engine), scope=scope))
+    _assert_table_matches_report(
+        _table(at), score_report(queries.load_frames(shared_demo_engine), scope=scope)
+    )
 
 
-def test_unknown_values_in_the_link_are_ignored(demo_engine):
+def test_unknown_values_in_the_link_are_ignored(shared_demo_engine):
     at = _app(researchers="nobody,orrery", tags="no-such-tag", **{"from": "not a date"})
     assert at.multiselect(key="cal_researchers").value == ["orrery"]
     assert at.multiselect(key="cal_tags").value == []
     assert at.date_input(key="cal_from").value is None
 
 
-def test_dates_in_the_wrong_order_are_refused_next_to_the_input(demo_engine):
+def test_dates_in_the_wrong_order_are_refused_next_to_the_input(shared_demo_engine):
     at = _app()
     at.date_input(key="cal_from").set_value(date(2025, 6, 1))
     at.date_input(key="cal_before").set_value(date(2025, 1, 1))
@@ -257,7 +259,7 @@ def test_dates_in_the_wrong_order_are_refused_next_to_the_input(demo_engine):
     assert not at.get("vega_lite_chart")
 
 
-def test_filters_that_exclude_everything_show_a_message(demo_engine):
+def test_filters_that_exclude_everything_show_a_message(shared_demo_engine):
     at = _app()
     at.date_input(key="cal_from").set_value(date(2030, 1, 1))
     _run(at)

@@ -30,9 +30,9 @@ def _errors(at: AppTest) -> list[str]:
     return [e.value for e in at.error]
 
 
-def test_page_shows_the_scale_in_order(demo_engine):
+def test_page_shows_the_scale_in_order(shared_demo_engine):
     at = _app()
-    ids = _ids(demo_engine)
+    ids = _ids(shared_demo_engine)
     assert [at.number_input(key=f"position_{i}").value for i in ids] == [1.0, 2.0, 3.0, 4.0, 5.0][: len(ids)]
 
 
@@ -56,14 +56,14 @@ def test_typed_positions_reorder_the_scale(demo_engine):
     assert _scale(demo_engine) == [*before[1:], before[0]]
 
 
-def test_tied_positions_are_refused_and_nothing_moves(demo_engine):
-    before = _scale(demo_engine)
-    ids = _ids(demo_engine)
+def test_tied_positions_are_refused_and_nothing_moves(shared_demo_engine):
+    before = _scale(shared_demo_engine)
+    ids = _ids(shared_demo_engine)
     at = _app()
     at.number_input(key=f"position_{ids[0]}").set_value(2.0)
     at.button(key="save_positions").click().run()
     assert _errors(at) == [f"position 2 is given to both {before[0]!r} and {before[1]!r}"]
-    assert _scale(demo_engine) == before
+    assert _scale(shared_demo_engine) == before
     assert at.number_input(key=f"position_{ids[0]}").value == 2.0
 
 
@@ -75,14 +75,14 @@ def test_adding_a_level_puts_it_on_top(demo_engine):
     assert _scale(demo_engine)[-1] == "superintelligence"
 
 
-def test_adding_a_level_without_a_name_is_refused(demo_engine):
-    before = _scale(demo_engine)
+def test_adding_a_level_without_a_name_is_refused(shared_demo_engine):
+    before = _scale(shared_demo_engine)
     at = _app()
     at.text_area(key="new_level_description").set_value("kept")
     at.button(key="add_level").click().run()
     assert _errors(at) == ["name must not be empty"]
     assert at.text_area(key="new_level_description").value == "kept"
-    assert _scale(demo_engine) == before
+    assert _scale(shared_demo_engine) == before
 
 
 def test_deleting_a_level_and_undo(demo_engine):

@@ -6,30 +6,26 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from models.analysis.trajectory import choose_questions, tagged_questions
 from models.store import reads as queries
 from models.store.db import open_engine
-from tests.factories import chart_data, chart_spec, demo_database, spec_views
+from tests.factories import chart_data, chart_spec, spec_views
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "compare.py")
 TABLES = ["statistics_table", "disagreement_table", "convergence_table", "impact_table"]
 
 
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return demo_database(tmp_path_factory.mktemp("compare"))
-
-
 @pytest.fixture(autouse=True)
-def _database(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CREDENCE_DATABASE_URL", demo_url)
+def _database(shared_demo_engine: sa.Engine) -> None:
+    """Every test here reads the demo data (the shared database: see conftest)."""
 
 
 @pytest.fixture(scope="module")
-def questions(demo_url: str) -> pd.DataFrame:
-    return queries.questions_frame(open_engine(demo_url))
+def questions(shared_demo_url: str) -> pd.DataFrame:
+    return queries.questions_frame(open_engine(shared_demo_url))
 
 
 def _app(**params: str) -> AppTest:
@@ -49,9 +45,11 @@ def _titles(questions: pd.DataFrame, ids: list[int]) -> list[str]:
     return questions.set_index("question_id").loc[ids, "question"].tolist()
 
 
-def test_default_view_compares_the_questions_most_researchers_forecast(demo_url: str, questions) -> None:
+def test_default_view_compares_the_questions_most_researchers_forecast(
+    shared_demo_url: str, questions
+) -> None:
     at = _app()
-    frames = queries.load_frames(open_engine(demo_url))
+    frames = queries.load_frames(open_engine(shared_demo_url))
     assert _panels(at) == _titles(questions, choose_questions(frames).question_ids)
     assert not {"tag", "questions", "researchers"} & set(at.query_params)
 
@@ -68,9 +66,9 @@ def test_every_table_is_drawn() -> None:
     assert {"evidence", "sum_change_points"} <= set(at.dataframe[3].value.columns)
 
 
-def test_tag_from_the_url_chooses_the_questions(demo_url: str, questions) -> None:
+def test_tag_from_the_url_chooses_the_questions(shared_demo_url: str, questions) -> None:
     at = _app(tag="evals")
-    frames = queries.load_frames(open_engine(demo_url))
+    frames = queries.load_frames(open_engine(shared_demo_url))
     assert at.selectbox(key="tag").value == "evals"
     assert sorted(_panels(at)) == sorted(_titles(questions, tagged_questions(frames, "evals")))
 

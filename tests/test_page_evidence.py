@@ -37,21 +37,21 @@ def _errors(at: AppTest) -> list[str]:
     return [e.value for e in at.error]
 
 
-def test_page_lists_the_library_with_usage(demo_engine):
+def test_page_lists_the_library_with_usage(shared_demo_engine):
     at = _app()
     shown = at.dataframe[0].value
-    assert len(shown) == len(_library(demo_engine))
-    links = queries.evidence_links_frame(demo_engine)
-    eid, title = _most_cited(demo_engine)
+    assert len(shown) == len(_library(shared_demo_engine))
+    links = queries.evidence_links_frame(shared_demo_engine)
+    eid, title = _most_cited(shared_demo_engine)
     assert shown.set_index("evidence").loc[title, "n_citing"] == (links["evidence_id"] == eid).sum()
 
 
-def test_an_item_shows_which_forecasts_it_moved(demo_engine):
-    eid, title = _most_cited(demo_engine)
+def test_an_item_shows_which_forecasts_it_moved(shared_demo_engine):
+    eid, title = _most_cited(shared_demo_engine)
     at = _app(title)
     assert at.header[0].value == title
     by_researcher, each = at.dataframe[1].value, at.dataframe[2].value
-    links = queries.evidence_links_frame(demo_engine)
+    links = queries.evidence_links_frame(shared_demo_engine)
     assert sorted(each["forecast_id"]) == sorted(links[links["evidence_id"] == eid]["forecast_id"])
     assert {"change_points", "change_log_odds", "direction", "researcher", "question"} <= set(each.columns)
     assert by_researcher["n_citing"].sum() == len(each)
@@ -76,8 +76,8 @@ def test_adding_evidence(demo_engine):
     assert at.header[0].value == "Interpretability audit finds deception features"  # opened
 
 
-def test_bad_evidence_input_is_refused_and_nothing_is_written(demo_engine):
-    before = len(_library(demo_engine))
+def test_bad_evidence_input_is_refused_and_nothing_is_written(shared_demo_engine):
+    before = len(_library(shared_demo_engine))
     at = _app()
     at.text_input(key="new_ev_date").set_value("last spring")
     at.button(key="add_evidence").click().run()
@@ -86,7 +86,7 @@ def test_bad_evidence_input_is_refused_and_nothing_is_written(demo_engine):
         "date 'last spring' is not a date: write 2025-03-04, or a time like 2025-03-04T10:00:00Z",
     ]
     assert at.text_input(key="new_ev_date").value == "last spring"
-    assert len(_library(demo_engine)) == before
+    assert len(_library(shared_demo_engine)) == before
 
 
 def test_editing_an_item_keeps_it_selected(demo_engine):

@@ -19,7 +19,7 @@ def _app(**params: str) -> AppTest:
     return at
 
 
-def test_questions_filters_are_written_to_the_url(demo_engine: sa.Engine) -> None:
+def test_questions_filters_are_written_to_the_url(shared_demo_engine: sa.Engine) -> None:
     at = _app()
     at.text_input(key="q_search").input("scheming").run()
     at.selectbox(key="q_status").set_value("open").run()
@@ -31,7 +31,7 @@ def test_questions_filters_are_written_to_the_url(demo_engine: sa.Engine) -> Non
     assert params == {"search": "scheming", "status": "open", "by": "orrery", "due": "1", "tags": tag}
 
 
-def test_questions_filters_are_read_from_the_url(demo_engine: sa.Engine) -> None:
+def test_questions_filters_are_read_from_the_url(shared_demo_engine: sa.Engine) -> None:
     at = _app(search="scheming", status="open", by="orrery", due="1", tags="alignment")
     assert at.text_input(key="q_search").value == "scheming"
     assert at.selectbox(key="q_status").value == "open"
@@ -40,7 +40,7 @@ def test_questions_filters_are_read_from_the_url(demo_engine: sa.Engine) -> None
     assert at.multiselect(key="q_tags_filter").value == ["alignment"]
 
 
-def test_clearing_the_filters_removes_them_from_the_url(demo_engine: sa.Engine) -> None:
+def test_clearing_the_filters_removes_them_from_the_url(shared_demo_engine: sa.Engine) -> None:
     at = _app(search="scheming", status="open")
     at.text_input(key="q_search").input("").run()
     at.selectbox(key="q_status").set_value("any").run()
@@ -50,7 +50,7 @@ def test_clearing_the_filters_removes_them_from_the_url(demo_engine: sa.Engine) 
 WRITEUP = str(Path(__file__).resolve().parent.parent / "pages" / "writeup.py")
 
 
-def test_writeup_filters_round_trip_through_the_url(demo_engine: sa.Engine) -> None:
+def test_writeup_filters_round_trip_through_the_url(shared_demo_engine: sa.Engine) -> None:
     at = AppTest.from_file(WRITEUP, default_timeout=60).run()
     assert not at.exception
     at.multiselect(key="researchers").select("orrery").run()

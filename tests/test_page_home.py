@@ -28,12 +28,14 @@ def _reaffirm_buttons(at: AppTest) -> list[str]:
     return [b.key for b in at.button if (b.key or "").startswith("reaffirm:")]
 
 
-def test_home_page_asks_who_you_are_first(demo_engine: sa.Engine) -> None:
+def test_home_page_asks_who_you_are_first(shared_demo_engine: sa.Engine) -> None:
     at = _app(None)
     assert any("Pick who you are" in i.value for i in at.info)
 
 
-def test_home_page_lists_estimates_due_for_review_with_reaffirm_buttons(demo_engine: sa.Engine) -> None:
+def test_home_page_lists_estimates_due_for_review_with_reaffirm_buttons(
+    shared_demo_engine: sa.Engine,
+) -> None:
     at = _app()
     assert [h.value for h in at.subheader][:2] == ["Due for review", "Your standing estimates"]
     assert _reaffirm_buttons(at)

@@ -64,18 +64,18 @@ def test_importing_the_same_file_again_says_everything_is_present_and_offers_no_
     assert len(queries.forecasts_frame(demo_engine).query("researcher == 'new_owl'")) == 2
 
 
-def test_bad_file_lists_its_problems_by_line_and_writes_nothing(demo_engine: sa.Engine) -> None:
-    before = len(queries.forecasts_frame(demo_engine))
+def test_bad_file_lists_its_problems_by_line_and_writes_nothing(shared_demo_engine: sa.Engine) -> None:
+    before = len(queries.forecasts_frame(shared_demo_engine))
     at = _upload("forecasts", "bad.csv", BAD)
     (error,) = [e.value for e in at.error]
     assert "nothing was written" in error
     assert "- line 3: probability 140% is above 100%" in error
     assert "- line 4: question must not be empty" in error
     assert not at.button
-    assert len(queries.forecasts_frame(demo_engine)) == before
+    assert len(queries.forecasts_frame(shared_demo_engine)) == before
 
 
-def test_a_file_with_a_wrong_header_is_refused(demo_engine: sa.Engine) -> None:
+def test_a_file_with_a_wrong_header_is_refused(shared_demo_engine: sa.Engine) -> None:
     at = _upload("questions", "q.csv", b"title,criteria\nA question?,x\n")
     (error,) = [e.value for e in at.error]
     assert "line 1: missing required column 'question'" in error
@@ -88,7 +88,7 @@ def test_questions_file_imports_questions(demo_engine: sa.Engine) -> None:
     assert q.loc["A brand new question?", "tags"] == ("x", "y")
 
 
-def test_downloads_are_offered(demo_engine: sa.Engine) -> None:
+def test_downloads_are_offered(shared_demo_engine: sa.Engine) -> None:
     at = AppTest.from_file(PAGE, default_timeout=30).run()
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Download forecasts (CSV)", "Download backup (JSON)"]
@@ -107,7 +107,7 @@ def test_fatebook_export_previews_and_imports(demo_engine: sa.Engine) -> None:
     assert "ada-quill" in set(queries.forecasts_frame(demo_engine)["researcher"])
 
 
-def test_fatebook_spreadsheet_layout_asks_for_the_researcher(demo_engine: sa.Engine) -> None:
+def test_fatebook_spreadsheet_layout_asks_for_the_researcher(shared_demo_engine: sa.Engine) -> None:
     from tests.test_fatebook import SHEET
 
     at = _upload("fatebook", "sheet.csv", SHEET)

@@ -69,7 +69,7 @@ def test_confirmation_says_reconstructed(demo_engine: sa.Engine) -> None:
     assert "Saved teal_heron's reconstructed forecast" in at.success[0].value
 
 
-def test_evidence_published_after_the_as_of_date_gets_a_warning(demo_engine: sa.Engine) -> None:
+def test_evidence_published_after_the_as_of_date_gets_a_warning(shared_demo_engine: sa.Engine) -> None:
     at = _app()
     at.date_input(key="as_of").set_value(date(2025, 1, 1)).run()
     at.multiselect(key="evidence:0").select(EVIDENCE).run()
@@ -87,11 +87,11 @@ def test_odds_of_certainty_are_refused(odds: str, instead: str) -> None:
         parse_odds(odds)
 
 
-def test_odds_of_certainty_are_refused_on_the_form(demo_engine: sa.Engine) -> None:
-    before = len(forecasts_frame(demo_engine))
+def test_odds_of_certainty_are_refused_on_the_form(shared_demo_engine: sa.Engine) -> None:
+    before = len(forecasts_frame(shared_demo_engine))
     at = _app()
     at.toggle(key="use_odds").set_value(True).run()
     at.text_input(key="odds").input("1:0").run()
     at.button(key="save").click().run()
     assert [e.value for e in at.error] == ["odds 1:0 means certainty: to mean it, enter 100% instead"]
-    assert len(forecasts_frame(demo_engine)) == before
+    assert len(forecasts_frame(shared_demo_engine)) == before

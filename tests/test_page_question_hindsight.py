@@ -32,5 +32,7 @@ def test_question_page_shows_a_reconstruction_beside_the_record_that_stood(demo_
     ]
 
 
-def test_question_page_without_reconstructions_has_no_hindsight_section(demo_engine: sa.Engine) -> None:
+def test_question_page_without_reconstructions_has_no_hindsight_section(
+    shared_demo_engine: sa.Engine,
+) -> None:
     assert "Hindsight" not in [h.value for h in _app().subheader]

@@ -42,14 +42,14 @@ def _history(at: AppTest) -> pd.DataFrame:
     return at.dataframe[2].value  # list, current estimates, history
 
 
-def test_page_lists_every_question(demo_engine):
+def test_page_lists_every_question(shared_demo_engine):
     at = _app()
-    assert len(_listed(at)) == len(queries.questions_frame(demo_engine))
+    assert len(_listed(at)) == len(queries.questions_frame(shared_demo_engine))
     assert at.selectbox(key="question_pick").value is None
 
 
-def test_text_search_narrows_the_list(demo_engine):
-    qs = queries.questions_frame(demo_engine)
+def test_text_search_narrows_the_list(shared_demo_engine):
+    qs = queries.questions_frame(shared_demo_engine)
     expected = [
         r.question for r in qs.itertuples() if "neuralese" in f"{r.question} {r.criteria} {r.tags}".lower()
     ]
@@ -61,27 +61,27 @@ def test_text_search_narrows_the_list(demo_engine):
     assert _listed(at) == []
 
 
-def test_status_filter_shows_only_resolved_questions(demo_engine):
-    qs = queries.questions_frame(demo_engine)
+def test_status_filter_shows_only_resolved_questions(shared_demo_engine):
+    qs = queries.questions_frame(shared_demo_engine)
     at = _app()
     at.selectbox(key="q_status").set_value("resolved").run()
     expected = qs[qs["outcome"].isin(["yes", "no"])]["question"].tolist()
     assert sorted(_listed(at)) == sorted(expected) and expected
 
 
-def test_tag_researcher_and_due_filters_combine(demo_engine):
+def test_tag_researcher_and_due_filters_combine(shared_demo_engine):
     at = _app()
     at.multiselect(key="q_tags_filter").set_value(["governance"]).run()
     at.selectbox(key="q_researcher").set_value("orrery").run()
     listing = at.dataframe[0].value
     assert len(listing) and all("governance" in tags for tags in listing["tags"])
-    f = queries.forecasts_frame(demo_engine)
+    f = queries.forecasts_frame(shared_demo_engine)
     assert set(listing["question"]) <= set(f[f["researcher"] == "orrery"]["question"])
     at.checkbox(key="q_due").check().run()
     assert all(at.dataframe[0].value["due"])
 
 
-def test_a_question_named_in_the_url_opens_its_page(demo_engine):
+def test_a_question_named_in_the_url_opens_its_page(shared_demo_engine):
     at = _app(OPEN_QUESTION)
     assert at.header[0].value == OPEN_QUESTION
     assert len(at.dataframe) == 4  # list, current estimates, history, earlier versions of the question
@@ -106,14 +106,14 @@ def test_resolving_a_question_writes_the_outcome(demo_engine):
     assert any("Resolved as no" in s.value for s in at.success)
 
 
-def test_a_resolution_in_the_future_is_refused_next_to_its_input(demo_engine):
+def test_a_resolution_in_the_future_is_refused_next_to_its_input(shared_demo_engine):
     at = _app(OPEN_QUESTION)
     at.radio(key="resolve_outcome").set_value("yes")
     at.text_input(key="resolve_at").set_value("2199-01-01")
     at.button(key="resolve").click().run()
     assert _errors(at) == ["resolved at 2199-01-01 is in the future"]
     assert at.text_input(key="resolve_at").value == "2199-01-01"  # what was typed stays
-    assert _question(demo_engine, OPEN_QUESTION)["outcome"] is None
+    assert _question(shared_demo_engine, OPEN_QUESTION)["outcome"] is None
 
 
 def test_reopening_a_resolved_question_clears_its_outcome(demo_engine):
@@ -142,7 +142,7 @@ def test_editing_a_forecast_keeps_the_old_version_in_the_history(demo_engine):
         assert len(revisions(s, "forecast", fid)) == 1
 
 
-def test_a_bad_forecast_edit_shows_the_problem_and_writes_nothing(demo_engine):
+def test_a_bad_forecast_edit_shows_the_problem_and_writes_nothing(shared_demo_engine):
     at = _app(OPEN_QUESTION)
     fid = int(_history(at)["forecast_id"].iloc[0])
     at.selectbox(key="forecast").set_value(fid).run()
@@ -150,7 +150,7 @@ def test_a_bad_forecast_edit_shows_the_problem_and_writes_nothing(demo_engine):
     at.button(key="save_forecast").click().run()
     assert _errors(at) == ["probability 140% is above 100%"]
     assert at.number_input(key="edit_probability").value == 140.0
-    with Session(demo_engine) as s:
+    with Session(shared_demo_engine) as s:
         assert revisions(s, "forecast", fid) == []
 
 
@@ -183,13 +183,13 @@ def test_editing_the_question_keeps_it_open_and_lists_the_earlier_version(demo_e
     assert versions["title"].tolist() == ["Frontier AIs are schemers", OPEN_QUESTION]
 
 
-def test_renaming_a_question_to_a_taken_title_is_refused(demo_engine):
-    other = queries.questions_frame(demo_engine)["question"].iloc[1]
+def test_renaming_a_question_to_a_taken_title_is_refused(shared_demo_engine):
+    other = queries.questions_frame(shared_demo_engine)["question"].iloc[1]
     at = _app(OPEN_QUESTION)
     at.text_input(key="q_title").set_value(other)
     at.button(key="save_question").click().run()
     assert _errors(at) == [f"title {other!r} is already a question"]
-    assert _question(demo_engine, OPEN_QUESTION)["criteria"]
+    assert _question(shared_demo_engine, OPEN_QUESTION)["criteria"]
 
 
 def test_linking_questions_shows_the_link(demo_engine):

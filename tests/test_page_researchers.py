@@ -33,10 +33,10 @@ def _errors(at: AppTest) -> list[str]:
     return [e.value for e in at.error]
 
 
-def test_page_lists_researchers_with_forecast_counts(demo_engine):
+def test_page_lists_researchers_with_forecast_counts(shared_demo_engine):
     at = _app()
     shown = at.dataframe[0].value.set_index("handle")["forecasts"]
-    f = queries.forecasts_frame(demo_engine)
+    f = queries.forecasts_frame(shared_demo_engine)
     assert shown.to_dict() == f.groupby("researcher").size().to_dict()
 
 
@@ -51,17 +51,17 @@ def test_adding_a_researcher(demo_engine):
     assert at.text_input(key="new_handle").value == ""
 
 
-def test_an_empty_handle_is_refused_and_nothing_is_written(demo_engine):
-    before = _names(demo_engine)
+def test_an_empty_handle_is_refused_and_nothing_is_written(shared_demo_engine):
+    before = _names(shared_demo_engine)
     at = _app()
     at.text_input(key="new_name").set_value("Nobody")
     at.button(key="add_researcher").click().run()
     assert _errors(at) == ["handle must not be empty"]
     assert at.text_input(key="new_name").value == "Nobody"
-    assert _names(demo_engine) == before
+    assert _names(shared_demo_engine) == before
 
 
-def test_a_handle_in_use_is_refused(demo_engine):
+def test_a_handle_in_use_is_refused(shared_demo_engine):
     at = _app()
     at.text_input(key="new_handle").set_value("orrery")
     at.button(key="add_researcher").click().run()

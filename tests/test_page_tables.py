@@ -85,7 +85,7 @@ CHECKED: list[int] = []
 
 @pytest.mark.parametrize(("page", "params"), _runs())
 def test_every_table_has_word_headers_blanks_and_one_percent_format(
-    page: Path, params: dict[str, str], demo_engine: sa.Engine
+    page: Path, params: dict[str, str], shared_demo_engine: sa.Engine
 ) -> None:
     at = AppTest.from_file(str(page), default_timeout=60)
     for key, value in params.items():
@@ -97,7 +97,7 @@ def test_every_table_has_word_headers_blanks_and_one_percent_format(
     CHECKED.append(len(at.dataframe))
 
 
-def test_the_table_check_saw_the_tables(demo_engine: sa.Engine) -> None:
+def test_the_table_check_saw_the_tables(shared_demo_engine: sa.Engine) -> None:
     """The parametrized runs above drew tables (this fails if a page stopped drawing them)."""
     if not CHECKED:
         pytest.skip("run with the table checks above (not alone)")

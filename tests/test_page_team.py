@@ -137,7 +137,7 @@ def test_member_sees_edit_controls_for_their_own_forecasts_only(team_db):
     assert "Only an admin resolves or re-opens questions." in [c.value for c in at.caption]
 
 
-def test_laptop_mode_keeps_the_researcher_picker(demo_engine):
+def test_laptop_mode_keeps_the_researcher_picker(shared_demo_engine):
     at = _app(None, team=False)
     at.run()
     assert not at.exception
@@ -163,7 +163,7 @@ def test_share_link_shows_one_researchers_trajectories_without_sign_in(team_db):
     assert not at.title and not at.dataframe and not at.get("vega_lite_chart")
 
 
-def test_unknown_share_token_shows_only_that_the_link_is_not_valid(demo_engine):
+def test_unknown_share_token_shows_only_that_the_link_is_not_valid(shared_demo_engine):
     at = _app(None, team=False)
     at.query_params["share"] = "x" * 43
     at.run()

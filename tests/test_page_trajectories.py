@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from models.store import reads as queries
 from models.store.db import open_engine
-from tests.factories import chart_data, chart_spec, demo_database, spec_views
+from tests.factories import chart_data, chart_spec, spec_views
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "trajectories.py")
 SCHEMERS = "Frontier AIs are schemers (at the stated capability level)"  # conditional, most researchers
@@ -18,14 +19,9 @@ SWE_BENCH = "A frontier model solves over 50% of SWE-bench Verified by end of 20
 LEVEL_3X, LEVEL_FULL = "3x AI R&D labor", "full automation of AI R&D"
 
 
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return demo_database(tmp_path_factory.mktemp("trajectories"))
-
-
 @pytest.fixture(autouse=True)
-def _database(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CREDENCE_DATABASE_URL", demo_url)
+def _database(shared_demo_engine: sa.Engine) -> None:
+    """Every test here reads the demo data (the shared database: see conftest)."""
 
 
 def _app(**params: str) -> AppTest:
@@ -37,8 +33,8 @@ def _app(**params: str) -> AppTest:
     return at
 
 
-def _forecasts(demo_url: str, title: str) -> Any:
-    f = queries.forecasts_frame(open_engine(demo_url))
+def _forecasts(shared_demo_url: str, title: str) -> Any:
+    f = queries.forecasts_frame(open_engine(shared_demo_url))
     return f[f["question"] == title]
 
 
@@ -46,14 +42,14 @@ def _researchers_drawn(at: AppTest) -> list[str]:
     return sorted(chart_data(at, 0)["estimates"]["researcher"].unique())
 
 
-def test_page_opens_on_the_question_most_researchers_forecast(demo_url: str) -> None:
+def test_page_opens_on_the_question_most_researchers_forecast(shared_demo_url: str) -> None:
     at = _app()
     assert at.selectbox(key="question").value == SCHEMERS
     assert at.query_params["question"] == SCHEMERS
     assert chart_spec(at, 0)["title"]["text"] == SCHEMERS
     first = at.multiselect(key="levels").value
     assert len(first) == 1  # one level at a time by default
-    f = _forecasts(demo_url, SCHEMERS)
+    f = _forecasts(shared_demo_url, SCHEMERS)
     assert _researchers_drawn(at) == sorted(f.loc[f["level"] == first[0], "researcher"].unique())
 
 
@@ -179,10 +175,10 @@ def test_capability_view_follows_the_date_slider_and_the_url() -> None:
     assert again.select_slider(key="date").value == early
 
 
-def test_updates_table_lists_every_forecast_of_the_selection(demo_url: str) -> None:
+def test_updates_table_lists_every_forecast_of_the_selection(shared_demo_url: str) -> None:
     at = _app(question=SWE_BENCH)
     table = at.dataframe[0].value
-    assert len(table) == len(_forecasts(demo_url, SWE_BENCH))
+    assert len(table) == len(_forecasts(shared_demo_url, SWE_BENCH))
     assert {"from_probability", "to_probability", "change_points", "rationale", "evidence"} <= set(
         table.columns
     )

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from models.store.db import open_engine
 from models.store.reads import load_frames
-from tests.factories import demo_database
 
 ROOT = Path(__file__).resolve().parent.parent
 WHY = str(ROOT / "pages" / "why_it_moved.py")
@@ -19,14 +19,9 @@ SCHEMING = "Scheming arises before full automation of AI R&D"
 NEURALESE = "Neuralese (opaque latent reasoning) is used before full automation of AI R&D"
 
 
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return demo_database(tmp_path_factory.mktemp("why"))
-
-
 @pytest.fixture(autouse=True)
-def _database(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CREDENCE_DATABASE_URL", demo_url)
+def _database(shared_demo_engine: sa.Engine) -> None:
+    """Every test here reads the demo data (the shared database: see conftest)."""
 
 
 def _run(at: AppTest) -> AppTest:
@@ -89,7 +84,7 @@ def test_inconsistencies_tab_lists_the_drifting_researcher() -> None:
     assert view["question"].tolist() == [SCHEMING]
 
 
-def test_partitions_page_declares_and_lists_a_partition(demo_url: str) -> None:
+def test_partitions_page_declares_and_lists_a_partition(demo_engine: sa.Engine) -> None:
     at = AppTest.from_file(PARTITIONS, default_timeout=60)
     _run(at)
     at.text_input(key="partition_name").set_value("Neuralese or not")
@@ -98,7 +93,7 @@ def test_partitions_page_declares_and_lists_a_partition(demo_url: str) -> None:
     at.button(key="declare").click()
     _run(at)
     assert at.success[0].value == "Partition \u201cNeuralese or not\u201d: created: 1 partition."
-    parts = load_frames(open_engine(demo_url)).partitions
+    parts = load_frames(demo_engine).partitions
     assert parts["question"].tolist() == [NEURALESE, SCHEMING]
     assert at.dataframe[0].value["partition"].tolist() == ["Neuralese or not"]
 
@@ -124,11 +119,11 @@ def test_trajectories_page_draws_the_implied_line_per_researcher() -> None:
     assert at.subheader[0].value == "Implied by decompositions"
 
 
-def test_implied_lines_are_one_per_researcher_and_decomposition(demo_url: str) -> None:
+def test_implied_lines_are_one_per_researcher_and_decomposition(shared_demo_url: str) -> None:
     from models.analysis.decomposition import implied_lines, linked_forecasts
     from models.format import utc
 
-    frames = load_frames(open_engine(demo_url))
+    frames = load_frames(open_engine(shared_demo_url))
     qid = int(frames.questions.loc[frames.questions["question"] == SCHEMING, "question_id"].iloc[0])
     people = sorted(set(frames.forecasts["researcher"]))
     lines = implied_lines(
@@ -141,11 +136,11 @@ def test_implied_lines_are_one_per_researcher_and_decomposition(demo_url: str) -
     assert lines["segment_end"].notna().all()
 
 
-def test_markdown_report_explains_each_decomposition(demo_url: str) -> None:
+def test_markdown_report_explains_each_decomposition(shared_demo_url: str) -> None:
     from models.writeup.filters import ReportFilter
     from models.writeup.report import render_markdown
 
-    text = render_markdown(load_frames(open_engine(demo_url)), ReportFilter(questions=(SCHEMING,)))
+    text = render_markdown(load_frames(open_engine(shared_demo_url)), ReportFilter(questions=(SCHEMING,)))
     assert "**Linked beliefs**" in text
     assert f"**teal_heron: {SCHEMING} over {NEURALESE}**" in text
     assert "fell from 33.8% to 27.6% between 2024-06-01 and 2026-01-15" in text

@@ -9,12 +9,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from models import actions
 from models.actions import load_demo
 from models.store.db import open_engine
-from tests.factories import demo_database
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "writeup.py")
 RSP = "A frontier lab publishes a responsible scaling policy by end of 2023"
@@ -26,14 +26,8 @@ TABLE_DOWNLOADS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return demo_database(tmp_path_factory.mktemp("writeup"))
-
-
 @pytest.fixture
-def page(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
-    monkeypatch.setenv("CREDENCE_DATABASE_URL", demo_url)
+def page(shared_demo_engine: sa.Engine) -> Iterator[AppTest]:
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.exception, [e.value for e in at.exception]
     yield at
@@ -61,10 +55,7 @@ def test_each_tab_offers_its_downloads(page: AppTest, tab: str, downloads: list[
     assert labels(page) == downloads
 
 
-def test_only_the_open_tab_is_computed_and_the_url_keeps_it(
-    demo_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CREDENCE_DATABASE_URL", demo_url)
+def test_only_the_open_tab_is_computed_and_the_url_keeps_it(shared_demo_engine: sa.Engine) -> None:
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.query_params["tab"] = "Tables"
     at.run()

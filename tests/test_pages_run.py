@@ -15,16 +15,10 @@ from streamlit.testing.v1 import AppTest
 from models import actions
 from models.files.synthetic import write_synthetic
 from models.store.db import open_engine
-from tests.factories import demo_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted(p for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_"))
 LARGE = 100_000
-
-
-@pytest.fixture(scope="session")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return demo_database(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture(scope="session")
@@ -46,10 +40,14 @@ def large_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(params=["empty", "demo", pytest.param("large", marks=pytest.mark.slow)])
 def database(request: pytest.FixtureRequest, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = {"empty": lambda: sqlite_url, "demo": lambda: request.getfixturevalue("demo_url"),
-           "large": lambda: request.getfixturevalue("large_url")}[request.param]()  # fmt: skip
+    """A database that does not exist yet (the page migrates it), the demo data (shared with
+    the other tests that only read it) or the large one."""
+    if request.param == "demo":
+        request.getfixturevalue("shared_demo_engine")  # names the shared file, checks it is left unchanged
+        return request.getfixturevalue("shared_demo_url")  # type: ignore[no-any-return]
+    url = sqlite_url if request.param == "empty" else request.getfixturevalue("large_url")
     monkeypatch.setenv("CREDENCE_DATABASE_URL", url)
-    return url
+    return url  # type: ignore[no-any-return]
 
 
 def test_pages_are_found() -> None:
