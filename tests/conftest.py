@@ -17,6 +17,7 @@ import functools
 import json
 import os
 import shutil
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -38,6 +39,15 @@ PG_HINT = (
     "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 )
 _pg_state: dict[str, str | None] = {}
+
+# pytest rewrites the asserts of every test module and of its plugins' packages (all of
+# hypothesis) when it imports them, and keeps the result beside the source unless Python may
+# not write bytecode: with PYTHONDONTWRITEBYTECODE set (as on our machines) each test process
+# rewrote and compiled them again, 5 s of the 9 s it takes to collect the tests.  The cached
+# files (``*-pytest-*.pyc`` in ``__pycache__``, git-ignored) are checked against their source's
+# modification time and size, so an edited test is rewritten afresh, as `make bytecode` does
+# for our own modules.  Test modules and hypothesis are imported after this file.
+sys.dont_write_bytecode = False
 
 # Every AppTest run scans all installed distributions for Streamlit components (0.4 s each,
 # a third of a page test); `streamlit run` scans once per server.  The installed packages do
