@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
 import sys
 import time
 import uuid
@@ -364,13 +363,11 @@ def _sqlite_copy(url: str, kind: str) -> str:
     Migrating a new SQLite file takes about 0.6 s and loading the demo another 0.5 s; copying a
     file migrated once per test session takes about 10 ms and gives the same database.
     """
-    from tests.factories import sqlite_template
+    from tests.factories import copy_of
 
     path = sa.make_url(url).database
     assert path is not None
-    if not os.path.exists(path):
-        shutil.copyfile(sqlite_template(kind), path)
-    return url
+    return url if os.path.exists(path) else copy_of(url, kind)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -6,11 +6,13 @@ import atexit
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import sqlalchemy as sa
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner, Result
@@ -71,9 +73,13 @@ def forecast_in(**overrides: object) -> ForecastIn:
 _TEMPLATES: dict[str, Path] = {}
 
 
-def sqlite_template(kind: str) -> Path:
-    """A SQLite file migrated to head (``kind`` "empty") or holding the demo data ("demo"),
-    built once per test process; tests copy it rather than migrate a new file each time."""
+def sqlite_template(kind: str, fill: Callable[[sa.Engine], object] | None = None) -> Path:
+    """A SQLite file migrated to head, built once per test process; tests copy it rather than
+    migrate a new file (and fill it) each time.
+
+    ``kind`` "empty" is just migrated, "demo" holds the demo data; any other kind is filled by
+    ``fill`` (a test's own data, written through the real actions), the first time it is asked for.
+    """
     if kind not in _TEMPLATES:
         directory = Path(tempfile.mkdtemp(prefix=f"credence-{kind}-"))
         atexit.register(shutil.rmtree, directory, ignore_errors=True)
@@ -81,11 +87,21 @@ def sqlite_template(kind: str) -> Path:
         engine = open_engine(f"sqlite:///{path}")
         if kind == "demo":
             load_demo(engine)
+        elif fill is not None:
+            fill(engine)
         with engine.connect() as conn:  # everything into the main file, so a copy is whole
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         engine.dispose()
         _TEMPLATES[kind] = path
     return _TEMPLATES[kind]
+
+
+def copy_of(url: str, kind: str, fill: Callable[[sa.Engine], object] | None = None) -> str:
+    """Put a copy of the ``kind`` template (see :func:`sqlite_template`) at the SQLite ``url``'s file."""
+    path = sa.make_url(url).database
+    assert path is not None
+    shutil.copyfile(sqlite_template(kind, fill), path)
+    return url
 
 
 def empty_database(directory: Path, name: str = "empty.db") -> str:

@@ -22,7 +22,7 @@ from models.files.fatebook import parse_fatebook
 from models.schemas import EvidenceIn, ForecastIn, QuestionIn, ResolutionIn
 from models.store.backup import backup, restore
 from models.store.db import data_version, open_engine
-from tests.factories import cli, empty_database, good_csv
+from tests.factories import cli, copy_of, empty_database, good_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted(p for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_"))
@@ -164,8 +164,8 @@ def test_scores_and_exports_survive_out_of_range_times_stored_directly(db_url, t
 
 
 @pytest.mark.parametrize("page_file", PAGES, ids=[p.stem for p in PAGES])
-def test_every_page_survives_out_of_range_times_stored_directly(empty_engine, page_file):
-    _corrupt(empty_engine)  # empty_engine's URL is CREDENCE_DATABASE_URL
+def test_every_page_survives_out_of_range_times_stored_directly(sqlite_url, monkeypatch, page_file):
+    monkeypatch.setenv("CREDENCE_DATABASE_URL", copy_of(sqlite_url, "out-of-range", _corrupt))
     at = AppTest.from_file(str(page_file), default_timeout=60)
     at.query_params["question"] = "Schemers at 3x"
     at.run()

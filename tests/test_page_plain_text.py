@@ -34,6 +34,8 @@ from models.schemas import (
     ResearcherIn,
     ResolutionIn,
 )
+from models.store.db import open_engine
+from tests.factories import copy_of
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "![x](http://127.0.0.1:9/x.png)"
@@ -106,10 +108,8 @@ def test_the_checker_sees_what_it_must_refuse() -> None:
     assert live_markdown(md_plain(f"{HOSTILE}\n- a\n# b\n1. c\n\n    d")) == []
 
 
-@pytest.fixture
-def hostile(empty_engine: sa.Engine) -> sa.Engine:
-    """A database whose every free text is hostile Markdown (the URL is CREDENCE_DATABASE_URL)."""
-    eng = empty_engine
+def _fill_hostile(eng: sa.Engine) -> None:
+    """Write every free text as hostile Markdown."""
     actions.create_researcher(eng, ResearcherIn(handle=HANDLE, name=HOSTILE))
     actions.create_researcher(eng, ResearcherIn(handle="gone_heron", name=HOSTILE))
     actions.delete(eng, "researcher", 2)
@@ -142,7 +142,16 @@ def hostile(empty_engine: sa.Engine) -> sa.Engine:
     actions.declare_partition(eng, PARTITION, HANDLE, [Q1, Q2])
     actions.resolve_question(eng, ResolutionIn(question=Q2, outcome="yes", resolved_at="2024-02-01",
                                                capability=LEVEL, note=HOSTILE))  # fmt: skip
-    return eng
+
+
+@pytest.fixture
+def hostile(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
+    """A database whose every free text is hostile Markdown (the URL is CREDENCE_DATABASE_URL):
+    a copy of one filled once per test process."""
+    monkeypatch.setenv("CREDENCE_DATABASE_URL", copy_of(sqlite_url, "hostile", _fill_hostile))
+    eng = open_engine(sqlite_url)
+    yield eng
+    eng.dispose()
 
 
 def _page(name: str, **params: str) -> AppTest:
