@@ -282,6 +282,9 @@ def _as_nobody(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+# Slow (four `credence` processes each, 3 to 6 s): make test runs them, make test-fast relies on
+# the in-process read-only test above for the same messages.
+@pytest.mark.slow
 @pytest.mark.parametrize("read_only", ["file", "directory"])
 def test_read_only_file_or_directory_reads_and_refuses_writes(nobody_dir: Path, read_only: str) -> None:
     db = nobody_dir / "credence.db"
