@@ -10,7 +10,7 @@ page still reads it; each form's write fails with the database's refusal in word
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,13 +25,27 @@ ROOT = Path(__file__).resolve().parent.parent
 READ_ONLY = "the database is read-only"
 
 
-@pytest.fixture
-def read_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> sa.Engine:
-    """The demo database, as the pages see it: read-only (the engine returned can read it)."""
-    path = tmp_path / "demo.db"
+@pytest.fixture(scope="module")
+def _demo_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, sa.Engine]]:
+    path = tmp_path_factory.mktemp("read-only") / "demo.db"
     shutil.copyfile(sqlite_template("demo"), path)
+    eng = open_engine(f"sqlite:///{path}")
+    yield path, eng
+    eng.dispose()
+
+
+@pytest.fixture
+def read_only(_demo_file: tuple[Path, sa.Engine], monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
+    """The demo database, as the pages see it: read-only (the engine returned can read it).
+
+    One file for the tests of this module: the pages cannot change it, so they share their
+    cached reads of it; each test checks that its data version did not move.
+    """
+    path, eng = _demo_file
     monkeypatch.setenv("CREDENCE_DATABASE_URL", f"sqlite:///file:{path}?mode=ro&uri=true")
-    return open_engine(f"sqlite:///{path}")
+    before = data_version(eng)
+    yield eng
+    _unchanged(eng, before)
 
 
 def _page(name: str, **params: str) -> AppTest:
