@@ -34,10 +34,10 @@ def _table(at: AppTest, key: str):  # type: ignore[no-untyped-def]
     return next(d.value for d in at.dataframe if d.proto.id and key in d.proto.id)
 
 
-def test_page_shows_each_researcher_with_interval_and_reading(demo_url):
+def test_page_shows_each_researcher_with_interval_and_reading(shared_demo_engine):
     at = _app()
     table = at.dataframe[0].value
-    expected = researchers_update_quality(load_frames(open_engine(demo_url)))
+    expected = researchers_update_quality(load_frames(shared_demo_engine))
     assert table["researcher"].tolist() == expected["researcher"].tolist()
     assert table["excess_movement"].tolist() == pytest.approx(expected["excess_movement"].tolist())
     assert (table["excess_low"] < table["excess_movement"]).all()
@@ -47,14 +47,14 @@ def test_page_shows_each_researcher_with_interval_and_reading(demo_url):
     assert len(layers) == 3  # the zero rule, the intervals, the means
 
 
-def test_page_explains_the_figures_and_when_they_mislead(demo_url):
+def test_page_explains_the_figures_and_when_they_mislead(shared_demo_engine):
     at = _app()
     text = " ".join(m.value for m in at.markdown)
     assert "whether or not the question ever resolves" in text
     assert "few targets" in text and "far from 50%" in text
 
 
-def test_page_shows_expected_vs_actual_and_evidence_weighed_in_advance(demo_url):
+def test_page_shows_expected_vs_actual_and_evidence_weighed_in_advance(shared_demo_engine):
     at = _app()
     compared = at.dataframe[1].value
     assert len(compared) == 3
@@ -66,14 +66,14 @@ def test_page_shows_expected_vs_actual_and_evidence_weighed_in_advance(demo_url)
     assert any("of the way in log-odds" in o for o in teal["outcome"])
 
 
-def test_post_hoc_toggle_adds_the_post_hoc_comparison(demo_url):
+def test_post_hoc_toggle_adds_the_post_hoc_comparison(shared_demo_engine):
     at = _app()
     at.toggle(key="include_post_hoc").set_value(True).run()
     assert not at.exception
     assert "post hoc" in set(at.dataframe[1].value["registration"])
 
 
-def test_tag_filter_narrows_the_targets(demo_url):
+def test_tag_filter_narrows_the_targets(shared_demo_engine):
     at = _app()
     before = at.dataframe[0].value.set_index("researcher")["n_targets"]
     at.multiselect(key="uq_tags").set_value(["neuralese"]).run()
@@ -100,20 +100,20 @@ def test_recording_a_ratio_from_the_form(demo_url):
     assert row["ratio"].tolist() == [5.0]
 
 
-def test_a_bad_ratio_is_refused_next_to_its_field_and_the_typed_value_kept(demo_url):
+def test_a_bad_ratio_is_refused_next_to_its_field_and_the_typed_value_kept(shared_demo_engine):
     at = _fill_ratio_form(_app(), "-2")
     assert [e.value for e in at.error] == [
         "ratio must be greater than 0: it is P(evidence | yes) / P(evidence | no)"
     ]
     assert at.text_input(key="lr_ratio").value == "-2"
-    assert len(ratios_frame(open_engine(demo_url))) == 9
+    assert len(ratios_frame(shared_demo_engine)) == 9
 
 
 LOG_PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "log_forecast.py")
 NEURALESE = "Neuralese (opaque latent reasoning) is used before full automation of AI R&D"
 
 
-def test_log_form_shows_the_expected_posterior_of_a_pre_registered_ratio_before_saving(demo_url):
+def test_log_form_shows_the_expected_posterior_of_a_pre_registered_ratio_before_saving(shared_demo_engine):
     at = AppTest.from_file(LOG_PAGE, default_timeout=60)
     at.run()
     at.selectbox(key="researcher").set_value("teal_heron").run()
