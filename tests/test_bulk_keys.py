@@ -8,6 +8,7 @@ is written, exactly as a row-by-row check would have done.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -79,6 +80,9 @@ def test_a_large_import_is_written_whole_with_its_indexes_and_keys(engine: sa.En
         engine, forecasts_csv(*rows, header="researcher,question,probability,as_of"), "forecasts"
     )
     assert summary.created["forecasts"] == 60_000  # every row new: more than BULK_ROWS, the bulk path
+    if engine.dialect.name == "sqlite":  # the import's write-ahead log is not left behind
+        log = Path(f"{engine.url.database}-wal")
+        assert not log.exists() or log.stat().st_size == 0
     assert _indexes(engine) == indexes
     assert _defaults(engine) == defaults  # the table's own defaults are back
     with engine.connect() as conn:

@@ -38,7 +38,7 @@ from models.errors import InputError
 from models.schemas import PartitionMemberIn
 from models.store import ratios
 from models.store.bulk_write import BULK_ROWS, analyze, mark_everything_changed, owns, write_forecasts
-from models.store.db import check_foreign_keys, import_lock, write_session
+from models.store.db import check_foreign_keys, import_lock, shrink_log, write_session
 from models.store.records import _keep_revision, declare_partition, now, row_data
 from models.store.tables import CapabilityLevel, Evidence, Question, Researcher, Revision
 from models.vocab import EvidenceStatus
@@ -464,9 +464,12 @@ def apply_batch(
     if import_rules.is_empty(batch):
         return summary  # a header-only file: no transaction, so not even the data version moves
     try:
-        return _apply(engine, batch, by, progress, dry_run, summary)
+        _apply(engine, batch, by, progress, dry_run, summary)
     except _Preview:
         return summary
+    if len(batch.forecast_rows()) >= BULK_ROWS:
+        shrink_log(engine)
+    return summary
 
 
 class _Preview(Exception):

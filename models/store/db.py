@@ -64,6 +64,19 @@ def _configured_url(environment: tuple[tuple[str, str], ...]) -> str:
     return Settings().database_url
 
 
+def shrink_log(engine: sa.Engine) -> None:
+    """SQLite: copy the write-ahead log into the database and cut it to nothing (after a large
+    import, which would leave a log of hundreds of MB behind for good).  Best effort: a reader
+    that holds an old snapshot leaves it for a later checkpoint."""
+    if engine.dialect.name != "sqlite":
+        return
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sa.exc.OperationalError:
+        pass
+
+
 def _sqlite_path(url: sa.URL) -> Path | None:
     db = url.database
     if url.get_backend_name() != "sqlite" or not db or db == ":memory:" or db.startswith("file:"):
