@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 from pydantic import ValidationError
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from models import actions
 from models.analysis.questions import question_tags
@@ -30,7 +31,7 @@ from models.limits import md_plain
 from models.permissions import Actor
 from models.store import history
 from models.store import reads as queries
-from models.store.db import data_version, database_url, open_engine
+from models.store.db import data_version, database_url, open_engine, writes_here
 
 if TYPE_CHECKING:  # pages never talk to the database directly; the engine is only passed on
     import sqlalchemy as sa
@@ -98,9 +99,29 @@ _computing = threading.local()
 
 
 def version() -> int:
-    """The data version this rerun reads: inside a :func:`per_version` read, the one it is keyed on."""
+    """The data version this rerun reads: inside a :func:`per_version` read, the one it is keyed on.
+
+    Read once per script run (a page makes a dozen cached reads, each asking) and again after
+    this process writes; a write by another process shows on the next rerun.
+    """
     pinned: int | None = getattr(_computing, "version", None)
-    return data_version(engine()) if pinned is None else pinned
+    if pinned is not None:
+        return pinned
+    run = _this_run()
+    memo = getattr(_computing, "run_version", None)
+    if run is not None and memo is not None and memo[0] is run and memo[1] == writes_here():
+        return int(memo[2])
+    current = data_version(engine())
+    _computing.run_version = (run, writes_here(), current)
+    return current
+
+
+def _this_run() -> object | None:
+    """An object that lives exactly as long as this script run: the run's element cursors,
+    which Streamlit replaces when a run starts (None outside a run).  Kept by reference, so a
+    later run's can never be mistaken for it."""
+    ctx = get_script_run_ctx()
+    return None if ctx is None else ctx.cursors
 
 
 P = ParamSpec("P")

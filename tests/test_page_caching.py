@@ -100,3 +100,47 @@ def test_a_write_from_another_process_is_seen_on_the_next_run(demo_db: str, call
     at.run()
     assert len(at.dataframe[0].value) == before + 1
     assert "A question added elsewhere" in at.dataframe[0].value["question"].tolist()
+
+
+@pytest.mark.parametrize("page_file", [ROOT / "pages" / "calibration.py", ROOT / "pages" / "writeup.py"])
+def test_a_rerun_asks_the_database_for_its_data_version_once(page_file: Path, demo_db: str) -> None:
+    """A page makes a dozen cached reads; the data version they are keyed on is read once a run."""
+    import sqlalchemy as sa
+
+    from pages import _shared
+
+    asked: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "FROM data_version" in statement:
+            asked.append(statement)
+
+    at = AppTest.from_file(str(page_file), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    eng = _shared._engine(demo_db)  # the engine the pages use (one per URL and process)
+    sa.event.listen(eng, "before_cursor_execute", count)
+    try:
+        at.run()
+        assert not at.exception
+        assert len(asked) == 1
+    finally:
+        sa.event.remove(eng, "before_cursor_execute", count)
+
+
+def test_a_write_made_during_a_run_is_read_by_the_rest_of_that_run(demo_db: str) -> None:
+    """The version read once a run is read again after this process writes (a page that saves in
+    its body and then draws the tables must show the new row)."""
+    from pages import _shared
+
+    script = """
+import streamlit as st
+from models import actions, forms
+from pages import _shared
+before = _shared.version()
+actions.add_question(_shared.engine(), forms.question_input("Asked during the run"), by="kestrel_q")
+st.text(f"{before} {_shared.version()}")
+"""
+    at = AppTest.from_string(script, default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    before, after = (int(n) for n in at.text[0].value.split())
+    assert after == before + 1 == _shared.data_version(_shared._engine(demo_db))

@@ -278,8 +278,10 @@ def write_session(engine: sa.Engine, keys_checked_after: bool = False) -> Iterat
     """
     from sqlmodel import Session
 
+    global _writes_here
     options = {_WRITE: True, _KEYS_AFTER: keys_checked_after and engine.dialect.name == "sqlite"}
     try:
+        _writes_here += 1  # before and after: a reader never trusts a version read during a write
         with Session(engine.execution_options(**options), expire_on_commit=False) as session:
             with session.begin():
                 # First, not last: on PostgreSQL its row lock makes writers take turns, so the version
@@ -290,6 +292,19 @@ def write_session(engine: sa.Engine, keys_checked_after: bool = False) -> Iterat
         raise StorageError(refusal(err)) from err
     except engine.dialect.loaded_dbapi.Error as err:  # raised through a bulk writer's raw cursor
         raise StorageError(refusal(err)) from err
+    finally:
+        _writes_here += 1
+
+
+#: How many write transactions this process has begun or ended (see :func:`writes_here`).
+_writes_here = 0
+
+
+def writes_here() -> int:
+    """A number that changes whenever this process begins or ends a :func:`write_session`:
+    a :func:`data_version` read earlier is still current if this has not changed and no other
+    process wrote since (which only reading the version again can tell)."""
+    return _writes_here
 
 
 def keys_checked_after(session: Session) -> bool:
