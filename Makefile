@@ -50,9 +50,10 @@ test: install bytecode
 
 # The inner loop: everything but the browser, concurrency and large-database tests (marked slow),
 # and nothing on PostgreSQL: --sqlite-only leaves out the storage tests' PostgreSQL runs and the
-# few tests that need the server (a fifth of the tests).  `make test` and CI run both backends.
+# few tests that need the server (a fifth of the tests); the browser tests are not even collected.
+# `make test` and CI run both backends and every browser test.
 test-fast: install bytecode
-	$(BIN)/python -m pytest -m "not slow and not browser" --sqlite-only -q -n 2
+	$(BIN)/python -m pytest -m "not slow and not browser" --sqlite-only -q -n 2 -p no:playwright --ignore=tests/browser
 
 lint: install
 	$(BIN)/ruff check .

@@ -77,7 +77,11 @@ def test_every_kind_has_a_title_and_a_caption_line(frames: Frames, kind: str) ->
     assert " · made 20" in spec["title"]["subtitle"]
 
 
-@pytest.mark.parametrize("kind", list(REQUESTS))
+#: Rendering the twelve-panel comparison at print size takes 2 s to 4 s: `make test` runs it.
+_RENDERED = [pytest.param(k, marks=pytest.mark.slow) if k == "comparison" else k for k in REQUESTS]
+
+
+@pytest.mark.parametrize("kind", _RENDERED)
 def test_png_is_twice_the_svg_size(frames: Frames, kind: str) -> None:
     chart = build_chart(frames, make_request(**REQUESTS[kind]))
     width, height = svg_size(chart_bytes(chart, "svg"))
