@@ -233,15 +233,18 @@ def _copy(
     from psycopg.copy import QueuedLibpqWriter
 
     fixed: dict[str, object] = {}
+    left_out: list[str] = []  # dropped chunk by chunk: dropping them from the frame would copy it
     if as_defaults:
         one_value = _one_value(frame)
         fixed = {**{k: _python(v) for k, v in one_value.items()}, **constants}
-        frame, constants = frame.drop(columns=list(one_value)), {}
+        left_out, constants = list(one_value), {}
+    columns = [name for name in frame.columns if name not in left_out]
     with raw.cursor() as cur, _defaults_meanwhile(cur, table, fixed):
         cur.execute("SET LOCAL TIME ZONE 'UTC'")
-        sql = f"COPY {table} ({', '.join([*frame.columns, *constants])}) FROM STDIN WITH (FORMAT csv)"
+        sql = f"COPY {table} ({', '.join([*columns, *constants])}) FROM STDIN WITH (FORMAT csv)"
         with cur.copy(sql, writer=QueuedLibpqWriter(cur)) as copy:
             for part in progress.chunks(frame):
+                part = part.drop(columns=left_out)
                 if constants:
                     part = part.assign(**{k: [v] * len(part) for k, v in constants.items()})
                 copy.write(_pg_csv(part))
