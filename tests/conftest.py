@@ -27,6 +27,7 @@ import sqlalchemy as sa
 import streamlit.components.v2.manifest_scanner as _manifests
 import typer.testing
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+from streamlit.testing.v1 import local_script_runner as _local_runner
 
 from models import actions
 from models.store.db import data_version, open_engine
@@ -75,6 +76,23 @@ def _cached_bytecode(self: ScriptCache, script_path: str) -> Any:
 
 
 ScriptCache.get_bytecode = _cached_bytecode  # type: ignore[method-assign]
+
+# AppTest waits for a script run by waking every millisecond to scan the run's events, taking
+# the interpreter lock from the script it waits for, hundreds of times a run.  Joining the
+# script's thread waits for the same moment (the thread ends once the run has shut down)
+# without waking; the timeout and its error stay AppTest's own.
+_poll_for_run = _local_runner.require_widgets_deltas
+
+
+def _join_the_run(runner: _local_runner.LocalScriptRunner, timeout: float = 3) -> None:
+    thread = runner._script_thread
+    if thread is not None:
+        thread.join(timeout)
+    if not runner.script_stopped():
+        _poll_for_run(runner, 0)  # stops the run and raises AppTest's "timed out" error
+
+
+_local_runner.require_widgets_deltas = _join_the_run
 
 
 def _pg_error() -> str | None:
