@@ -29,7 +29,7 @@ from models.sharing import INVALID
 from models.store.db import open_engine
 from models.store.reads import load_frames
 from models.store.tables import Forecast, Researcher, Revision
-from tests.browser.conftest import App, _chromium, open_link
+from tests.browser.conftest import App, _chromium, open_link, settled
 from tests.browser.team_stack import (
     block_fonts,
     free_port,
@@ -254,6 +254,7 @@ def test_two_members_log_at_once_through_nginx_and_two_app_processes(
                 expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
                     f"Saved {who}'s forecast", timeout=30_000
                 )
+                settled(page)  # the run that drew the save has finished: one, empty, Rationale box
 
         with Session(eng) as s:
             rows = s.exec(select(Forecast, Researcher.handle).join(Researcher)).all()  # type: ignore[arg-type]
