@@ -464,12 +464,9 @@ def apply_batch(
     if import_rules.is_empty(batch):
         return summary  # a header-only file: no transaction, so not even the data version moves
     try:
-        _apply(engine, batch, by, progress, dry_run, summary)
+        return _apply(engine, batch, by, progress, dry_run, summary)
     except _Preview:
         return summary
-    if len(batch.forecast_rows()) >= BULK_ROWS:
-        shrink_log(engine)
-    return summary
 
 
 class _Preview(Exception):
@@ -554,4 +551,6 @@ def _apply(
                 analyze(session, table)
         if dry_run:
             raise _Preview
+    if many:
+        shrink_log(engine)  # the log of a large import is copied into the database and cut
     return summary
