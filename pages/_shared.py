@@ -426,9 +426,20 @@ def remember_list(key: str, values: list[str], everything: list[str] | None = No
 DIRECTIONS = ["raised", "lowered", "no change"]
 
 
+def direction_widget(direction_key: str, title: str) -> str:
+    """The key of the radio of an :func:`evidence_picker` saying how ``title`` moved the estimate."""
+    return f"{direction_key}:{title}"
+
+
+def picked_evidence(key: str, direction_key: str) -> list[tuple[str, str | None]]:
+    """What an :func:`evidence_picker` holds: each chosen title with its direction (None: none picked)."""
+    state = st.session_state
+    return [(title, state.get(direction_widget(direction_key, title))) for title in state.get(key) or []]
+
+
 def evidence_picker(options: list[str], key: str, direction_key: str) -> list[str]:
     """The "Evidence" multiselect, and for each chosen item how it moved the estimate (a radio
-    keyed ``{direction_key}:{title}``)."""
+    keyed :func:`direction_widget`)."""
     chosen: list[str] = st.multiselect(
         "Evidence", options, key=key, placeholder="Evidence behind this estimate"
     )
@@ -438,7 +449,7 @@ def evidence_picker(options: list[str], key: str, direction_key: str) -> list[st
             DIRECTIONS,
             index=None,
             horizontal=True,
-            key=f"{direction_key}:{title}",
+            key=direction_widget(direction_key, title),
         )
     return chosen
 

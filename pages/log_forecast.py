@@ -125,8 +125,7 @@ def _reason_key(name: str) -> str:
 
 
 def _evidence() -> list[tuple[str, str | None]]:
-    directions = _reason_key("direction")
-    return [(title, state.get(f"{directions}:{title}")) for title in state.get(_reason_key("evidence")) or []]
+    return shared.picked_evidence(_reason_key("evidence"), _reason_key("direction"))
 
 
 def _values() -> dict[str, Any]:
@@ -184,9 +183,10 @@ def _save() -> None:
     if problems is None:
         # The next estimate must not inherit this one's reasons: new, empty widgets for them
         # (the researcher, question and level stay).  The confirmation is shown once, at the top.
-        old = tuple(_reason_key(name) for name in ("rationale", "evidence", "direction"))
+        rationale, evidence, directions = (_reason_key(n) for n in ("rationale", "evidence", "direction"))
+        every_direction = shared.direction_widget(directions, "")  # the prefix of every title's radio
         state["reasons_form"] = state.get("reasons_form", 0) + 1
-        for key in [k for k in state if str(k) in old[:2] or str(k).startswith(old[2] + ":")]:
+        for key in [k for k in state if k in (rationale, evidence) or str(k).startswith(every_direction)]:
             del state[key]
         state["log_saved"] = (last.message, {**last.values, "rationale": "", "evidence": ()})
         state["log_toast"] = True
@@ -231,7 +231,7 @@ def _add_evidence() -> None:
     state["evidence_added"] = (data.title, created)
     chosen = _reason_key("evidence")
     state[chosen] = [*(t for t in state.get(chosen) or [] if t != data.title), data.title]
-    state[f"{_reason_key('direction')}:{data.title}"] = state.get("new_evidence_direction")
+    state[shared.direction_widget(_reason_key("direction"), data.title)] = state.get("new_evidence_direction")
     state["new_evidence_title"] = ""
     state["new_evidence_url"] = ""
     state["new_evidence_direction"] = None

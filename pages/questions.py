@@ -113,9 +113,7 @@ def _member() -> Actor | None:
 def _save_forecast(forecast_id: int) -> None:
     def action() -> str:
         typed = {f: state.get(f"edit_{f}") for f in FORECAST_FIELDS}
-        typed["evidence"] = tuple(
-            (t, state.get(f"edit_direction:{t}")) for t in state.get("edit_evidence") or []
-        )
+        typed["evidence"] = tuple(shared.picked_evidence("edit_evidence", "edit_direction"))
         edit = forms.forecast_edit(state["_forecast_initial"], typed)
         if edit is None:
             return "Nothing changed."
@@ -243,7 +241,7 @@ def _forecast_tools(history: pd.DataFrame, levels: list[str], evidence_titles: l
         # The same inputs as the Log forecast form: an evidence picker with a direction each.
         state["edit_evidence"] = [title for title, _ in initial["evidence"]]
         for title, direction in initial["evidence"]:
-            state[f"edit_direction:{title}"] = direction
+            state[shared.direction_widget("edit_direction", title)] = direction
         state["_forecast_initial"] = initial
         state["_forecast_for"] = fid
         shared.forget_problems("forecast")
