@@ -130,25 +130,40 @@ PARTITIONS: dict[str, str] = {
 
 def empty(schema: dict[str, str]) -> pd.DataFrame:
     """An empty frame with the columns and dtypes of ``schema``."""
-    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in schema.items()})
+    key = tuple(schema.items())
+    if key not in _EMPTY:  # building one costs a millisecond; pages and tests ask for many
+        _EMPTY[key] = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in schema.items()})
+    return _EMPTY[key].copy()
+
+
+_EMPTY: dict[tuple[tuple[str, str], ...], pd.DataFrame] = {}
 
 
 def conform(df: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
     """``df`` with exactly the columns of ``schema``, in order, cast to its dtypes.
 
-    Missing object columns are filled with ``None``; naive datetimes are read as UTC.
+    Missing object columns are filled with ``None``; naive datetimes are read as UTC.  A
+    column already of its dtype is not cast again: most frames are a few rows, where each
+    cast costs more than the data.
     """
-    out = pd.DataFrame(index=df.index)
+    if not len(df):
+        return empty(schema)
+    columns = {}
     for name, dtype in schema.items():
         col = df[name] if name in df.columns else pd.Series(None, index=df.index, dtype="object")
-        if dtype.startswith("datetime64"):
+        if str(col.dtype) == dtype and dtype != "object":
+            pass
+        elif dtype.startswith("datetime64"):
             col = to_utc_times(col).astype(dtype)
         elif dtype == "object":
-            col = col.astype("object").where(col.notna(), None)
+            if col.dtype != "object":
+                col = col.astype("object")
+            if col.isna().any():
+                col = col.where(col.notna(), None)
         else:
             col = col.astype(dtype)
-        out[name] = col
-    return out.reset_index(drop=True)
+        columns[name] = col
+    return pd.DataFrame(columns, index=df.index).reset_index(drop=True)
 
 
 @dataclass(frozen=True)

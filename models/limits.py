@@ -166,6 +166,8 @@ def to_utc_times(values: Any, *, format: str | None = None) -> pd.Series:
     become NaT, so a reader never fails on what is stored.
     """
     series = values if isinstance(values, pd.Series) else pd.Series(values, dtype="object")
+    if len(series) <= _FEW and series.dtype == object and (few := _few_times(series)) is not None:
+        return few
     try:
         return pd.to_datetime(series, utc=True, format=format).astype("datetime64[ns, UTC]")
     except (pd.errors.OutOfBoundsDatetime, OverflowError, ValueError, TypeError):
@@ -176,6 +178,35 @@ def to_utc_times(values: Any, *, format: str | None = None) -> pd.Series:
         index=series.index,
         name=series.name,
     )
+
+
+#: Up to this many values, parsing each in Python is faster than pandas' vectorized parser,
+#: whose fixed cost (about 0.3 ms a column) dominates the few rows of most reads.
+_FEW = 200
+#: The forms the databases hand back: SQLite's stored text, ISO 8601 with an offset.
+_STORED_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?")
+_NS_YEARS = range(1678, 2262)  # inside pandas' nanosecond range, where its parser clips nothing
+
+
+def _few_times(series: pd.Series) -> pd.Series | None:
+    """:func:`to_utc_times` of a few plain values (stored text, datetimes, None), or None for
+    anything else, which the general path handles.  The same result, without pandas' fixed cost."""
+    out = np.empty(len(series), dtype="datetime64[us]")
+    for i, value in enumerate(series.tolist()):
+        if value is None:
+            out[i] = np.datetime64("NaT")
+            continue
+        if type(value) is str and _STORED_TIME.fullmatch(value):
+            value = datetime.fromisoformat(value)
+        elif type(value) is not datetime:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        if value.year not in _NS_YEARS:
+            return None
+        out[i] = value
+    times = pd.DatetimeIndex(out.astype("datetime64[ns]"), tz="UTC")
+    return pd.Series(times, index=series.index, name=series.name)
 
 
 def _clip(value: Any) -> Any:

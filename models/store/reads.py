@@ -7,9 +7,10 @@ returned, and a forecast is hidden when its question or researcher is deleted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,22 +34,39 @@ _TIME_COLUMNS = (
 )
 
 
-def _frame(engine: sa.Engine, sql: str) -> pd.DataFrame:
+def _rows(engine: sa.Engine, sql: str) -> tuple[list[str], Sequence[Any]]:
+    """A query's column names and rows, as the driver returns them."""
     # Plain DB-API tuples: building a DataFrame from SQLAlchemy Row objects is several
     # times slower (pandas probes each row's attributes).
     with engine.connect() as conn:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(sql)
-            columns = [d[0] for d in cursor.description]
-            # The plain constructor infers the same dtypes ~30% faster than from_records.
-            df = pd.DataFrame(cursor.fetchall(), columns=columns)
+            return [d[0] for d in cursor.description], cursor.fetchall()
         finally:
             cursor.close()
+
+
+def _frame(engine: sa.Engine, sql: str) -> pd.DataFrame:
+    """A query's rows with the dtypes pandas infers, times as UTC."""
+    columns, rows = _rows(engine, sql)
+    # The plain constructor infers the same dtypes ~30% faster than from_records.
+    df = pd.DataFrame(rows, columns=columns)
     for col in _TIME_COLUMNS:
         if col in df.columns:
             df[col] = to_utc_times(df[col], format="ISO8601")
     return df
+
+
+def _typed(engine: sa.Engine, sql: str, schema: dict[str, str]) -> pd.DataFrame:
+    """A query's rows as a frame of ``schema`` (:func:`models.frames.conform`).
+
+    Each column is cast once from what the driver returned: inferring dtypes first (text as
+    ``str``, only to be cast back to objects) cost more than the data in the few rows of most
+    of these reads, which every page's first run after a write makes.
+    """
+    columns, rows = _rows(engine, sql)
+    return fr.conform(pd.DataFrame(rows, columns=columns, dtype="object"), schema)
 
 
 _FORECAST_SQL = """
@@ -211,7 +229,7 @@ def refresh_frames(engine: sa.Engine, previous: ForecastRows | None = None) -> t
 
 def questions_frame(engine: sa.Engine) -> pd.DataFrame:
     """Current questions as a :data:`models.frames.QUESTIONS` frame (tags as sorted tuples)."""
-    df = _frame(
+    columns, rows = _rows(
         engine,
         """SELECT q.id AS question_id, q.title AS question, q.criteria, q.tags, q.created_at, q.resolve_by,
                   q.review_every_days,
@@ -219,37 +237,36 @@ def questions_frame(engine: sa.Engine) -> pd.DataFrame:
            FROM question q LEFT JOIN capability_level l ON l.id = q.resolution_level_id
            WHERE q.deleted_at IS NULL ORDER BY q.id""",
     )
+    df = pd.DataFrame(rows, columns=columns, dtype="object")  # as :func:`_typed` does
     df["tags"] = [tuple(t for t in (s or "").split(";") if t) for s in df["tags"]]
     return fr.conform(df, fr.QUESTIONS)
 
 
 def evidence_links_frame(engine: sa.Engine) -> pd.DataFrame:
-    df = _frame(
+    return _typed(
         engine,
         """SELECT fe.forecast_id, fe.evidence_id, e.title AS evidence, e.url, fe.direction, fe.note
            FROM forecast_evidence fe JOIN evidence e ON e.id = fe.evidence_id
            JOIN forecast f ON f.id = fe.forecast_id
            WHERE f.deleted_at IS NULL AND e.deleted_at IS NULL ORDER BY fe.forecast_id, e.title""",
+        fr.EVIDENCE_LINKS,
     )
-    return fr.conform(df, fr.EVIDENCE_LINKS)
 
 
 def evidence_frame(engine: sa.Engine) -> pd.DataFrame:
-    df = _frame(
+    return _typed(
         engine,
         """SELECT id AS evidence_id, title AS evidence, url, published, summary, status, observed_at, kind
            FROM evidence WHERE deleted_at IS NULL ORDER BY title""",
+        {**fr.EVIDENCE, "kind": "object"},
     )
-    out = fr.conform(df, fr.EVIDENCE)
-    out["kind"] = df["kind"].to_numpy() if len(df) else pd.Series(dtype="object")
-    return out
 
 
 def ratios_frame(engine: sa.Engine) -> pd.DataFrame:
     """Current likelihood ratios as a :data:`models.frames.RATIOS` frame, ordered by researcher,
     question, level and evidence title.  Ratios of deleted researchers, questions, levels or
     evidence items are left out."""
-    df = _frame(
+    columns, rows = _rows(
         engine,
         """SELECT lr.id AS ratio_id, r.handle AS researcher, lr.question_id, q.title AS question,
                   l.name AS level, lr.evidence_id, e.title AS evidence, lr.ratio, lr.as_of, lr.recorded_at,
@@ -264,28 +281,28 @@ def ratios_frame(engine: sa.Engine) -> pd.DataFrame:
 """,
     )
     # Sorted here: SQLite and PostgreSQL order NULL levels differently.
-    df = df.sort_values(["researcher", "question", "level", "evidence"], na_position="first", kind="stable")
+    df = pd.DataFrame(rows, columns=columns, dtype="object").sort_values(
+        ["researcher", "question", "level", "evidence"], na_position="first", kind="stable"
+    )
     return fr.conform(df, fr.RATIOS)
 
 
 def levels_frame(engine: sa.Engine) -> pd.DataFrame:
-    df = _frame(
+    return _typed(
         engine,
-        """SELECT id AS level_id, name AS level, position, description
+        """SELECT name AS level, position, description, id AS level_id
            FROM capability_level WHERE deleted_at IS NULL ORDER BY position, name""",
+        {**fr.LEVELS, "level_id": "int64"},
     )
-    out = fr.conform(df, fr.LEVELS)
-    out["level_id"] = df["level_id"].to_numpy() if len(df) else pd.Series(dtype="int64")
-    return out
 
 
 def links_frame(engine: sa.Engine) -> pd.DataFrame:
-    df = _frame(
+    return _typed(
         engine,
         """SELECT id AS link_id, source_question_id, target_question_id, note
            FROM question_link WHERE deleted_at IS NULL ORDER BY id""",
+        fr.LINKS,
     )
-    return fr.conform(df, fr.LINKS)
 
 
 def researchers_frame(engine: sa.Engine, *, counts: bool = True) -> pd.DataFrame:
@@ -333,15 +350,15 @@ def _frames_of(engine: sa.Engine, every: pd.DataFrame) -> fr.Frames:
 
 def partitions_frame(engine: sa.Engine) -> pd.DataFrame:
     """Current declared partitions, one row per member, as a :data:`models.frames.PARTITIONS` frame."""
-    df = _frame(
+    return _typed(
         engine,
         """SELECT p.id AS partition_id, p.name AS partition, r.handle AS researcher, p.note,
                   m.question_id, q.title AS question, m.position
            FROM question_partition p JOIN partition_member m ON m.partition_id = p.id
            JOIN question q ON q.id = m.question_id JOIN researcher r ON r.id = p.researcher_id
            WHERE p.deleted_at IS NULL AND q.deleted_at IS NULL ORDER BY p.name, m.position""",
+        fr.PARTITIONS,
     )
-    return fr.conform(df, fr.PARTITIONS)
 
 
 def scoring_frames(
