@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import cli, forecasts_csv
+from tests.factories import cli, copy_of, forecasts_csv
 
 #: One estimate long ago (due), one today-ish (not due), by two researchers.
 ROWS = (
@@ -18,6 +18,7 @@ ROWS = (
 def _stocked(sqlite_url: str, tmp_path: Path) -> str:
     file = tmp_path / "f.csv"
     file.write_bytes(forecasts_csv(*ROWS))
+    copy_of(sqlite_url, "empty")  # a migrated file: creating one is not what these tests are about
     assert cli(sqlite_url, "import", "forecasts", str(file)).exit_code == 0
     return sqlite_url
 

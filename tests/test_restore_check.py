@@ -7,11 +7,12 @@ CLI prints one ``Error: …`` message, never a traceback.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from models import actions
 from models.errors import CredenceError
@@ -19,10 +20,10 @@ from models.schemas import ForecastEdit
 from models.store.backup import backup, restore
 from models.store.db import data_version, open_engine, write_session
 from models.store.records import edit_forecast, soft_delete
-from tests.factories import cli, empty_database, good_csv
+from tests.factories import cli, copy_of, empty_database, good_csv
 
 
-def _filled(engine) -> dict[str, Any]:
+def _fill(engine: sa.Engine) -> None:
     actions.import_file(engine, good_csv(), "forecasts")
     actions.import_file(
         engine, b"question,outcome,resolved_at\nSchemers at 3x,yes,2025-06-01\n", "resolutions"
@@ -30,7 +31,24 @@ def _filled(engine) -> dict[str, Any]:
     with write_session(engine) as s:
         edit_forecast(s, 1, ForecastEdit(probability=0.05), by="teal_heron")
         soft_delete(s, "forecast", 2)
+
+
+def _filled(engine: sa.Engine) -> dict[str, Any]:
+    _fill(engine)
     return json.loads(backup(engine))
+
+
+@pytest.fixture
+def filled(db_url: str, tmp_path: Path) -> Iterator[tuple[sa.Engine, dict[str, Any]]]:
+    """A database holding :func:`_fill`'s rows (on SQLite a copy of one filled once per test
+    process: the forty tampered backups below need the same rows), and its backup."""
+    if db_url.startswith("sqlite"):
+        engine = open_engine(copy_of(f"sqlite:///{tmp_path / 'filled.db'}", "restore-check", _fill))
+    else:
+        engine = open_engine(db_url)
+        _fill(engine)
+    yield engine, json.loads(backup(engine))
+    engine.dispose()
 
 
 def _set(table: str, row: int, column: str, value: Any) -> Callable[[dict[str, Any]], None]:
@@ -144,9 +162,9 @@ TAMPERED = {
 
 
 @pytest.mark.parametrize("name", list(TAMPERED))
-def test_a_tampered_backup_is_refused_whole_naming_table_and_row(engine, tmp_path, name):
+def test_a_tampered_backup_is_refused_whole_naming_table_and_row(filled, tmp_path, name):
     change, message = TAMPERED[name]
-    doc = _filled(engine)
+    engine, doc = filled
     change(doc)
     text = json.dumps(doc)  # NaN and Infinity are written as JSON allows Python to
     before, version = backup(engine), data_version(engine)
@@ -190,8 +208,8 @@ def test_a_backup_that_is_not_one_is_refused_by_the_cli_with_one_line(db_url, tm
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_an_untampered_backup_still_restores_into_the_other_backend(engine, tmp_path):
-    doc = _filled(engine)
+def test_an_untampered_backup_still_restores_into_the_other_backend(filled, tmp_path):
+    doc = filled[1]
     other = open_engine(empty_database(tmp_path, "other.db"))
     restore(other, json.dumps(doc))
     assert json.loads(backup(other))["tables"] == doc["tables"]

@@ -12,7 +12,7 @@ from models.analysis.trajectory import trajectory
 from models.analysis.updates import updates
 from models.store.db import open_engine
 from models.store.reads import load_frames
-from tests.factories import cli, good_csv
+from tests.factories import cli, copy_of, good_csv
 
 QUESTION = "Eval published by 2025"  # orrery's: 70 % as of 2024-01-10 in good_csv
 
@@ -22,6 +22,7 @@ def recorded(sqlite_url: str, tmp_path: Path) -> str:
     """orrery: 70 % (2024-01), "Unchanged." 70 % (2025-01), then a reconstruction: "2 % in 2024-06"."""
     file = tmp_path / "good.csv"
     file.write_bytes(good_csv())
+    copy_of(sqlite_url, "empty")  # a migrated file: the commands below are the subject, not creating one
     assert cli(sqlite_url, "import", "forecasts", str(file)).exit_code == 0
     assert (
         cli(
