@@ -269,15 +269,21 @@ def validate_rows(
     return items
 
 
+#: From this many lines on, a forecasts file is read column by column.  Below, checking each row
+#: is faster than that reader's fixed cost (pyarrow's reader, a frame per column): 3 ms against
+#: 30 ms for 50 rows, even at about 500.
+COLUMNAR_FROM_LINES = 500
+
+
 def parse(data: bytes, kind: str, progress: Progress | None = None) -> ImportBatch:
     """A validated :class:`ImportBatch` from the bytes of a ``kind`` file (see :data:`SPECS`).
 
-    Forecasts files are read column by column (:mod:`models.files.columnar`) when they have
-    the regular shape that reader handles, with the same rules and messages as
-    :func:`parse_rows`; anything else goes row by row.
+    Forecasts files of :data:`COLUMNAR_FROM_LINES` lines or more are read column by column
+    (:mod:`models.files.columnar`) when they have the regular shape that reader handles, with
+    the same rules and messages as :func:`parse_rows`; anything else goes row by row.
     """
     spec = SPECS[kind]
-    if kind == "forecasts":
+    if kind == "forecasts" and data.count(b"\n") >= COLUMNAR_FROM_LINES:
         table = parse_forecasts(data, spec.columns, spec.required, progress)
         if table is not None:
             return ImportBatch(forecast_table=table.frame, rows=len(table.frame))
