@@ -80,8 +80,13 @@ def fresh_pg(url: str) -> str:
     return url
 
 
-def import_figures(db: str, files_dir: Path, label: str, reference: str) -> dict[str, float]:
-    """Import questions, forecasts (timed, peak memory) and resolutions; the reference beside it."""
+def import_figures(
+    db: str, files_dir: Path, label: str, reference: str, memory_goal: bool = False
+) -> dict[str, float]:
+    """Import questions, forecasts (timed, peak memory) and resolutions; the reference beside it.
+
+    ``memory_goal``: whether issue 16's ≤ 500 MB applies (the SQLite import of a million rows).
+    """
     run(credence("--db", db, "import", "questions", str(files_dir / "questions.csv")))
     ours = run(credence("--db", db, "import", "forecasts", str(files_dir / "forecasts.csv")))
     run(credence("--db", db, "import", "resolutions", str(files_dir / "resolutions.csv")))
@@ -93,8 +98,9 @@ def import_figures(db: str, files_dir: Path, label: str, reference: str) -> dict
         ref_name = "psql \\copy, one table"
     print(f"  {label}: credence import forecasts   {ours.seconds:7.2f} s, peak {ours.peak_mb:6.0f} MB"
           f"   | {ref_name}: {ref.seconds:6.2f} s, peak {ref.peak_mb:5.0f} MB"
-          f"   | {verdict(ours.seconds, ref.seconds, 3)}; memory goal ≤ 500 MB: "
-          f"{'met' if ours.peak_mb <= 500 else 'NOT met'}", flush=True)  # fmt: skip
+          f"   | {verdict(ours.seconds, ref.seconds, 3)}"
+          + (f"; memory goal ≤ 500 MB: {'met' if ours.peak_mb <= 500 else 'NOT met'}" if memory_goal else ""),
+          flush=True)  # fmt: skip
     figures = {"import_s": ours.seconds, "import_mb": ours.peak_mb, "reference_s": ref.seconds}
     if reference != "sqlite":
         floor = psql_floor(db, files_dir)
@@ -193,7 +199,7 @@ def main() -> None:
     if "sqlite" not in skip:
         db = fresh_sqlite(files / "scale.db")
         results["sqlite"] = {
-            **import_figures(db, files, "SQLite", "sqlite"),
+            **import_figures(db, files, "SQLite", "sqlite", memory_goal=opts.rows == 1_000_000),
             **score_figures(db, files, "SQLite"),
         }
     if "postgresql" not in skip:
