@@ -156,6 +156,5 @@ def test_conditional_questions_offer_a_levels_filter() -> None:
     assert set(at.dataframe[1].value["level"]) == {"3x AI R&D labor"}
 
 
-def test_empty_database_says_how_to_start(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CREDENCE_DATABASE_URL", sqlite_url)
+def test_empty_database_says_how_to_start(empty_engine: sa.Engine) -> None:
     assert "No forecasts yet" in _app().info[0].value

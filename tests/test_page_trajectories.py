@@ -184,7 +184,6 @@ def test_updates_table_lists_every_forecast_of_the_selection(shared_demo_url: st
     )
 
 
-def test_empty_database_says_how_to_start(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CREDENCE_DATABASE_URL", sqlite_url)
+def test_empty_database_says_how_to_start(empty_engine: sa.Engine) -> None:
     at = _app()
     assert "No forecasts yet" in at.info[0].value

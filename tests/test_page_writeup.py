@@ -13,8 +13,6 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from models import actions
-from models.actions import load_demo
-from models.store.db import open_engine
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "writeup.py")
 RSP = "A frontier lab publishes a responsible scaling policy by end of 2023"
@@ -124,10 +122,8 @@ def test_a_chart_that_cannot_be_drawn_says_why(page: AppTest) -> None:
     ]
 
 
-def test_a_write_elsewhere_shows_on_the_next_run(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CREDENCE_DATABASE_URL", sqlite_url)
-    eng = open_engine(sqlite_url)
-    load_demo(eng)
+def test_a_write_elsewhere_shows_on_the_next_run(demo_engine: sa.Engine) -> None:
+    eng = demo_engine
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     at.multiselect(key="questions").set_value([RSP]).run()
     assert "new_owl" not in at.code[0].value
@@ -136,4 +132,3 @@ def test_a_write_elsewhere_shows_on_the_next_run(sqlite_url: str, monkeypatch: p
     at.run()
     assert not at.exception
     assert "| 2023-08-01 | new_owl | — → 90% | — | — | late entry |  |" in at.code[0].value
-    eng.dispose()

@@ -10,11 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from models import actions
 from models.files.synthetic import write_synthetic
-from models.store.db import open_engine
+from models.store.db import current_revision, head_revision, open_engine
+from tests.factories import copy_of
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted(p for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_"))
@@ -40,12 +42,13 @@ def large_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(params=["empty", "demo", pytest.param("large", marks=pytest.mark.slow)])
 def database(request: pytest.FixtureRequest, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A database that does not exist yet (the page migrates it), the demo data (shared with
-    the other tests that only read it) or the large one."""
+    """An empty, migrated database, the demo data (shared with the other tests that only read
+    it) or the large one.  (A database that does not exist yet: see
+    :func:`test_the_app_creates_a_database_that_does_not_exist_yet`.)"""
     if request.param == "demo":
         request.getfixturevalue("shared_demo_engine")  # names the shared file, checks it is left unchanged
         return request.getfixturevalue("shared_demo_url")  # type: ignore[no-any-return]
-    url = sqlite_url if request.param == "empty" else request.getfixturevalue("large_url")
+    url = copy_of(sqlite_url, "empty") if request.param == "empty" else request.getfixturevalue("large_url")
     monkeypatch.setenv("CREDENCE_DATABASE_URL", url)
     return url  # type: ignore[no-any-return]
 
@@ -64,6 +67,18 @@ def test_app_runs_and_lands_on_home(database: str) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Home"
+
+
+def test_the_app_creates_a_database_that_does_not_exist_yet(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CREDENCE_DATABASE_URL", sqlite_url)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Home"
+    engine = sa.create_engine(sqlite_url)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
 
 
 def test_every_page_file_is_in_the_apps_navigation() -> None:
