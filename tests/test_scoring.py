@@ -637,3 +637,61 @@ def test_vectorized_report_agrees_with_per_target_loop(
         ordered = fr.forecasts.sort_values(["as_of", "recorded_at", "forecast_id"], ignore_index=True)
         fr = dataclasses.replace(fr, forecasts=ordered)
     assert_close(score_report(fr, include_reconstructed=include), reference_report(fr, include))
+
+
+# ---- property: calibration buckets and Murphy's terms agree with a plain loop --------------
+
+_targets = st.lists(
+    st.tuples(
+        st.sampled_from(["ann", "bo", "Cy", "émile"]),
+        st.one_of(st.sampled_from([0.0, 0.05, 0.15, 0.5, 0.85, 0.95, 1.0]), st.floats(0.0, 1.0)),
+        st.sampled_from([0.0, 1.0]),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_targets)
+def test_calibration_table_and_murphy_terms_equal_a_plain_loop(rows: list[tuple[str, float, float]]) -> None:
+    targets = pd.DataFrame(rows, columns=["researcher", "final", "outcome"]).assign(
+        brier=lambda d: (d["final"] - d["outcome"]) ** 2
+    )
+    for pooled in (False, True):
+        groups: dict[tuple[str, float], list[tuple[float, float]]] = {}
+        for who, final, outcome in rows:
+            bucket = math.floor(final * 10 + 0.5 + 1e-9) / 10
+            groups.setdefault((ALL_RESEARCHERS if pooled else who, bucket), []).append((final, outcome))
+        expected = [
+            [who, bucket, len(g), sum(x for x, _ in g) / len(g), sum(o for _, o in g) / len(g)]
+            for (who, bucket), g in sorted(groups.items())
+        ]
+        table = calibration_table(targets, pooled=pooled)
+        assert table.values.tolist() == [
+            [w, b, n, pytest.approx(f), pytest.approx(o)] for w, b, n, f, o in expected
+        ]
+    murphy = murphy_decomposition(targets).set_index("researcher")
+    for who in [*sorted({r[0] for r in rows}), ALL_RESEARCHERS]:
+        mine = [r for r in rows if who in (r[0], ALL_RESEARCHERS)]
+        base = sum(o for _, _, o in mine) / len(mine)
+        buckets: dict[float, list[tuple[float, float]]] = {}
+        for _, final, outcome in mine:
+            buckets.setdefault(math.floor(final * 10 + 0.5 + 1e-9) / 10, []).append((final, outcome))
+        rel = sum(
+            len(g) * (sum(f for f, _ in g) / len(g) - sum(o for _, o in g) / len(g)) ** 2
+            for g in buckets.values()
+        )
+        res = sum(len(g) * (sum(o for _, o in g) / len(g) - base) ** 2 for g in buckets.values())
+        assert murphy.loc[who, "n_targets"] == len(mine)
+        assert murphy.loc[
+            who, ["brier", "reliability", "resolution", "uncertainty"]
+        ].tolist() == pytest.approx(
+            [
+                sum((f - o) ** 2 for _, f, o in mine) / len(mine),
+                rel / len(mine),
+                res / len(mine),
+                base * (1 - base),
+            ],
+            abs=1e-12,
+        )
