@@ -139,10 +139,11 @@ def empty(schema: dict[str, str]) -> pd.DataFrame:
 _EMPTY: dict[tuple[tuple[str, str], ...], pd.DataFrame] = {}
 
 
-def conform(df: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
+def conform(df: pd.DataFrame, schema: dict[str, str], *, time_format: str | None = None) -> pd.DataFrame:
     """``df`` with exactly the columns of ``schema``, in order, cast to its dtypes.
 
-    Missing object columns are filled with ``None``; naive datetimes are read as UTC.  A
+    Missing object columns are filled with ``None``; naive datetimes are read as UTC, text
+    times in ``time_format`` (``"ISO8601"``: any ISO 8601 form, as the databases store them).  A
     column already of its dtype is not cast again: most frames are a few rows, where each
     cast costs more than the data.
     """
@@ -154,7 +155,7 @@ def conform(df: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
         if str(col.dtype) == dtype and dtype != "object":
             pass
         elif dtype.startswith("datetime64"):
-            col = to_utc_times(col).astype(dtype)
+            col = to_utc_times(col, format=time_format).astype(dtype)
         elif dtype == "object":
             if col.dtype != "object":
                 col = col.astype("object")

@@ -66,7 +66,7 @@ def _typed(engine: sa.Engine, sql: str, schema: dict[str, str]) -> pd.DataFrame:
     of these reads, which every page's first run after a write makes.
     """
     columns, rows = _rows(engine, sql)
-    return fr.conform(pd.DataFrame(rows, columns=columns, dtype="object"), schema)
+    return fr.conform(pd.DataFrame(rows, columns=columns, dtype="object"), schema, time_format="ISO8601")
 
 
 _FORECAST_SQL = """
@@ -239,7 +239,7 @@ def questions_frame(engine: sa.Engine) -> pd.DataFrame:
     )
     df = pd.DataFrame(rows, columns=columns, dtype="object")  # as :func:`_typed` does
     df["tags"] = [tuple(t for t in (s or "").split(";") if t) for s in df["tags"]]
-    return fr.conform(df, fr.QUESTIONS)
+    return fr.conform(df, fr.QUESTIONS, time_format="ISO8601")
 
 
 def evidence_links_frame(engine: sa.Engine) -> pd.DataFrame:
@@ -284,7 +284,7 @@ def ratios_frame(engine: sa.Engine) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=columns, dtype="object").sort_values(
         ["researcher", "question", "level", "evidence"], na_position="first", kind="stable"
     )
-    return fr.conform(df, fr.RATIOS)
+    return fr.conform(df, fr.RATIOS, time_format="ISO8601")
 
 
 def levels_frame(engine: sa.Engine) -> pd.DataFrame:
