@@ -58,15 +58,26 @@ def _frame(engine: sa.Engine, sql: str) -> pd.DataFrame:
     return df
 
 
-def _typed(engine: sa.Engine, sql: str, schema: dict[str, str]) -> pd.DataFrame:
-    """A query's rows as a frame of ``schema`` (:func:`models.frames.conform`).
+def _objects(engine: sa.Engine, sql: str) -> pd.DataFrame:
+    """A query's rows as object columns, as the driver returned them, for :func:`_conformed`.
 
-    Each column is cast once from what the driver returned: inferring dtypes first (text as
-    ``str``, only to be cast back to objects) cost more than the data in the few rows of most
-    of these reads, which every page's first run after a write makes.
+    Inferring dtypes first (text as ``str``, only to be cast back to objects) cost more than
+    the data in the few rows of most of these reads, which every page's first run after a
+    write makes.
     """
     columns, rows = _rows(engine, sql)
-    return fr.conform(pd.DataFrame(rows, columns=columns, dtype="object"), schema, time_format="ISO8601")
+    return pd.DataFrame(rows, columns=columns, dtype="object")
+
+
+def _conformed(df: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
+    """:func:`_objects`'s frame as a frame of ``schema``, each column cast once, stored times
+    read as ISO 8601 (:func:`models.frames.conform`)."""
+    return fr.conform(df, schema, time_format="ISO8601")
+
+
+def _typed(engine: sa.Engine, sql: str, schema: dict[str, str]) -> pd.DataFrame:
+    """A query's rows as a frame of ``schema``: :func:`_objects`, then :func:`_conformed`."""
+    return _conformed(_objects(engine, sql), schema)
 
 
 _FORECAST_SQL = """
@@ -229,7 +240,7 @@ def refresh_frames(engine: sa.Engine, previous: ForecastRows | None = None) -> t
 
 def questions_frame(engine: sa.Engine) -> pd.DataFrame:
     """Current questions as a :data:`models.frames.QUESTIONS` frame (tags as sorted tuples)."""
-    columns, rows = _rows(
+    df = _objects(
         engine,
         """SELECT q.id AS question_id, q.title AS question, q.criteria, q.tags, q.created_at, q.resolve_by,
                   q.review_every_days,
@@ -237,9 +248,8 @@ def questions_frame(engine: sa.Engine) -> pd.DataFrame:
            FROM question q LEFT JOIN capability_level l ON l.id = q.resolution_level_id
            WHERE q.deleted_at IS NULL ORDER BY q.id""",
     )
-    df = pd.DataFrame(rows, columns=columns, dtype="object")  # as :func:`_typed` does
     df["tags"] = [tuple(t for t in (s or "").split(";") if t) for s in df["tags"]]
-    return fr.conform(df, fr.QUESTIONS, time_format="ISO8601")
+    return _conformed(df, fr.QUESTIONS)
 
 
 def evidence_links_frame(engine: sa.Engine) -> pd.DataFrame:
@@ -266,7 +276,7 @@ def ratios_frame(engine: sa.Engine) -> pd.DataFrame:
     """Current likelihood ratios as a :data:`models.frames.RATIOS` frame, ordered by researcher,
     question, level and evidence title.  Ratios of deleted researchers, questions, levels or
     evidence items are left out."""
-    columns, rows = _rows(
+    df = _objects(
         engine,
         """SELECT lr.id AS ratio_id, r.handle AS researcher, lr.question_id, q.title AS question,
                   l.name AS level, lr.evidence_id, e.title AS evidence, lr.ratio, lr.as_of, lr.recorded_at,
@@ -281,10 +291,8 @@ def ratios_frame(engine: sa.Engine) -> pd.DataFrame:
 """,
     )
     # Sorted here: SQLite and PostgreSQL order NULL levels differently.
-    df = pd.DataFrame(rows, columns=columns, dtype="object").sort_values(
-        ["researcher", "question", "level", "evidence"], na_position="first", kind="stable"
-    )
-    return fr.conform(df, fr.RATIOS, time_format="ISO8601")
+    df = df.sort_values(["researcher", "question", "level", "evidence"], na_position="first", kind="stable")
+    return _conformed(df, fr.RATIOS)
 
 
 def levels_frame(engine: sa.Engine) -> pd.DataFrame:
