@@ -87,9 +87,11 @@ def calibration_table(targets: pd.DataFrame, *, pooled: bool = False) -> pd.Data
 @dataclass(frozen=True)
 class _BucketSums:
     """Per researcher (``names``, sorted) and bucket (0 to 10): how many targets, and the sums
-    of their final forecasts and outcomes; arrays of shape (researchers, 11)."""
+    of their final forecasts and outcomes; arrays of shape (researchers, 11).  ``codes``: each
+    target's position in ``names``."""
 
     names: np.ndarray
+    codes: np.ndarray
     n: np.ndarray
     final: np.ndarray
     outcome: np.ndarray
@@ -112,7 +114,7 @@ def _bucket_sums(targets: pd.DataFrame, pooled: bool) -> _BucketSums:
         return np.bincount(key, weights=weights, minlength=shape[0] * shape[1]).reshape(shape)
 
     outcome = targets["outcome"].to_numpy(dtype="float64")
-    return _BucketSums(names, total().astype("int64"), total(final), total(outcome))
+    return _BucketSums(names, codes, total().astype("int64"), total(final), total(outcome))
 
 
 def calibration_intervals(calibration: pd.DataFrame, confidence: float = 0.90) -> pd.DataFrame:
@@ -173,17 +175,12 @@ def murphy_decomposition(targets: pd.DataFrame) -> pd.DataFrame:
         with np.errstate(divide="ignore", invalid="ignore"):  # empty buckets: 0 / 0, weighted by 0
             f_k = np.where(sums.n > 0, sums.final / sums.n, 0.0)
             o_k = np.where(sums.n > 0, sums.outcome / sums.n, 0.0)
-        codes = (
-            np.zeros(len(targets), dtype="int64")
-            if pooled
-            else np.searchsorted(sums.names, targets["researcher"].to_numpy(dtype="object"))
-        )
         parts.append(
             pd.DataFrame(
                 {
                     "researcher": sums.names,
                     "n_targets": n_targets,
-                    "brier": np.bincount(codes, weights=brier, minlength=len(sums.names)) / n_targets,
+                    "brier": np.bincount(sums.codes, weights=brier, minlength=len(sums.names)) / n_targets,
                     "reliability": (sums.n * (f_k - o_k) ** 2).sum(axis=1) / n_targets,
                     "resolution": (sums.n * (o_k - base_rate[:, None]) ** 2).sum(axis=1) / n_targets,
                     "uncertainty": base_rate * (1.0 - base_rate),
