@@ -226,7 +226,7 @@ def link_questions(
     engine: sa.Engine, question_id: int, target: int | None, note: str = "", by: By = ""
 ) -> None:
     """Record "P(this) moved mostly because P(target) moved" between two questions."""
-    _write(engine, curation.add_question_link, question_id, target, note)
+    _write(engine, curation.add_question_link, question_id, target, note, by=author(by))
 
 
 #: What each deletable kind is, for the permission rules.
@@ -276,12 +276,13 @@ def undo_delete(engine: sa.Engine, kind: str, row_id: int, by: By = "") -> None:
 def create_researcher(engine: sa.Engine, data: ResearcherIn, by: By = "") -> None:
     """Add a researcher (team mode: admins only; a newcomer joins with :func:`join_team`)."""
     require(actor_of(by), Verb.create, Thing.researcher)
-    _write(engine, curation.create_researcher, data)
+    _write(engine, curation.create_researcher, data, by=author(by))
 
 
 def rename_researcher(engine: sa.Engine, researcher_id: int, name: str, by: By = "") -> None:
+    """Change a researcher's display name (team mode: admins only); the earlier name is kept as a revision."""
     require(actor_of(by), Verb.edit, Thing.researcher)
-    _write(engine, curation.rename_researcher, researcher_id, name)
+    _write(engine, curation.rename_researcher, researcher_id, name, by=author(by))
 
 
 def create_level(engine: sa.Engine, data: LevelIn, by: By = "") -> None:
@@ -487,7 +488,9 @@ def join_team(engine: sa.Engine, email: str, handle: str, name: str, policy: Tea
         if curation.researcher_by_email(session, data.email) is not None:
             raise InputError([Problem(f"{data.email} already has a researcher", "email")])
         row = curation.create_researcher(
-            session, ResearcherIn(handle=data.handle, name=data.name or data.handle, email=data.email)
+            session,
+            ResearcherIn(handle=data.handle, name=data.name or data.handle, email=data.email),
+            by=data.handle,  # the newcomer wrote their own first version
         )
         assert row.id is not None
         return Actor.member(row.handle, row.id, data.email, admin=policy.is_admin(data.email))
@@ -501,7 +504,7 @@ def set_researcher_email(engine: sa.Engine, researcher_id: int, email: str | Non
     except ValidationError as err:
         raise InputError.from_validation_error(err) from None
     with write_session(engine) as session:
-        curation.set_researcher_email(session, researcher_id, checked)
+        curation.set_researcher_email(session, researcher_id, checked, by=author(by))
 
 
 @dataclass(frozen=True)

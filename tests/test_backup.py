@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -78,36 +80,65 @@ def test_restore_refuses_what_is_not_a_matching_backup(sqlite_engine, text, mess
         restore(sqlite_engine, text)
 
 
-def test_a_backup_from_an_older_schema_with_the_same_tables_restores(engine, tmp_path):
-    from models.store.backup import TABLES_UNCHANGED_SINCE
-
-    actions.import_file(engine, good_csv(), "forecasts")
-    doc = json.loads(backup(engine))
-    doc["schema"] = TABLES_UNCHANGED_SINCE  # as a Credence of that revision wrote it
-    older = json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-    fresh = open_engine(empty_database(tmp_path, "fresh.db"))
-    restore(fresh, older)
-    assert json.loads(backup(fresh))["tables"] == doc["tables"]
-
-
-def test_backed_up_tables_are_unchanged_since_the_revision_backups_are_read_from(tmp_path):
-    """Fails when a migration changes a backed-up table without moving TABLES_UNCHANGED_SINCE."""
-    from models.store.backup import TABLES_UNCHANGED_SINCE
+def _columns_at(revision: str, tmp_path) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each backed-up table's columns (name → what the inspector says) at ``revision``, on SQLite."""
     from models.store.db import create_engine, migrate
     from models.store.tables import ALL_TABLES
 
-    def columns(revision: str) -> dict[str, list[tuple[str, str, bool]]]:
-        eng = create_engine(f"sqlite:///{tmp_path / revision}.db")
-        migrate(eng, revision)
-        inspector = sa.inspect(eng)
-        out = {
-            m.__tablename__: [  # type: ignore[attr-defined]
-                (c["name"], str(c["type"]), c["nullable"])
-                for c in inspector.get_columns(m.__tablename__)  # type: ignore[attr-defined]
-            ]
-            for m in ALL_TABLES
-        }
-        eng.dispose()
-        return out
+    eng = create_engine(f"sqlite:///{tmp_path / revision}.db")
+    migrate(eng, revision)
+    inspector = sa.inspect(eng)
+    out = {
+        m.__tablename__: {c["name"]: c for c in inspector.get_columns(m.__tablename__)}  # type: ignore[attr-defined]
+        for m in ALL_TABLES
+    }
+    eng.dispose()
+    return out
 
-    assert columns(TABLES_UNCHANGED_SINCE) == columns("head")
+
+def test_a_backup_from_the_oldest_readable_schema_restores_and_newer_columns_take_their_defaults(
+    engine, tmp_path
+):
+    from models.store.backup import BACKUPS_READ_SINCE
+
+    fill(engine)
+    q1, q2 = (int(i) for i in pd.read_sql("SELECT id FROM question ORDER BY id LIMIT 2", engine)["id"])
+    actions.link_questions(engine, q1, q2, "neuralese drives scheming", by="teal_heron")
+    doc = json.loads(backup(engine))
+    then = _columns_at(BACKUPS_READ_SINCE, tmp_path)
+    # The file as a Credence at that revision wrote it: only the columns its tables had.
+    older = {
+        t: [{k: v for k, v in row.items() if k in then[t]} for row in rows]
+        for t, rows in doc["tables"].items()
+    }
+    added = {t: sorted(set(rows[0]) - set(then[t])) for t, rows in doc["tables"].items() if rows}
+    assert added["researcher"] == added["question_link"] == ["revision", "updated_at", "updated_by"]
+    text = json.dumps({**doc, "schema": BACKUPS_READ_SINCE, "tables": older}, sort_keys=True)
+
+    fresh = open_engine(empty_database(tmp_path, "fresh.db"))
+    restore(fresh, text)
+
+    restored = json.loads(backup(fresh))["tables"]
+    assert {
+        t: [{k: v for k, v in row.items() if k in then[t]} for row in rows] for t, rows in restored.items()
+    } == older
+    for table in ("researcher", "question_link"):
+        assert {(r["revision"], r["updated_at"], r["updated_by"]) for r in restored[table]} == {(1, None, "")}
+
+
+def test_backed_up_tables_only_gained_columns_with_a_default_since_backups_are_read_from(tmp_path):
+    """Fails when a migration drops, retypes or adds a required column of a backed-up table
+    without moving BACKUPS_READ_SINCE: older backups would no longer restore."""
+    from models.store.backup import BACKUPS_READ_SINCE
+
+    then, now = _columns_at(BACKUPS_READ_SINCE, tmp_path), _columns_at("head", tmp_path)
+    for table, columns in then.items():
+        for name, c in columns.items():
+            assert name in now[table], f"{table}.{name} was dropped or renamed"
+            assert (str(now[table][name]["type"]), now[table][name]["nullable"]) == (
+                str(c["type"]),
+                c["nullable"],
+            )
+        for name in now[table].keys() - columns.keys():
+            c = now[table][name]
+            assert c["nullable"] or c["default"] is not None, f"{table}.{name} must be given by every row"

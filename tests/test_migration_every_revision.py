@@ -153,3 +153,43 @@ def test_upgrading_to_0009_numbers_evidence_and_level_versions_from_their_kept_r
     assert versions["summary"].tolist() == ["v3", "v2", "v1"]
     assert versions["written_by"].tolist() == ["ben", "ana", ""]  # v2 was written by whoever replaced v1
     eng.dispose()
+
+
+def test_upgrading_to_0012_numbers_researcher_versions_an_import_kept_and_links_start_at_one(blank_db_url):
+    """A researcher an import had renamed gets the next number and its renamer; other researchers
+    and every link are version 1 by nobody known."""
+    eng = create_engine(blank_db_url)
+    migrate(eng, "0011")
+    when = datetime(2024, 1, 2, 12, tzinfo=UTC)
+    if eng.dialect.name == "sqlite":
+        when = when.replace(tzinfo=None)
+    with eng.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO researcher (id, handle, name, created_at) VALUES (1, 'teal_heron', 'Teal', :t),"
+                    " (2, 'amber_finch', 'Amber', :t)"), {"t": when}
+        )  # fmt: skip
+        conn.execute(
+            sa.text("INSERT INTO question (id, title, criteria, tags, created_at, resolution_note, revision, updated_at,"
+                    " updated_by) VALUES (1, 'Q1', '', '', :t, '', 1, :t, ''), (2, 'Q2', '', '', :t, '', 1, :t, '')"),
+            {"t": when},
+        )  # fmt: skip
+        conn.execute(
+            sa.text("INSERT INTO question_link (source_question_id, target_question_id, note, created_at) "
+                    "VALUES (1, 2, '', :t)"), {"t": when}
+        )  # fmt: skip
+        conn.execute(
+            sa.text("INSERT INTO revision (entity, entity_id, number, data, changed_by, changed_at) VALUES "
+                    "('researcher', 1, 1, '{\"name\": \"teal\"}', 'ana', :t)"), {"t": when}
+        )  # fmt: skip
+    migrate(eng)
+    with eng.connect() as conn:
+        people = conn.execute(
+            sa.text("SELECT id, revision, updated_by, updated_at FROM researcher ORDER BY id")
+        ).all()
+        link = conn.execute(sa.text("SELECT revision, updated_by, updated_at FROM question_link")).one()
+        stale = conn.execute(sa.text("SELECT count(*) FROM score_change")).scalar_one()
+    assert [(r[0], r[1], r[2]) for r in people] == [(1, 2, "ana"), (2, 1, "")]
+    assert _normal(people[0][3]) == _normal(when) and people[1][3] is None
+    assert tuple(link) == (1, "", None)
+    assert stale == 1  # renumbering a researcher updates it: scores are recomputed once, as after a rename
+    eng.dispose()

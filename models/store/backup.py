@@ -5,9 +5,11 @@ ordered by primary key, with sorted keys and no time of its own: an unchanged da
 always gives the same bytes, and restore → backup gives back an identical file.
 
 Bookkeeping tables (``data_version``, ``frame_cache``) are not backed up.  A backup names
-the schema revision it was made at; it restores into any Credence whose backed-up
-tables are still as they were then (revisions from :data:`TABLES_UNCHANGED_SINCE` to the
-newest), so a migration that adds only bookkeeping does not orphan older backups.
+the schema revision it was made at; it restores into any Credence whose backed-up tables
+have since only gained columns with a default (revisions from :data:`BACKUPS_READ_SINCE`
+to the newest): a row without such a column takes the default, as a migration gives the
+rows it keeps.  So a migration that adds bookkeeping, or adds a column with a default,
+does not orphan older backups.
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ from models.store.tables import ALL_TABLES
 FORMAT = "credence-backup"
 VERSION = 1
 
-#: The oldest schema revision whose backed-up tables are exactly today's.  A migration
-#: that changes a table in ALL_TABLES must set this to its own revision
-#: (``tests/test_backup.py`` fails until it does).
-TABLES_UNCHANGED_SINCE = "0009"
+#: The oldest schema revision whose backups restore here: since it, the tables in ALL_TABLES
+#: have only gained columns that are nullable or have a server default.  A migration that
+#: changes a backed-up table in any other way (drops, renames or retypes a column, or adds
+#: one that a row must give) must set this to its own revision (``tests/test_backup.py``
+#: fails until it does).
+BACKUPS_READ_SINCE = "0009"
 
 
 def _table(model: type[SQLModel]) -> sa.Table:
@@ -76,10 +80,10 @@ def restore(engine: sa.Engine, text: str, replace: bool = False) -> dict[str, in
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise CredenceError('not a Credence backup: the file has no "format": "credence-backup"')
     schema = doc.get("schema")
-    if not isinstance(schema, str) or not TABLES_UNCHANGED_SINCE <= schema <= head_revision():
+    if not isinstance(schema, str) or not BACKUPS_READ_SINCE <= schema <= head_revision():
         raise CredenceError(
             f"this backup is of schema {schema!r} but this Credence reads schemas "
-            f"{TABLES_UNCHANGED_SINCE!r} to {head_revision()!r}; "
+            f"{BACKUPS_READ_SINCE!r} to {head_revision()!r}; "
             "restore it with the matching version of Credence, then upgrade"
         )
     tables = [_table(model) for model in ALL_TABLES]

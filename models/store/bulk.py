@@ -24,7 +24,6 @@ Parsers (``models.files.interchange``, ``models.files.fatebook``) turn files int
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -39,8 +38,8 @@ from models.schemas import PartitionMemberIn
 from models.store import ratios
 from models.store.bulk_write import BULK_ROWS, analyze, mark_everything_changed, owns, write_forecasts
 from models.store.db import check_foreign_keys, import_lock, shrink_log, write_session
-from models.store.records import _keep_revision, declare_partition, now, row_data
-from models.store.tables import CapabilityLevel, Evidence, Question, Researcher, Revision
+from models.store.records import declare_partition, keep_revision, now
+from models.store.tables import CapabilityLevel, Evidence, Question, Researcher
 from models.vocab import EvidenceStatus
 
 CHUNK = 5000
@@ -158,7 +157,7 @@ def _questions(session: Session, batch: ImportBatch, summary: ImportSummary, by:
         if tuple(getattr(row, f) for f in fields) == tuple(new[f] for f in fields):
             summary.present["questions"] += 1
             continue
-        _keep_revision(session, row, "question", by)
+        keep_revision(session, row, "question", by)
         for f in fields:
             setattr(row, f, new[f])
         session.add(row)
@@ -190,7 +189,7 @@ def _resolutions(
             continue
         # Resolving an open question is new information; changing a resolution is an update.
         (summary.created if q.outcome is None else summary.updated)["resolutions"] += 1
-        _keep_revision(session, q, "question", by)
+        keep_revision(session, q, "question", by)
         q.outcome, q.resolved_at, q.resolution_level_id, q.resolution_note = (
             r.outcome,
             r.resolved_at,
@@ -377,30 +376,11 @@ def _refuse_deleted(session: Session, batch: ImportBatch) -> None:
     import_rules.refuse_deleted(batch, deleted)
 
 
-def _keep_earlier(session: Session, row: Any, entity: str, by: str) -> None:
-    """Keep ``row`` as it is now in the revision history (tables without a revision counter)."""
-    number = session.execute(
-        sa.select(sa.func.max(col(Revision.number))).where(
-            col(Revision.entity) == entity, col(Revision.entity_id) == row.id
-        )
-    ).scalar()
-    session.add(
-        Revision(
-            entity=entity,
-            entity_id=row.id,
-            number=(number or 0) + 1,
-            data=json.dumps(row_data(row), sort_keys=True),
-            changed_by=by,
-            changed_at=now(),
-        )
-    )
-
-
 def _update_described(session: Session, batch: ImportBatch, summary: ImportSummary, by: str) -> set[str]:
     """Update stored researchers, levels and evidence that the file describes differently.
 
-    The earlier values are kept as a revision (``entity`` = the table name; levels and evidence
-    also count their revisions and record the author of the current version).  A level row
+    The earlier values are kept as a revision (``entity`` = the table name), and the row records
+    the author of its current version.  A level row
     without a position keeps the level's place.  Returns ``"kind:name"`` of each updated thing.
     """
     updated: set[str] = set()
@@ -408,7 +388,7 @@ def _update_described(session: Session, batch: ImportBatch, summary: ImportSumma
     for r in batch.researchers:
         row = stored.get(r.handle)
         if row is not None and row.name != (r.name or r.handle):
-            _keep_earlier(session, row, "researcher", by)
+            keep_revision(session, row, "researcher", by)
             row.name = r.name or r.handle
             session.add(row)
             updated.add(f"researchers:{r.handle}")
@@ -420,7 +400,7 @@ def _update_described(session: Session, batch: ImportBatch, summary: ImportSumma
             continue
         position = row.position if lv.position is None else lv.position
         if (row.description, row.position) != (lv.description, position):
-            _keep_revision(session, row, "capability_level", by)
+            keep_revision(session, row, "capability_level", by)
             row.description, row.position = lv.description, position
             session.add(row)
             updated.add(f"levels:{lv.name}")
@@ -438,7 +418,7 @@ def _update_described(session: Session, batch: ImportBatch, summary: ImportSumma
             row is not None
             and (row.url, row.published, row.summary, row.kind, row.status, row.observed_at) != described
         ):
-            _keep_revision(session, row, "evidence", by)
+            keep_revision(session, row, "evidence", by)
             row.url, row.published, row.summary, row.kind, row.status, row.observed_at = described
             session.add(row)
             updated.add(f"evidence:{e.title}")
@@ -499,7 +479,7 @@ def _apply(
             if m.researcher:
                 researchers.setdefault(m.researcher, {"name": m.researcher})
         for attrs in researchers.values():
-            attrs["created_at"] = stamp
+            attrs.update(created_at=stamp, updated_at=stamp, updated_by=by)
         evidence: dict[str, dict[str, object]] = {
             e.title: {"url": e.url, "published": e.date, "summary": e.summary, "kind": e.kind,
                       "status": e.status, "observed_at": e.observed_at}

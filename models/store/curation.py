@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from models.errors import InputError, Problem
 from models.schemas import EvidenceIn, LevelIn, ResearcherIn
-from models.store.records import _keep_revision, get, link_questions
+from models.store.records import get, keep_revision, link_questions
 from models.store.tables import CapabilityLevel, Evidence, QuestionLink, Researcher
 
 #: Longest display name a researcher can have (the column's width).
@@ -56,13 +56,14 @@ def _display_name(name: str | None) -> str:
     return text
 
 
-def create_researcher(session: Session, data: ResearcherIn) -> Researcher:
-    """Add a researcher; a handle already in use (even by a deleted researcher) is refused."""
+def create_researcher(session: Session, data: ResearcherIn, by: str = "") -> Researcher:
+    """Add a researcher (``by`` wrote this first version); a handle already in use (even by a
+    deleted researcher) is refused."""
     name = _display_name(data.name)
     _refuse_taken(session, Researcher, "handle", data.handle, "handle", "researcher")
     if data.email:
         _refuse_taken(session, Researcher, "email", data.email, "email", "researcher")
-    researcher = Researcher(handle=data.handle, name=name, email=data.email)
+    researcher = Researcher(handle=data.handle, name=name, email=data.email, updated_by=by)
     session.add(researcher)
     session.flush()
     return researcher
@@ -73,23 +74,28 @@ def researcher_by_email(session: Session, email: str) -> Researcher | None:
     return session.exec(select(Researcher).where(Researcher.email == email.strip().lower())).first()
 
 
-def set_researcher_email(session: Session, researcher_id: int, email: str | None) -> Researcher:
+def set_researcher_email(session: Session, researcher_id: int, email: str | None, by: str = "") -> Researcher:
     """Bind ``email`` (validated, lower-case) to a researcher, or unbind with None; an e-mail
-    bound to another researcher is refused."""
+    bound to another researcher is refused.  A change keeps the earlier version as a revision by ``by``."""
     researcher = get(session, Researcher, researcher_id)
     if email:
         _refuse_taken(session, Researcher, "email", email, "email", "researcher", except_id=researcher_id)
-    researcher.email = email or None
-    session.add(researcher)
+    if researcher.email != (email or None):
+        keep_revision(session, researcher, "researcher", by)
+        researcher.email = email or None
+        session.add(researcher)
     return researcher
 
 
-def rename_researcher(session: Session, researcher_id: int, name: str) -> Researcher:
-    """Change a researcher's display name (the handle, which files refer to, stays)."""
+def rename_researcher(session: Session, researcher_id: int, name: str, by: str = "") -> Researcher:
+    """Change a researcher's display name (the handle, which files refer to, stays); a change
+    keeps the earlier version as a revision by ``by``."""
     text = _display_name(name)
     researcher = get(session, Researcher, researcher_id)
-    researcher.name = text
-    session.add(researcher)
+    if researcher.name != text:
+        keep_revision(session, researcher, "researcher", by)
+        researcher.name = text
+        session.add(researcher)
     return researcher
 
 
@@ -132,7 +138,7 @@ def move_level(session: Session, level_id: int, offset: int, by: str = "") -> li
         positions = [float(i) for i in range(1, len(levels) + 1)]
     for level, position in zip(levels, positions, strict=True):
         if level.position != position:
-            _keep_revision(session, level, "capability_level", by)
+            keep_revision(session, level, "capability_level", by)
             level.position = position
             session.add(level)
     return levels
@@ -168,7 +174,7 @@ def set_level_positions(
         raise InputError(clashes)
     for i, level in levels.items():
         if level.position != new[i]:
-            _keep_revision(session, level, "capability_level", by)
+            keep_revision(session, level, "capability_level", by)
             level.position = new[i]
             session.add(level)
     return sorted(levels.values(), key=lambda lv: (lv.position, lv.name))
@@ -195,7 +201,7 @@ def edit_evidence(session: Session, evidence_id: int, data: EvidenceIn, by: str 
     new = (data.title, data.kind, data.url, data.date, data.summary, data.status, data.observed_at)
     if new == (item.title, item.kind, item.url, item.published, item.summary, item.status, item.observed_at):
         return item
-    _keep_revision(session, item, "evidence", by)
+    keep_revision(session, item, "evidence", by)
     item.title, item.kind, item.url = data.title, data.kind, data.url
     item.published, item.summary = data.date, data.summary
     item.status, item.observed_at = data.status, data.observed_at
@@ -204,7 +210,7 @@ def edit_evidence(session: Session, evidence_id: int, data: EvidenceIn, by: str 
 
 
 def add_question_link(
-    session: Session, source_id: int, target_id: int | None, note: str = ""
+    session: Session, source_id: int, target_id: int | None, note: str = "", by: str = ""
 ) -> QuestionLink:
     """Record "P(source) moved mostly because P(target) moved" (:func:`models.store.records.link_questions`).
 
@@ -217,4 +223,4 @@ def add_question_link(
     stmt = select(L).where(L.source_question_id == source_id, L.target_question_id == target_id, live)
     if session.exec(stmt).first() is not None:
         raise InputError([Problem("is already linked to this question", "target")])
-    return link_questions(session, source_id, target_id, note)
+    return link_questions(session, source_id, target_id, note, by=by)

@@ -1,10 +1,11 @@
-"""What the frames leave out: earlier versions of forecasts, questions, evidence and levels,
-and deleted rows.
+"""What the frames leave out: earlier versions of forecasts, questions, evidence, levels,
+researchers and question links, and deleted rows.
 
 These read the database directly (the frames hold only current, non-deleted rows) and
 return DataFrames for display: :func:`question_history` (every version of every forecast
 on a question), :func:`question_versions` (a question's own edits),
-:func:`curated_versions` (an evidence item's or capability level's edits) and
+:func:`curated_versions` (an evidence item's, capability level's or researcher's edits),
+:func:`link_versions` (every version of the links touching a question, removed ones too) and
 :func:`deleted_rows` (what a page can offer to restore).
 """
 
@@ -27,6 +28,7 @@ from models.store.tables import (
     Forecast,
     ForecastEvidence,
     Question,
+    QuestionLink,
     Researcher,
     Revision,
 )
@@ -228,19 +230,23 @@ def question_versions(engine: sa.Engine, question_id: int) -> pd.DataFrame:
 CURATED_FIELDS: dict[str, tuple[type[SQLModel], list[str]]] = {
     "evidence": (Evidence, ["title", "kind", "url", "published", "summary", "status", "observed_at"]),
     "capability_level": (CapabilityLevel, ["name", "description", "position"]),
+    "researcher": (Researcher, ["handle", "name", "email"]),
+    "question_link": (QuestionLink, ["source_question_id", "target_question_id", "note"]),
 }
 _TIMES = ("published", "observed_at")
 
 
 def curated_versions(engine: sa.Engine, kind: str, row_id: int) -> pd.DataFrame:
-    """An evidence item's or capability level's current version and every earlier one, newest first.
+    """A curated row's current version and every earlier one, newest first.
 
-    ``kind`` is ``"evidence"`` or ``"capability_level"``.  Columns: ``version``, ``state``
+    ``kind`` is ``"evidence"``, ``"capability_level"``, ``"researcher"`` or ``"question_link"``.
+    Columns: ``version``, ``state``
     (``"current"`` / ``"earlier version"``), the kind's fields (:data:`CURATED_FIELDS`),
     ``deleted`` (the version was a deleted one), then ``written_at``/``written_by`` and
     ``replaced_at``/``replaced_by`` as in :func:`question_history`.  A version written before
-    authors were recorded (schema 0009) takes its author from the revision that replaced the
-    one before it, when there is one; otherwise the author is ``""`` and the time unknown.
+    authors were recorded (schema 0009; 0012 for researchers and links) takes its author from
+    the revision that replaced the one before it, when there is one; otherwise the author is
+    ``""`` and the time unknown.
     """
     model, fields = CURATED_FIELDS[kind]
     t, RV = _table(model), _table(Revision)
@@ -295,6 +301,29 @@ def curated_versions(engine: sa.Engine, kind: str, row_id: int) -> pd.DataFrame:
             out[f] = out[f].astype("object").where(out[f].notna(), None)
     out["replaced_by"] = out["replaced_by"].astype("object").where(out["replaced_by"].notna(), None)
     return out.iloc[::-1].reset_index(drop=True)
+
+
+def link_versions(engine: sa.Engine, question_id: int) -> pd.DataFrame:
+    """Every version of every link from or to a question, removed links included, newest first.
+
+    Columns: ``link_id``, then :func:`curated_versions`' columns with the two question ids
+    replaced by their titles, ``source`` and ``target`` ("P(source) moved mostly because
+    P(target) moved").
+    """
+    L, Q = _table(QuestionLink), _table(Question)
+    touching = sa.or_(L.c.source_question_id == question_id, L.c.target_question_id == question_id)
+    ids = _rows(engine, sa.select(L.c.id).where(touching).order_by(L.c.id))["id"].astype("int64")
+    titles = dict(_rows(engine, sa.select(Q.c.id, Q.c.title)).itertuples(index=False))
+    parts = [curated_versions(engine, "question_link", int(i)).assign(link_id=int(i)) for i in ids]
+    if not parts:
+        parts = [curated_versions(engine, "question_link", -1).assign(link_id=pd.Series(dtype="int64"))]
+    out = pd.concat(parts, ignore_index=True)
+    out["source"] = out.pop("source_question_id").map(titles)
+    out["target"] = out.pop("target_question_id").map(titles)
+    columns = ["link_id", "version", "state", "source", "target", "note", "deleted", "written_at", "written_by",
+               "replaced_at", "replaced_by"]  # fmt: skip
+    newest = out.sort_values("written_at", ascending=False, kind="stable", na_position="last")
+    return newest[columns].reset_index(drop=True)
 
 
 #: What :func:`deleted_rows` lists, with the column that names a row.

@@ -18,8 +18,8 @@ from models.batch import ImportBatch, ImportSummary
 from models.errors import InputError
 from models.schemas import RatioIn
 from models.store.records import (
-    _keep_revision,
     evidence_by_title,
+    keep_revision,
     level_by_name,
     now,
     question_by_title,
@@ -71,7 +71,7 @@ def write_ratio(
     )
     if unchanged and (data.recorded_at is None or _same_time(row.recorded_at, data.recorded_at)):
         return "present", row
-    _keep_revision(session, row, "likelihood_ratio", by or data.researcher)
+    keep_revision(session, row, "likelihood_ratio", by or data.researcher)
     row.ratio, row.as_of, row.rationale = data.ratio, data.as_of, data.rationale
     row.recorded_at = data.recorded_at or stamp
     session.add(row)
@@ -122,7 +122,7 @@ def sync_evidence_status(session: Session, batch: ImportBatch, summary: ImportSu
         e = listed[row.title]
         if row.status == e.status and _same_time(row.observed_at, e.observed_at):
             continue
-        _keep_revision(session, row, "evidence", by)
+        keep_revision(session, row, "evidence", by)
         row.status, row.observed_at = e.status, e.observed_at
         session.add(row)
         summary.updated["evidence items"] += 1

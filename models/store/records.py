@@ -58,17 +58,24 @@ def row_data(row: SQLModel) -> dict[str, Any]:
 
 
 #: Kinds whose delete and restore are kept as revisions too, so the history says who did them:
-#: the shared ones, which every member may curate (a forecast, ratio or partition is changed
-#: only by its researcher).
-REVISED_ON_DELETE = frozenset({"question", "evidence", "capability_level"})
+#: the shared ones, which every member may curate, and researchers, which admins curate (a
+#: forecast, ratio or partition is changed only by its researcher).
+REVISED_ON_DELETE = frozenset({"question", "evidence", "capability_level", "researcher", "question_link"})
+
+#: The rows that keep numbered revisions (their table has ``revision``, ``updated_at``, ``updated_by``).
+Revised = (
+    Question
+    | Forecast
+    | LikelihoodRatio
+    | Evidence
+    | CapabilityLevel
+    | QuestionPartition
+    | Researcher
+    | QuestionLink
+)
 
 
-def _keep_revision(
-    session: Session,
-    row: Question | Forecast | LikelihoodRatio | Evidence | CapabilityLevel | QuestionPartition,
-    entity: str,
-    by: str,
-) -> None:
+def keep_revision(session: Session, row: Revised, entity: str, by: str) -> None:
     """Copy ``row`` as it is now into the revision history (a forecast with its evidence, a
     partition with its members), then bump its revision number."""
     assert row.id is not None
@@ -216,7 +223,7 @@ def create_forecast(session: Session, data: ForecastIn, by: str = "") -> Forecas
 def edit_forecast(session: Session, forecast_id: int, edit: ForecastEdit, by: str = "") -> Forecast:
     """Correct a stored forecast; its earlier version stays in the revision history."""
     forecast = get(session, Forecast, forecast_id)
-    _keep_revision(session, forecast, "forecast", by)
+    keep_revision(session, forecast, "forecast", by)
     if edit.probability is not None:
         forecast.probability = edit.probability
     if edit.as_of is not None:
@@ -281,7 +288,7 @@ def soft_delete(session: Session, kind: str, row_id: int, by: str = "") -> None:
     row = get(session, DELETABLE[kind], row_id)
     if row.deleted_at is None:
         if kind in REVISED_ON_DELETE:
-            _keep_revision(session, row, kind, by)
+            keep_revision(session, row, kind, by)
         row.deleted_at = now()
         session.add(row)
 
@@ -291,7 +298,7 @@ def restore(session: Session, kind: str, row_id: int, by: str = "") -> None:
     row = get(session, DELETABLE[kind], row_id)
     if row.deleted_at is not None:
         if kind in REVISED_ON_DELETE:
-            _keep_revision(session, row, kind, by)
+            keep_revision(session, row, kind, by)
         row.deleted_at = None
         session.add(row)
 
@@ -321,7 +328,7 @@ def edit_question(session: Session, question_id: int, edit: QuestionEdit, by: st
     if edit.title is not None and edit.title != q.title:
         if session.exec(select(Question).where(Question.title == edit.title)).first() is not None:
             raise InputError([Problem(f"{edit.title!r} is already a question", "title")])
-    _keep_revision(session, q, "question", by)
+    keep_revision(session, q, "question", by)
     if edit.title is not None:
         q.title = edit.title
     if edit.criteria is not None:
@@ -355,7 +362,7 @@ def resolve_question(session: Session, data: ResolutionIn, by: str = "") -> Ques
         data.note,
     ):
         return q
-    _keep_revision(session, q, "question", by)
+    keep_revision(session, q, "question", by)
     q.outcome = data.outcome
     q.resolved_at = data.resolved_at
     q.resolution_level_id = level_id
@@ -367,7 +374,7 @@ def resolve_question(session: Session, data: ResolutionIn, by: str = "") -> Ques
 def reopen_question(session: Session, question_id: int, by: str = "", note: str = "") -> Question:
     """Clear a resolution; the resolved version stays in the history."""
     q = get(session, Question, question_id)
-    _keep_revision(session, q, "question", by)
+    keep_revision(session, q, "question", by)
     q.outcome = None
     q.resolved_at = None
     q.resolution_level_id = None
@@ -376,13 +383,17 @@ def reopen_question(session: Session, question_id: int, by: str = "", note: str 
     return q
 
 
-def link_questions(session: Session, source_id: int, target_id: int, note: str = "") -> QuestionLink:
-    """Record that P(source) moved mostly because P(target) moved."""
+def link_questions(
+    session: Session, source_id: int, target_id: int, note: str = "", by: str = ""
+) -> QuestionLink:
+    """Record that P(source) moved mostly because P(target) moved (``by`` wrote this first version)."""
     if source_id == target_id:
         raise InputError([Problem("must be another question", "target")])
     get(session, Question, source_id)
     get(session, Question, target_id)
-    link = QuestionLink(source_question_id=source_id, target_question_id=target_id, note=note.strip())
+    link = QuestionLink(
+        source_question_id=source_id, target_question_id=target_id, note=note.strip(), updated_by=by
+    )
     session.add(link)
     session.flush()
     return link
@@ -437,7 +448,7 @@ def declare_partition(
             and row.deleted_at is None
         ):
             return "present"
-        _keep_revision(session, row, "partition", by)
+        keep_revision(session, row, "partition", by)
         row.researcher_id = owner
         row.deleted_at = None
         session.add(row)

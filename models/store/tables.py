@@ -4,9 +4,9 @@ Rows are built from validated input (``models.schemas``); table models do not va
 on construction.  Conventions:
 
 * Times are stored in UTC and read back timezone-aware (:class:`UTCDateTime`).
-* Nothing is destroyed.  Editing a question, forecast, evidence item or capability level
-  first copies its current state into :class:`Revision`; deleting sets ``deleted_at`` and can
-  be undone.
+* Nothing is destroyed.  Editing a question, forecast, evidence item, capability level,
+  researcher or question link first copies its current state into :class:`Revision`;
+  deleting sets ``deleted_at`` and can be undone.
 * Current state lives in the main tables, so export and scoring never see old revisions.
 """
 
@@ -60,6 +60,10 @@ class Researcher(SQLModel, table=True):
     deleted_at: datetime | None = Field(default=None, sa_column=_time())
     #: The signed-in e-mail bound to this researcher in team mode (lower-case; None in laptop mode).
     email: str | None = Field(default=None, sa_column=sa.Column(sa.String(320), nullable=True))
+    revision: int = Field(default=1, sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
+    #: When and by whom this version was written (None/"" for a version written before 0012).
+    updated_at: datetime | None = Field(default_factory=utcnow, sa_column=_time())
+    updated_by: str = Field(default="", sa_column=sa.Column(sa.String(80), nullable=False, server_default=""))
 
     # A unique index rather than a constraint: SQLite adds it without rebuilding the table.
     __table_args__ = (sa.Index("ix_researcher_email", "email", unique=True),)
@@ -229,12 +233,17 @@ class QuestionLink(SQLModel, table=True):
     target_question_id: int = Field(foreign_key="question.id", index=True)
     note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    revision: int = Field(default=1, sa_column=sa.Column(sa.Integer, nullable=False, server_default="1"))
+    #: When and by whom this version was written (None/"" for a version written before 0012).
+    updated_at: datetime | None = Field(default_factory=utcnow, sa_column=_time())
+    updated_by: str = Field(default="", sa_column=sa.Column(sa.String(80), nullable=False, server_default=""))
     deleted_at: datetime | None = Field(default=None, sa_column=_time())
 
 
 class Revision(SQLModel, table=True):
     """An earlier version of a question, forecast, evidence item, capability level, likelihood
-    ratio or partition, kept when it was edited (``entity`` says which).
+    ratio, partition, researcher or question link, kept when it was edited, deleted or restored
+    (``entity`` says which).
 
     ``data`` is the row as it was (JSON, times in ISO 8601), ``number`` its revision number;
     ``changed_by``/``changed_at`` say who replaced it and when.
