@@ -243,6 +243,37 @@ def deleted_rows(kind: str) -> pd.DataFrame:
     return history.deleted_rows(engine(), kind)
 
 
+@per_version(max_entries=8)
+def curated_versions(kind: str, row_id: int) -> pd.DataFrame:
+    """Every version of a curated row and who wrote each (:func:`models.store.history.curated_versions`)."""
+    return history.curated_versions(engine(), kind, row_id)
+
+
+def version_history(
+    kind: str, live: dict[int, str], noun: str, key: str, hidden: tuple[str, ...] = ()
+) -> None:
+    """An "Earlier versions" expander: pick one of ``live`` (id → name) or a deleted row of
+    ``kind`` and see each of its versions (every edit, delete and restore) and who wrote it,
+    without the ``hidden`` columns."""
+    from pages import _tables as tables
+
+    deleted = deleted_rows(kind)
+    names = dict(live)
+    names.update(zip(deleted["id"].astype(int), deleted["label"] + " (deleted)", strict=True))
+    if not names:
+        return
+    with st.expander("Earlier versions"):
+        pick = st.selectbox(
+            noun.capitalize(), list(names), format_func=names.get, index=None, key=f"{key}_history_pick",
+            placeholder=f"Pick a {noun} to see its versions",
+        )  # fmt: skip
+        if pick is not None:
+            versions = curated_versions(kind, int(pick)).drop(columns=list(hidden))
+            tables.show(
+                versions, hide_index=True, column_config=tables.VERSION_COLUMNS, key=f"{key}_versions"
+            )
+
+
 def remembered(key: str, options: list[str], default: str | None = None) -> int | None:
     """Index of the option named in the URL's ``?key=`` (or ``default``), for a selectbox ``index``."""
     wanted = st.query_params.get(key, default)

@@ -25,6 +25,13 @@ import streamlit as st
 
 #: How every percentage in a table is written: one decimal, ``79.2%`` (values in points).
 PERCENT_FORMAT = "%.1f%%"
+#: The who-and-when columns of every version history (``models.store.history``).
+VERSION_COLUMNS: dict[str, Any] = {
+    "written_at": st.column_config.DatetimeColumn("written", format="YYYY-MM-DD HH:mm"),
+    "written_by": "written by",
+    "replaced_at": st.column_config.DatetimeColumn("replaced", format="YYYY-MM-DD HH:mm"),
+    "replaced_by": "replaced by",
+}
 #: Column names whose words are not simply the name with spaces.
 LABELS = {
     "n_forecasts": "forecasts",

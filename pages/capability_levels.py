@@ -13,10 +13,8 @@ import streamlit as st
 from models import actions
 from models.limits import md_plain
 from models.schemas import LevelIn
-from models.store import history
 from models.store import reads as queries
 from pages import _shared as shared
-from pages import _tables as tables
 
 state = st.session_state
 
@@ -65,37 +63,6 @@ def _add() -> None:
         return f"Added “{data.name}”."
 
     shared.submit("add", action)
-
-
-VERSION_COLUMNS = {
-    "written_at": st.column_config.DatetimeColumn("written", format="YYYY-MM-DD HH:mm"),
-    "written_by": "written by",
-    "replaced_at": st.column_config.DatetimeColumn("replaced", format="YYYY-MM-DD HH:mm"),
-    "replaced_by": "replaced by",
-}
-
-
-@shared.per_version(max_entries=8)
-def _versions(level_id: int) -> pd.DataFrame:
-    return history.curated_versions(shared.engine(), "capability_level", level_id)
-
-
-def _history(levels: pd.DataFrame) -> None:
-    """A level's versions (every edit, move, delete and restore) and who wrote each."""
-    deleted = shared.deleted_rows("capability_level")
-    names = dict(zip(levels["level_id"].astype(int), levels["level"], strict=True))
-    names.update(zip(deleted["id"].astype(int), deleted["label"] + " (deleted)", strict=True))
-    if not names:
-        return
-    with st.expander("Earlier versions"):
-        pick = st.selectbox(
-            "Level", list(names), format_func=names.get, index=None, key="level_history_pick",
-            placeholder="Pick a level to see its versions",
-        )  # fmt: skip
-        if pick is not None:
-            tables.show(
-                _versions(int(pick)), hide_index=True, column_config=VERSION_COLUMNS, key="level_versions"
-            )
 
 
 def main() -> None:
@@ -168,7 +135,8 @@ def main() -> None:
         st.form_submit_button("Add level", key="add_level", on_click=_add)
     shared.other_problems("add", ("name", "position"))
 
-    _history(levels)
+    live = dict(zip(levels["level_id"].astype(int), levels["level"], strict=True))
+    shared.version_history("capability_level", live, "level", key="level")
     shared.deleted_list("capability_level", "levels", after_restore=_forget_positions)
 
 

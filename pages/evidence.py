@@ -18,7 +18,6 @@ from models.analysis.updates import evidence_impact
 from models.format import format_time, plural
 from models.limits import md_plain, web_links
 from models.schemas import EvidenceIn
-from models.store import history
 from models.vocab import EvidenceKind, EvidenceStatus
 from pages import _shared as shared
 from pages import _tables as tables
@@ -51,10 +50,7 @@ COLUMNS: dict[str, Any] = {
     "level": "capability level",
     "forecast_id": st.column_config.NumberColumn("forecast", format="#%d"),
     "observed_at": st.column_config.DatetimeColumn("observed", format="YYYY-MM-DD"),
-    "written_at": st.column_config.DatetimeColumn("written", format="YYYY-MM-DD HH:mm"),
-    "written_by": "written by",
-    "replaced_at": st.column_config.DatetimeColumn("replaced", format="YYYY-MM-DD HH:mm"),
-    "replaced_by": "replaced by",
+    **tables.VERSION_COLUMNS,
 }
 LIBRARY_ORDER = ["evidence", "kind", "published", "n_citing", "n_researchers", "n_raised", "n_lowered",
                  "sum_change_points", "sum_change_log_odds", "url", "summary"]  # fmt: skip
@@ -81,11 +77,6 @@ def _impact(evidence_id: int) -> pd.DataFrame:
 
 
 DEFAULTS = {"kind": "other", "status": "observed"}
-
-
-@shared.per_version()
-def _versions(evidence_id: int) -> pd.DataFrame:
-    return history.curated_versions(shared.engine(), "evidence", evidence_id)
 
 
 def _typed(prefix: str) -> EvidenceIn:
@@ -184,7 +175,12 @@ def _item(row: pd.Series, eid: int) -> None:
         st.form_submit_button("Save changes", key="save_evidence", on_click=_save, args=(eid,))
     shared.other_problems("edit", FIELDS)
     with st.expander("Earlier versions"):  # every edit, delete and restore, with who made it
-        tables.show(_versions(eid), hide_index=True, column_config=COLUMNS, key="evidence_versions")
+        tables.show(
+            shared.curated_versions("evidence", eid),
+            hide_index=True,
+            column_config=COLUMNS,
+            key="evidence_versions",
+        )
     shared.delete_button("Delete this item", "evidence", eid, f"“{row['evidence']}”", key="delete_evidence")
 
 

@@ -50,10 +50,7 @@ COLUMNS: dict[str, Any] = {
     "change_log_odds": st.column_config.NumberColumn("change (log-odds)", format="%+.2f"),
     "forecast_id": st.column_config.NumberColumn("forecast", format="#%d"),
     "recorded_at": st.column_config.DatetimeColumn("recorded", format=MINUTE),
-    "written_at": st.column_config.DatetimeColumn("written", format=MINUTE),
-    "written_by": "written by",
-    "replaced_at": st.column_config.DatetimeColumn("replaced", format=MINUTE),
-    "replaced_by": "replaced by",
+    **tables.VERSION_COLUMNS,
     "deleted_at": st.column_config.DatetimeColumn("deleted", format=MINUTE),
     "resolution_level": "level reached",
     "resolution_note": "resolution note",
@@ -95,6 +92,11 @@ def _history(question_id: int) -> pd.DataFrame:
 @shared.per_version()
 def _versions(question_id: int) -> pd.DataFrame:
     return history.question_versions(shared.engine(), question_id)
+
+
+@shared.per_version()
+def _link_versions(question_id: int) -> pd.DataFrame:
+    return history.link_versions(shared.engine(), question_id)
 
 
 def _by() -> Actor | str:
@@ -349,6 +351,17 @@ def _links(frames: Frames, qid: int, titles: dict[int, str]) -> None:
     if links.empty:
         st.caption("Not linked to other questions.")
     shared.undo_notice("question_link")
+    versions = _link_versions(qid)
+    if not versions.empty:
+        with st.expander(
+            "Earlier versions of these links"
+        ):  # removed links too, and who added or removed each
+            tables.show(
+                versions.drop(columns=["link_id"]),
+                hide_index=True,
+                column_config={**COLUMNS, "source": "P(…) moved", "target": "mostly because P(…) moved"},
+                key="link_versions",
+            )
     others = [i for i in titles if i != qid]
     st.selectbox(
         "P(this question) moved mostly because P(…) moved",

@@ -1,4 +1,5 @@
-"""Researchers: who forecasts, with their forecast counts; add, rename, delete (with Undo), restore.
+"""Researchers: who forecasts, with their forecast counts; add, rename, delete (with Undo),
+restore, and each researcher's earlier versions with who changed them.
 
 A researcher is named by a handle in files and URLs; the display name is for people and can
 change.  Deleting hides the researcher and all their forecasts from every view until restored.
@@ -141,6 +142,14 @@ def main() -> None:
                 key="delete_researcher",
             )
     shared.undo_notice("researcher")
+    live = (
+        {int(i): str(h) for i, h in zip(people["id"], people["handle"], strict=True)}
+        if not people.empty
+        else {}
+    )
+    shared.version_history(
+        "researcher", live, "researcher", key="researcher", hidden=() if team else ("email",)
+    )
 
     shared.deleted_list("researcher", "researchers")
 

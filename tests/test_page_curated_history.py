@@ -76,3 +76,41 @@ def test_question_page_shows_who_wrote_and_replaced_each_forecast_and_question_v
 
 def _versions_table_with(at: AppTest, column: str) -> pd.DataFrame:
     return next(d.value for d in at.dataframe if {column, "written_by"} <= set(d.value.columns))
+
+
+def test_researchers_page_lists_a_researchers_versions_with_their_authors(empty_engine):
+    from models.schemas import ResearcherIn
+
+    actions.create_researcher(empty_engine, ResearcherIn(handle="teal_heron", name="Teal"), by="ana")
+    actions.rename_researcher(empty_engine, 1, "Teal Heron", by="ben")
+    at = AppTest.from_file(str(PAGES / "researchers.py"), default_timeout=30)
+    at.run()
+    at.selectbox(key="researcher_history_pick").set_value(1).run()
+    assert not at.exception
+    versions = _versions_table(at)
+    assert versions[["version", "name", "written_by"]].values.tolist() == [
+        [2, "Teal Heron", "ben"],
+        [1, "Teal", "ana"],
+    ]
+    assert versions["replaced_by"].iloc[1] == "ben"
+    assert "email" not in versions.columns  # laptop mode: nobody signs in
+
+
+def test_question_page_keeps_a_removed_link_with_who_added_and_removed_it(empty_engine):
+    from models.schemas import QuestionIn
+
+    source = actions.add_question(empty_engine, QuestionIn(title="Mythos-level AIs are schemers"), by="ana")
+    target = actions.add_question(
+        empty_engine, QuestionIn(title="Neuralese before full automation"), by="ana"
+    )
+    actions.link_questions(empty_engine, source, target, by="ana")
+    actions.delete(empty_engine, "question_link", 1, by="ben")
+    at = AppTest.from_file(str(PAGES / "questions.py"), default_timeout=30)
+    at.query_params["question"] = "Neuralese before full automation"
+    at.run()
+    assert not at.exception
+    links = _versions_table_with(at, "target")
+    assert links[["version", "source", "target", "deleted", "written_by"]].values.tolist() == [
+        [2, "Mythos-level AIs are schemers", "Neuralese before full automation", True, "ben"],
+        [1, "Mythos-level AIs are schemers", "Neuralese before full automation", False, "ana"],
+    ]
