@@ -27,6 +27,7 @@ from models.charts.trajectory import to_spec
 from models.format import parse_time
 from models.frames import Frames
 from models.limits import md_plain
+from models.writeup.tables import frame_csv
 from pages import _shared as shared
 from pages import _tables as tables
 
@@ -46,6 +47,9 @@ CHARTS = ("Reliability", "Sharpness", "Over time")
 PERIODS = ("last 12 months", "all time")
 #: The score table's columns: (name, label, help).
 TABLE = score_columns.COLUMNS
+#: How many of the targets that hurt most the page shows (all of them download as CSV): a
+#: browser table of a million rows would be sent again on every rerun.
+BREAKDOWN_SHOWN = 1000
 
 
 # --- cached scoring (recomputed only after a write or a change of filters) --------------------
@@ -81,8 +85,14 @@ def _score_table(sel: Selection) -> pd.DataFrame:
 
 
 @shared.per_version(shared=True, max_entries=16)
-def _breakdown(sel: Selection) -> pa.Table:
-    return shared.arrow(cal.target_breakdown(_targets(sel)))
+def _breakdown(sel: Selection) -> pd.DataFrame:
+    return cal.target_breakdown(_targets(sel))
+
+
+@shared.per_version(shared=True, max_entries=16)
+def _worst(sel: Selection) -> pa.Table:
+    """The :data:`BREAKDOWN_SHOWN` rows of the breakdown that hurt most, as sent to the browser."""
+    return shared.arrow(_breakdown(sel).head(BREAKDOWN_SHOWN))
 
 
 @shared.per_version(shared=True, max_entries=16)
@@ -233,8 +243,11 @@ def _scores_section(sel: Selection, scope: Scope, reconstructed: bool) -> None:
     )
     shared.remember("breakdown", who)
     rows = sel if who is None else _selection(scope.model_copy(update={"researchers": (who,)}), reconstructed)
+    breakdown = _breakdown(rows)
+    if len(breakdown) > BREAKDOWN_SHOWN:
+        st.caption(f"The {BREAKDOWN_SHOWN:,} targets that hurt most, of {len(breakdown):,}.")
     tables.show(
-        _breakdown(rows),
+        _worst(rows),
         hide_index=True,
         key="breakdown_table",
         column_config={
@@ -246,6 +259,15 @@ def _scores_section(sel: Selection, scope: Scope, reconstructed: bool) -> None:
             "log_score": st.column_config.NumberColumn("log score", format="%.3f"),
         },
     )
+    if len(breakdown) > BREAKDOWN_SHOWN:
+        st.download_button(
+            f"Download all {len(breakdown):,} as CSV",
+            data=lambda: frame_csv(breakdown),  # written only when clicked (on another thread)
+            file_name="calibration-breakdown.csv",
+            mime="text/csv",
+            key="breakdown_csv",
+            icon=":material/download:",
+        )
 
 
 def _spec(chart: alt.TopLevelMixin, natural: bool = False) -> Spec:

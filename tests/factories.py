@@ -55,6 +55,17 @@ def good_csv() -> bytes:
     return forecasts_csv(*GOOD_ROWS)
 
 
+def resolved_targets(engine: sa.Engine, n: int) -> None:
+    """``n`` resolved questions Q0000, Q0001, …, each with one forecast by teal_heron before it
+    resolved (every third question no, the others yes): ``n`` scored targets."""
+    from models import actions
+
+    rows = [f"teal_heron,Q{i:04d},{(i % 100) / 100 + 0.005:.3f},2024-01-01,,,," for i in range(n)]
+    actions.import_file(engine, forecasts_csv(*rows), "forecasts")
+    outcomes = "\n".join(f"Q{i:04d},{'yes' if i % 3 else 'no'},2024-06-01" for i in range(n))
+    actions.import_file(engine, f"question,outcome,resolved_at\n{outcomes}\n".encode(), "resolutions")
+
+
 def forecast_in(**overrides: object) -> ForecastIn:
     values: dict[str, object] = {
         "researcher": "teal_heron",

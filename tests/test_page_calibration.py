@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,7 @@ from models import actions
 from models.analysis.calibration import ALL_RESEARCHERS, target_breakdown
 from models.analysis.scoring import SCORE_COLUMNS, Scope, score_report, select_scored, target_scores
 from models.store import reads as queries
-from tests.factories import forecasts_csv
+from tests.factories import forecasts_csv, resolved_targets
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "calibration.py")
 BRIER_NOTE = "Brier here is one-sided: 0 is best, 1 is worst (Fatebook shows the two-sided 0–2 form)."
@@ -271,3 +272,22 @@ def test_empty_database_shows_a_message(empty_engine):
     at = _app()
     assert any(text.startswith("Nothing to score yet") for text in _infos(at))
     assert not at.get("vega_lite_chart") and not at.dataframe
+
+
+def test_a_long_breakdown_shows_the_targets_that_hurt_most_and_downloads_them_all(empty_engine):
+    """A million-target table is not sent to the browser on every rerun: the page shows the
+    worst BREAKDOWN_SHOWN and offers every target as CSV."""
+    from models.writeup.tables import frame_csv
+
+    n = 1005
+    resolved_targets(empty_engine, n)
+
+    at = _app()
+    shown = at.dataframe[1].value
+    every = target_breakdown(target_scores(select_scored(queries.load_frames(empty_engine), Scope())))
+    assert len(every) == n and len(shown) == 1000
+    assert shown["question"].tolist() == every["question"].head(1000).tolist()  # the worst, worst first
+    assert any(c.value == f"The 1,000 targets that hurt most, of {n:,}." for c in at.caption)
+    download = at.get("download_button")
+    assert [d.proto.label for d in download] == [f"Download all {n:,} as CSV"]
+    assert len(pd.read_csv(io.StringIO(frame_csv(every)))) == n

@@ -209,13 +209,22 @@ def estimates_csv(standing: pd.DataFrame, filt: ReportFilter) -> str:
     return _with_filter_line(out, filt)
 
 
-def _with_filter_line(df: pd.DataFrame, filt: ReportFilter) -> str:
+def frame_csv(df: pd.DataFrame, first_line: str = "") -> str:
+    """``df`` as CSV (after ``first_line``, when given), without its index.
+
+    Every CSV the app writes goes through here: it neutralises cells a spreadsheet would run
+    as formulas.
+    """
     buf = io.StringIO()
-    described = " ".join(filt.describe().split())  # one line, whatever the titles hold
-    buf.write(f"# filters: {described}\n")
-    # Every CSV the app writes neutralises cells a spreadsheet would run as formulas.
+    if first_line:
+        buf.write(first_line + "\n")
     safe_frame(df).to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
     return buf.getvalue()
+
+
+def _with_filter_line(df: pd.DataFrame, filt: ReportFilter) -> str:
+    described = " ".join(filt.describe().split())  # one line, whatever the titles hold
+    return frame_csv(df, f"# filters: {described}")
 
 
 def table_markdown(table_md: str, filt: ReportFilter) -> str:

@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,15 +83,9 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    """``streamlit run app.py`` on a free port and a new database with the demo data."""
-    _chromium()
-    directory = tmp_path_factory.mktemp("browser")
-    db_url = f"sqlite:///{directory / 'credence.db'}"
-    eng = open_engine(db_url)
-    load_demo(eng)
-    eng.dispose()
+@contextmanager
+def serve(directory: Path, db_url: str) -> Iterator[App]:
+    """``streamlit run app.py`` on a free port and the database at ``db_url``, until the block ends."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = open(directory / "streamlit.log", "w")  # noqa: SIM115 (closed after the server stops)
@@ -117,6 +112,19 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """The app on a new database with the demo data, for the whole session."""
+    _chromium()
+    directory = tmp_path_factory.mktemp("browser")
+    db_url = f"sqlite:///{directory / 'credence.db'}"
+    eng = open_engine(db_url)
+    load_demo(eng)
+    eng.dispose()
+    with serve(directory, db_url) as running:
+        yield running
 
 
 def save_screenshot(page: Page, tmp_path: Path, name: str) -> Path:

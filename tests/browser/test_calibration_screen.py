@@ -45,3 +45,33 @@ def test_a_link_to_the_calibration_page_shows_the_named_researchers(
     page.get_by_text("Include reconstructed estimates").click()
     expect(page.get_by_text("written with hindsight, so their scores flatter")).to_be_visible()
     expect(page).to_have_url(re.compile(r"researchers=teal_heron(,|%2C)kestrel_q.*reconstructed=yes"))
+
+
+@pytest.mark.browser
+def test_a_person_downloads_every_target_of_a_breakdown_too_long_to_show(
+    page: Page, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Over a thousand resolved targets: the page shows the thousand that hurt most, and the
+    download button writes all of them (deferred to the click) as CSV."""
+    from models.store.db import open_engine
+    from tests.browser.conftest import _chromium, serve
+    from tests.factories import resolved_targets
+
+    _chromium()
+    directory = tmp_path_factory.mktemp("many_targets")
+    db_url = f"sqlite:///{directory / 'credence.db'}"
+    eng = open_engine(db_url)
+    n = 1005
+    resolved_targets(eng, n)
+    eng.dispose()
+
+    with serve(directory, db_url) as app:
+        page.goto(app.url + "/calibration")
+        expect(page.get_by_text(f"The 1,000 targets that hurt most, of {n:,}.")).to_be_visible(timeout=30_000)
+        with page.expect_download(timeout=30_000) as download:
+            page.get_by_role("button", name=f"Download all {n:,} as CSV").click()
+        saved = download.value
+        assert saved.suggested_filename == "calibration-breakdown.csv"
+        lines = Path(saved.path()).read_text().splitlines()
+    assert lines[0] == "researcher,question_id,question,level,final,outcome,brier,log_score"
+    assert len(lines) == n + 1
