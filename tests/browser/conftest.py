@@ -9,11 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,10 +19,9 @@ from playwright.sync_api import Page, expect
 
 from models.actions import load_demo
 from models.store.db import open_engine
+from tests.browser.team_stack import TEST_SETTINGS, free_port, start_app
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-STARTUP_S = 60
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -63,55 +57,19 @@ def browser_context_args(browser_context_args: dict) -> dict:  # type: ignore[ty
     return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class App:
     url: str
     db_url: str
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-            return resp.read().strip() == b"ok"
-    except OSError:
-        return False
-
-
 @contextmanager
-def serve(directory: Path, db_url: str) -> Iterator[App]:
-    """``streamlit run app.py`` on a free port and the database at ``db_url``, until the block ends."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = open(directory / "streamlit.log", "w")  # noqa: SIM115 (closed after the server stops)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--client.toolbarMode", "minimal"],
-        cwd=ROOT,
-        env={**os.environ, "CREDENCE_DATABASE_URL": db_url},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + STARTUP_S
-        while not _healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start:\n{(directory / 'streamlit.log').read_text()}")
-            time.sleep(0.2)
+def serve(directory: Path, db_url: str, settings: tuple[str, ...] = TEST_SETTINGS) -> Iterator[App]:
+    """``streamlit run app.py`` on a free port and the database at ``db_url``, until the block
+    ends; ``settings=()`` runs it with the project's own settings, nothing overridden."""
+    env = {"CREDENCE_DATABASE_URL": db_url}
+    with start_app(directory, free_port(), env, settings=settings) as url:
         yield App(url=url, db_url=db_url)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="session")

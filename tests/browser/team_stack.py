@@ -132,15 +132,25 @@ def healthy(url: str) -> bool:
         return False
 
 
+#: The settings the tests' servers run with besides address and port (see :func:`start_app`).
+TEST_SETTINGS = ("--server.headless", "true", "--browser.gatherUsageStats", "false",
+                 "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal")  # fmt: skip
+
+
 @contextmanager
 def start_app(
-    directory: Path, port: int, env: dict[str, str], secrets: Path | None = None, script: str = "app.py"
+    directory: Path,
+    port: int,
+    env: dict[str, str],
+    secrets: Path | None = None,
+    script: str = "app.py",
+    settings: tuple[str, ...] = TEST_SETTINGS,
 ) -> Iterator[str]:
-    """``streamlit run app.py`` (or ``script``) on ``port`` with ``env`` added; yields its local URL."""
+    """``streamlit run app.py`` (or ``script``) on ``port`` with ``env`` added; yields its local
+    URL.  ``settings=()`` runs it with the project's own settings, nothing overridden."""
     log_path = directory / f"streamlit-{port}.log"
-    args = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"]  # fmt: skip
+    args = [sys.executable, "-m", "streamlit", "run", script, "--server.address", "127.0.0.1",
+            "--server.port", str(port), *settings]  # fmt: skip
     if secrets is not None:
         args += ["--secrets.files", str(secrets)]
     with open(log_path, "wb") as log:

@@ -3,11 +3,7 @@ from elsewhere, and the home page."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +12,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ROOT, STARTUP_S, App, _free_port, _healthy, save_screenshot
+from tests.browser.conftest import App, save_screenshot, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,27 +24,8 @@ PAGES = ["", "log_forecast", "questions", "trajectories", "compare", "calibratio
 @contextmanager
 def fresh_server(db_url: str, directory: Path) -> Iterator[str]:
     """A new ``streamlit run app.py`` with the project's own settings (nothing overridden)."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with open(directory / "fresh.log", "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-             "--server.port", str(port)],
-            cwd=ROOT, env={**os.environ, "CREDENCE_DATABASE_URL": db_url}, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + STARTUP_S
-            while not _healthy(url):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"streamlit did not start:\n{(directory / 'fresh.log').read_text()}")
-                time.sleep(0.2)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with serve(directory, db_url, settings=()) as running:
+        yield running.url
 
 
 def test_deep_link_as_first_request_shows_the_app_with_its_navigation(
