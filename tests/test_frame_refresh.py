@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models import actions
 from models.schemas import ForecastEdit, QuestionEdit, ResolutionIn
@@ -116,3 +118,49 @@ def test_a_change_the_triggers_cannot_pin_to_questions_rereads_everything(
     actions.delete(stocked, kind, _researcher(stocked, "orrery"))
     assert changes.questions_to_redo(stocked, rows.version, rows.top_id) is None
     _assert_same_frames(reads.current_rows(stocked, rows), stocked)
+
+
+def _rows(draw: st.DrawFn, ids: list[int], question_ids: list[int]) -> pd.DataFrame:
+    """Forecast rows with the given ids, many sharing a day or a recorded-at time, some before 1970."""
+    days = st.integers(-400, 400).map(lambda d: pd.Timestamp("2024-01-01", tz="UTC") + pd.Timedelta(days=d))
+    n = len(ids)
+    return pd.DataFrame(
+        {
+            "forecast_id": pd.Series(ids, dtype="int64"),
+            "question_id": pd.Series(draw(st.lists(st.sampled_from(question_ids), min_size=n, max_size=n)), dtype="int64"),
+            "probability": draw(st.lists(st.floats(0.01, 0.99), min_size=n, max_size=n)),
+            "as_of": pd.Series(draw(st.lists(st.sampled_from([pd.Timestamp("1969-12-31", tz="UTC")]) | days, min_size=n, max_size=n)), dtype="datetime64[ns, UTC]"),
+            "recorded_at": pd.Series(draw(st.lists(days, min_size=n, max_size=n)), dtype="datetime64[ns, UTC]"),
+            "rationale": draw(st.lists(st.sampled_from(["", "priors", None]), min_size=n, max_size=n)),
+        }
+    )  # fmt: skip
+
+
+@st.composite
+def _patch(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, set[int]]:
+    """Sorted rows, the questions a write touched, and those questions' rows read again
+    (some kept ids, edited; some new ids)."""
+    questions = list(range(1, draw(st.integers(1, 6)) + 1))
+    ids = draw(st.lists(st.integers(1, 10_000), unique=True, max_size=60))
+    rows = _rows(draw, ids, questions).sort_values(
+        list(reads.FORECAST_ORDER), kind="stable", ignore_index=True
+    )
+    redo = set(draw(st.lists(st.sampled_from(questions), max_size=3)))
+    again = [i for i, q in zip(rows["forecast_id"], rows["question_id"], strict=True) if q in redo]
+    fresh_ids = draw(st.lists(st.sampled_from(again), unique=True)) if again else []
+    fresh_ids += draw(st.lists(st.integers(10_001, 20_000), unique=True, max_size=20))
+    fresh = _rows(draw, fresh_ids, sorted(redo) or [1]) if redo else _rows(draw, [], [1])
+    return rows, fresh.sort_values(list(reads.FORECAST_ORDER), kind="stable", ignore_index=True), redo
+
+
+@settings(max_examples=300, deadline=None)
+@given(_patch())
+def test_patching_rows_in_place_equals_sorting_them_all_again(
+    patch: tuple[pd.DataFrame, pd.DataFrame, set[int]],
+):
+    rows, fresh, redo = patch
+    kept = rows[~rows["question_id"].isin(list(redo))]
+    expected = pd.concat([kept, fresh], ignore_index=True).sort_values(
+        list(reads.FORECAST_ORDER), kind="stable", ignore_index=True
+    )
+    pd.testing.assert_frame_equal(reads.patched_rows(rows, fresh, redo), expected)

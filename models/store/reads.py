@@ -221,11 +221,42 @@ def current_rows(engine: sa.Engine, previous: ForecastRows | None = None) -> For
         rows = _forecast_rows(engine, _every_column_sql())
     else:
         fresh = _forecast_rows(engine, _every_column_sql(where=_of_questions(sorted(redo))))
-        kept = previous.rows[~previous.rows["question_id"].isin(list(redo))]
-        rows = pd.concat([kept, fresh], ignore_index=True).sort_values(
-            list(FORECAST_ORDER), kind="stable", ignore_index=True
-        )
+        rows = patched_rows(previous.rows, fresh, redo)
     return ForecastRows(rows, version, top)
+
+
+def _order_keys(rows: pd.DataFrame) -> np.ndarray:
+    """Each row's :data:`FORECAST_ORDER` key as one record, which numpy compares field by field."""
+    keys = np.empty(len(rows), dtype=[("as_of", "i8"), ("recorded_at", "i8"), ("forecast_id", "i8")])
+    keys["as_of"] = rows["as_of"].array.asi8
+    keys["recorded_at"] = rows["recorded_at"].array.asi8
+    keys["forecast_id"] = rows["forecast_id"].to_numpy()
+    return keys
+
+
+def patched_rows(rows: pd.DataFrame, fresh: pd.DataFrame, redo: Iterable[int]) -> pd.DataFrame:
+    """``rows`` without the questions in ``redo``, and ``fresh`` in their place: both sorted in
+    :data:`FORECAST_ORDER`, and so is the result.
+
+    The same frame as concatenating and sorting again, but each fresh row finds its place by
+    binary search among the kept ones: sorting a million rows again for one question's few
+    hundred took most of a page's first run after a write.
+    """
+    kept = np.flatnonzero(~rows["question_id"].isin(list(redo)).to_numpy())
+    times = ("as_of", "recorded_at")
+    if any(rows[c].dtype != fresh[c].dtype or rows[c].isna().any() or fresh[c].isna().any() for c in times):
+        # Other time units, or a missing time (sorted last): leave it to pandas.
+        both = pd.concat([rows.iloc[kept], fresh], ignore_index=True)
+        return both.sort_values(list(FORECAST_ORDER), kind="stable", ignore_index=True)
+    places = np.searchsorted(_order_keys(rows)[kept], _order_keys(fresh)) + np.arange(len(fresh))
+    source = np.empty(len(kept) + len(fresh), dtype=np.int64)
+    is_fresh = np.zeros(len(source), dtype=bool)
+    is_fresh[places] = True
+    source[is_fresh] = len(rows) + np.arange(len(fresh))  # fresh rows follow ``rows`` in ``both``
+    source[~is_fresh] = kept
+    out = pd.concat([rows, fresh], ignore_index=True).take(source)
+    out.index = pd.RangeIndex(len(out))
+    return out
 
 
 def refresh_frames(engine: sa.Engine, previous: ForecastRows | None = None) -> tuple[fr.Frames, ForecastRows]:
