@@ -164,3 +164,11 @@ def test_patching_rows_in_place_equals_sorting_them_all_again(
         list(reads.FORECAST_ORDER), kind="stable", ignore_index=True
     )
     pd.testing.assert_frame_equal(reads.patched_rows(rows, fresh, redo), expected)
+
+
+def test_finding_new_forecasts_reads_only_the_rows_above_the_last_id(sqlite_engine: sa.Engine) -> None:
+    """Not a scan of the question index, which grows with every forecast (33 ms at a million)."""
+    with sqlite_engine.connect() as conn:
+        plan = conn.execute(sa.text("EXPLAIN QUERY PLAN " + changes.ADDED_SQL), {"id": 0}).all()
+    steps = " / ".join(str(row[-1]) for row in plan)
+    assert "SEARCH forecast USING INTEGER PRIMARY KEY" in steps, steps

@@ -53,15 +53,19 @@ def triggers_present(engine: sa.Engine) -> bool:
     return found == len(TRIGGERS)
 
 
+#: The questions of forecasts added since the largest id was ``:id``.  ``question_id + 0``:
+#: with the bare column SQLite answers DISTINCT by scanning the whole question index (33 ms
+#: at a million forecasts) instead of reading the few rows above ``:id`` by primary key.
+ADDED_SQL = "SELECT DISTINCT question_id + 0 FROM forecast WHERE id > :id"
+
+
 def changed_questions(engine: sa.Engine, since_version: int, above_id: int) -> set[int]:
     """Questions whose scored forecasts may differ from a copy read at ``since_version``."""
     with engine.connect() as conn:
         recorded = conn.execute(
             sa.text("SELECT question_id FROM score_change WHERE version >= :v"), {"v": since_version}
         ).scalars()
-        added = conn.execute(
-            sa.text("SELECT DISTINCT question_id FROM forecast WHERE id > :id"), {"id": above_id}
-        ).scalars()
+        added = conn.execute(sa.text(ADDED_SQL), {"id": above_id}).scalars()
         return {int(q) for q in recorded} | {int(q) for q in added}
 
 
