@@ -32,6 +32,35 @@ def _researchers(engine) -> dict[str, str]:  # type: ignore[no-untyped-def]
     )
 
 
+def test_forecast_counts_leave_out_deleted_forecasts_until_they_are_restored(stocked):
+    from models import actions
+
+    def counts() -> dict[str, int]:
+        people = queries.researchers_frame(stocked)
+        return dict(zip(people["handle"], people["forecasts"].astype(int), strict=True))
+
+    assert counts() == {"orrery": 2, "teal_heron": 2}
+    forecasts = queries.forecasts_frame(stocked)
+    orrerys = forecasts.loc[forecasts["researcher"] == "orrery", "forecast_id"].astype(int).tolist()
+    for fid in orrerys:
+        actions.delete(stocked, "forecast", fid)
+    actions.create_researcher(stocked, ResearcherIn(handle="amber_finch"))
+    assert counts() == {"amber_finch": 0, "orrery": 0, "teal_heron": 2}
+    actions.undo_delete(stocked, "forecast", orrerys[0])
+    assert counts() == {"amber_finch": 0, "orrery": 1, "teal_heron": 2}
+
+
+def test_counting_forecasts_reads_indexes_not_the_forecast_rows(sqlite_engine):
+    """Counting live forecasts by reading each row took 1.8 s at a million on SQLite."""
+    with sqlite_engine.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + queries.RESEARCHER_COUNTS_SQL).all()
+    steps = [str(row[-1]) for row in plan if "forecast" in str(row[-1])]
+    assert steps == [
+        "SCAN forecast USING COVERING INDEX ix_forecast_target",
+        "SCAN forecast USING INDEX ix_forecast_deleted_researcher",
+    ], steps
+
+
 def test_create_researcher_adds_handle_and_display_name(engine):
     with write_session(engine) as s:
         catalog.create_researcher(s, ResearcherIn(handle="teal_heron", name="Teal Heron"))

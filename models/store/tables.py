@@ -128,7 +128,17 @@ class Forecast(SQLModel, table=True):
     deleted_at: datetime | None = Field(default=None, sa_column=_time())
 
     #: Reading a target's history (researcher, question, level in time order) is the common query.
-    __table_args__ = (sa.Index("ix_forecast_target", "researcher_id", "question_id", "level_id", "as_of"),)
+    __table_args__ = (
+        sa.Index("ix_forecast_target", "researcher_id", "question_id", "level_id", "as_of"),
+        # Only the deleted forecasts: counting a researcher's live forecasts is counting all of
+        # them (ix_forecast_target) less these (models.store.reads.researchers_frame).
+        sa.Index(
+            "ix_forecast_deleted_researcher",
+            "researcher_id",
+            sqlite_where=sa.text("deleted_at IS NOT NULL"),
+            postgresql_where=sa.text("deleted_at IS NOT NULL"),
+        ),
+    )
 
 
 class QuestionPartition(SQLModel, table=True):
