@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models.analysis.update_quality import (
     RESEARCHER_COLUMNS,
@@ -252,3 +254,54 @@ def test_forecasts_given_another_question_are_their_own_targets() -> None:
     )  # fmt: skip
     table = researchers_update_quality(frames)
     assert table.loc[table["researcher"] == "ada", "n_targets"].tolist() == [2]
+
+
+def _grouped_by_pandas(forecasts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """target_movement as first written, with pandas' own group operations: the reference."""
+    d = forecasts[~forecasts["reconstructed"].astype(bool).to_numpy()]
+    d = d.sort_values(["as_of", "recorded_at", "forecast_id"], kind="stable")
+    g = d.groupby(keys, dropna=False, sort=True)
+    step = d["probability"] - g["probability"].shift(1)
+    g = d.assign(_sq=step**2, _abs=step.abs()).groupby(keys, dropna=False, sort=True)
+    out = pd.DataFrame(
+        {
+            "n_changes": (g.size() - 1).astype("int64"),
+            "first_probability": g["probability"].first(),
+            "last_probability": g["probability"].last(),
+            "movement": g["_sq"].sum(),
+            "sum_abs_change": g["_abs"].sum(),
+        }
+    )
+    out = out[out["n_changes"] >= 1]
+    p0, pt = out["first_probability"], out["last_probability"]
+    out["uncertainty_reduction"] = p0 * (1.0 - p0) - pt * (1.0 - pt)
+    out["excess_movement"] = out["movement"] - out["uncertainty_reduction"]
+    return out[
+        list(out.columns[:3]) + ["movement", "uncertainty_reduction", "excess_movement", "sum_abs_change"]
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_target_movement_equals_pandas_group_operations(data: st.DataObject) -> None:
+    """Many targets, unconditional ones (level None) and conditions with missing values among
+    them, estimates sharing a day or a recorded-at time, reconstructed ones left out."""
+    n = data.draw(st.integers(0, 80))
+    day = st.integers(0, 30).map(lambda d: pd.Timestamp("2024-01-01", tz="UTC") + pd.Timedelta(days=d))
+    f = pd.DataFrame(
+        {
+            "forecast_id": data.draw(st.permutations(range(1, n + 1))),
+            "researcher": data.draw(st.lists(st.sampled_from(["orrery", "teal_heron"]), min_size=n, max_size=n)),
+            "question_id": data.draw(st.lists(st.integers(1, 3), min_size=n, max_size=n)),
+            "level": data.draw(st.lists(st.sampled_from([None, "3x AI R&D", "10x AI R&D"]), min_size=n, max_size=n)),
+            "given_question_id": data.draw(st.lists(st.sampled_from([np.nan, 7.0]), min_size=n, max_size=n)),
+            "probability": data.draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n)),
+            "as_of": pd.Series(data.draw(st.lists(day, min_size=n, max_size=n)), dtype="datetime64[ns, UTC]"),
+            "recorded_at": pd.Series(data.draw(st.lists(day, min_size=n, max_size=n)), dtype="datetime64[ns, UTC]"),
+            "reconstructed": data.draw(st.lists(st.booleans(), min_size=n, max_size=n)),
+        }
+    )  # fmt: skip
+    keys = ["researcher", "question_id", "level", "given_question_id"]
+    pd.testing.assert_frame_equal(
+        target_movement(f, keys), _grouped_by_pandas(f, keys), check_exact=False, rtol=1e-12, atol=1e-15
+    )

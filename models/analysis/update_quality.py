@@ -54,19 +54,32 @@ def target_movement(forecasts: pd.DataFrame, keys: Sequence[str] = TARGET) -> pd
     d = forecasts
     if "reconstructed" in d.columns:
         d = d[~d["reconstructed"].astype(bool).to_numpy()]
+    # Only the columns used, in forecast order: sorting carries every column along.
+    d = d[[*keys, "probability", *(c for c in ORDER if c in d.columns)]]
     d = d.sort_values([c for c in ORDER if c in d.columns], kind="stable")
     g = d.groupby(keys, dropna=False, sort=True)
-    step = d["probability"] - g["probability"].shift(1)
-    d = d.assign(_sq=step**2, _abs=step.abs())
-    g = d.groupby(keys, dropna=False, sort=True)
+    targets = g.size()  # indexed by the keys, in key order; ngroup() numbers them in that order
+    codes = g.ngroup().to_numpy()
+    # Each target's estimates together, still in forecast order within the target.
+    rows = np.argsort(codes, kind="stable")
+    code, p = codes[rows], d["probability"].to_numpy(dtype="float64")[rows]
+    first = np.ones(len(code), dtype=bool)
+    first[1:] = code[1:] != code[:-1]
+    last = np.ones(len(code), dtype=bool)
+    last[:-1] = first[1:]
+    step = np.zeros(len(p))
+    step[1:] = np.diff(p)
+    step[first] = 0.0  # a target's first estimate is no change
+    n = len(targets)
     out = pd.DataFrame(
         {
-            "n_changes": (g.size() - 1).astype("int64"),
-            "first_probability": g["probability"].first(),
-            "last_probability": g["probability"].last(),
-            "movement": g["_sq"].sum(),
-            "sum_abs_change": g["_abs"].sum(),
-        }
+            "n_changes": (targets.to_numpy() - 1).astype("int64"),
+            "first_probability": p[first],
+            "last_probability": p[last],
+            "movement": np.bincount(code, weights=step * step, minlength=n).astype("float64"),
+            "sum_abs_change": np.bincount(code, weights=np.abs(step), minlength=n).astype("float64"),
+        },
+        index=targets.index,
     )
     out = out[out["n_changes"] >= 1]
     p0, pt = out["first_probability"], out["last_probability"]
