@@ -153,7 +153,7 @@ def _patch(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, set[int]]:
     return rows, fresh.sort_values(list(reads.FORECAST_ORDER), kind="stable", ignore_index=True), redo
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(_patch())
 def test_patching_rows_in_place_equals_sorting_them_all_again(
     patch: tuple[pd.DataFrame, pd.DataFrame, set[int]],

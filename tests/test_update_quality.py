@@ -281,7 +281,7 @@ def _grouped_by_pandas(forecasts: pd.DataFrame, keys: list[str]) -> pd.DataFrame
     ]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.data())
 def test_target_movement_equals_pandas_group_operations(data: st.DataObject) -> None:
     """Many targets, unconditional ones (level None) and conditions with missing values among
