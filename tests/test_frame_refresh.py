@@ -172,3 +172,42 @@ def test_finding_new_forecasts_reads_only_the_rows_above_the_last_id(sqlite_engi
         plan = conn.execute(sa.text("EXPLAIN QUERY PLAN " + changes.ADDED_SQL), {"id": 0}).all()
     steps = " / ".join(str(row[-1]) for row in plan)
     assert "SEARCH forecast USING INTEGER PRIMARY KEY" in steps, steps
+
+
+def test_a_copy_read_just_after_a_many_question_change_is_patched_on_the_next_write(
+    stocked: sa.Engine,
+) -> None:
+    """Resolving every question at once is part of the copy read after it; the next forecast
+    rereads only its own question, not everything the resolutions touched."""
+    resolutions = "".join(f"Other {i},no,2025-01-02\n" for i in range(30))
+    actions.import_file(stocked, f"question,outcome,resolved_at\n{resolutions}".encode(), "resolutions")
+    rows = reads.current_rows(stocked)
+    actions.save_forecast(stocked, forecast_in(probability=0.27))
+    assert changes.questions_to_redo(stocked, rows.version, rows.top_id) == {
+        _question(stocked, "Schemers at 3x")
+    }
+    _assert_same_frames(reads.current_rows(stocked, rows), stocked)
+
+
+def test_a_copy_read_before_a_migration_sees_what_the_migration_changed(blank_db_url: str) -> None:
+    """Upgrading to 0012 renumbers a researcher an import had renamed; that update marks every
+    score stale, later than the copy, so the copy is rebuilt rather than trusted."""
+    from models.store.db import create_engine, data_version, migrate
+
+    eng = create_engine(blank_db_url)
+    migrate(eng, "0011")
+    with eng.begin() as conn:  # a researcher an import renamed, as a Credence at 0011 stored it
+        conn.execute(
+            sa.text(
+                "INSERT INTO researcher (id, handle, name, created_at) VALUES (1, 'teal_heron', 'Teal Heron', '2024-01-02')"
+            )
+        )
+        conn.execute(
+            sa.text("INSERT INTO revision (entity, entity_id, number, data, changed_by, changed_at) "
+                    "VALUES ('researcher', 1, 1, '{\"name\": \"Teal\"}', 'ana', '2024-01-02')")
+        )  # fmt: skip
+    version, top = data_version(eng), changes.max_forecast_id(eng)
+    migrate(eng)
+    assert data_version(eng) == version + 1
+    assert changes.questions_to_redo(eng, version, top) is None
+    eng.dispose()

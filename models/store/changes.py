@@ -9,7 +9,9 @@ only those questions:
   writers take turns: see :func:`models.store.db.write_session`);
 * edits, soft deletes and restores of forecasts, and any change to a question, are
   recorded by database triggers (migration ``0005``) in the ``score_change`` table with the
-  data version of their transaction;
+  data version of their transaction, which every write (a migration too) moves before it
+  changes anything: a copy read at version V has seen everything recorded at V, and what
+  changed since is recorded later;
 * anything else (a hard delete, a change to a researcher, rows imported with ids of their
   own) records question 0, :data:`EVERYTHING`.
 
@@ -63,7 +65,7 @@ def changed_questions(engine: sa.Engine, since_version: int, above_id: int) -> s
     """Questions whose scored forecasts may differ from a copy read at ``since_version``."""
     with engine.connect() as conn:
         recorded = conn.execute(
-            sa.text("SELECT question_id FROM score_change WHERE version >= :v"), {"v": since_version}
+            sa.text("SELECT question_id FROM score_change WHERE version > :v"), {"v": since_version}
         ).scalars()
         added = conn.execute(sa.text(ADDED_SQL), {"id": above_id}).scalars()
         return {int(q) for q in recorded} | {int(q) for q in added}
