@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from models.limits import to_utc_times
@@ -126,6 +127,50 @@ PARTITIONS: dict[str, str] = {
     "question": "object",
     "position": "int64",
 }
+
+
+#: The order of forecast rows: at equal ``as_of`` the one recorded later, then the larger id.
+FORECAST_ORDER = ("as_of", "recorded_at", "forecast_id")
+
+
+def in_forecast_order(df: pd.DataFrame, *, ignore_index: bool = False) -> pd.DataFrame:
+    """``df`` sorted stably by the :data:`FORECAST_ORDER` columns it has.
+
+    Frames usually arrive in that order already (``Frames.forecasts`` does, and so does any
+    subset of it): then nothing is sorted and a shallow copy comes back, which a caller may
+    change without touching ``df``.  Sorting a million rows that are already in order took
+    0.3 s on every page view that selected forecasts.
+    """
+    columns = [c for c in FORECAST_ORDER if c in df.columns]
+    if _in_order(df, columns):
+        out = df.copy(deep=False)
+        if ignore_index:
+            out.index = pd.RangeIndex(len(out))
+        return out
+    return df.sort_values(columns, kind="stable", ignore_index=ignore_index)
+
+
+def _in_order(df: pd.DataFrame, columns: list[str]) -> bool:
+    """Whether each row's ``columns`` are ≥ the row before's, compared in turn (ties go to the
+    next column).  Known only for integer and time columns without a missing value; any
+    other column answers False, and the caller sorts."""
+    keys = []
+    for name in columns:
+        column = df[name]
+        if isinstance(column.dtype, pd.DatetimeTZDtype) or column.dtype.kind == "M":
+            if column.isna().any():
+                return False
+            keys.append(column.array.asi8)
+        elif column.dtype.kind in "iu":
+            keys.append(column.to_numpy())
+        else:
+            return False
+    later = np.zeros(max(len(df) - 1, 0), dtype=bool)  # decided: this row comes after the one before
+    tied = ~later  # not decided yet: equal so far
+    for key in keys:
+        later |= tied & (key[1:] > key[:-1])
+        tied &= key[1:] == key[:-1]
+    return bool((later | tied).all())
 
 
 def empty(schema: dict[str, str]) -> pd.DataFrame:

@@ -26,9 +26,9 @@ from typing import cast
 import pandas as pd
 
 from models.analysis.decomposition import inconsistencies, linked_forecasts
-from models.analysis.record import ORDER, TARGET, from_on_record
+from models.analysis.record import TARGET, from_on_record
 from models.format import format_percent, plural, utc
-from models.frames import Frames
+from models.frames import Frames, in_forecast_order
 
 #: The default review interval in days.
 DEFAULT_REVIEW_DAYS = 90
@@ -88,7 +88,7 @@ def due_for_review(
     """
     now_ts = utc(now)
     f = forecasts if researcher is None else forecasts[forecasts["researcher"] == researcher]
-    f = f[f["question_id"].isin(_open_question_ids(questions))].sort_values(ORDER, kind="stable")
+    f = in_forecast_order(f[f["question_id"].isin(_open_question_ids(questions))])
     last = f.drop_duplicates(TARGET, keep="last")
     revisited = f.groupby(TARGET, dropna=False, sort=False)["as_of"].max()
     key = pd.MultiIndex.from_frame(last[TARGET])

@@ -38,14 +38,13 @@ import numpy as np
 import pandas as pd
 
 from models.errors import CredenceError
-from models.frames import Frames
+from models.frames import Frames, in_forecast_order
 
 #: Default consistency threshold, in percentage points.
 DEFAULT_THRESHOLD_POINTS = 5.0
 #: A declared partition may sum to 1 ± this before it is an error.
 PARTITION_TOLERANCE = 0.001
 #: How forecasts are ordered; the last one standing at a time is the standing value.
-ORDER = ["as_of", "recorded_at", "forecast_id"]
 #: What makes an estimate one factor: whose, of what, at which level, given what.
 FACTOR_KEY = ["researcher", "question_id", "level", "given_question_id", "given_outcome"]
 MINUS = "\u2212"
@@ -164,8 +163,7 @@ def standing_table(forecasts: pd.DataFrame, day: date | datetime | pd.Timestamp 
     """
     t = day_end(day)
     f = forecasts[forecasts["as_of"] <= t]
-    f = f.sort_values([c for c in ORDER if c in f.columns], kind="stable")
-    return f.drop_duplicates(FACTOR_KEY, keep="last").reset_index(drop=True)
+    return in_forecast_order(f).drop_duplicates(FACTOR_KEY, keep="last").reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -409,7 +407,7 @@ def explain_sentence(question: str, attribution: Attribution) -> str:
 def _factor_rows(forecasts: pd.DataFrame, researcher: str, level: str | None) -> pd.DataFrame:
     keep = (forecasts["researcher"] == researcher).to_numpy(bool) & _level_mask(forecasts, level)
     f = forecasts[keep]
-    return f.sort_values([c for c in ORDER if c in f.columns], kind="stable")
+    return in_forecast_order(f)
 
 
 def _ns(times: pd.Series | pd.DatetimeIndex) -> np.ndarray:
@@ -631,7 +629,7 @@ def linked_forecasts(frames: Frames) -> pd.DataFrame:
     """Every forecast, direct and conditional on another question, in forecast order: the input
     of the functions here (``Frames`` keeps the two apart for everything else)."""
     both = pd.concat([frames.forecasts, frames.conditionals], ignore_index=True)
-    return both.sort_values(ORDER, kind="stable", ignore_index=True)
+    return in_forecast_order(both, ignore_index=True)
 
 
 # --- one question explained -------------------------------------------------------------------

@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 
 from models.format import format_percent
+from models.frames import in_forecast_order
 
 TARGET = ["researcher", "question_id", "level"]
-ORDER = ["as_of", "recorded_at", "forecast_id"]
 
 HINDSIGHT_COLUMNS = [
     "researcher", "question_id", "question", "level", "as_of", "recorded_at", "forecast_id",
@@ -38,7 +38,7 @@ HINDSIGHT_SUMMARY_COLUMNS = ["researcher", "n_compared", "mean_gap_points", "mea
 
 
 def _in_order(forecasts: pd.DataFrame) -> pd.DataFrame:
-    return forecasts.sort_values(ORDER, kind="stable").reset_index(drop=True)
+    return in_forecast_order(forecasts, ignore_index=True)
 
 
 def _target_ids(df: pd.DataFrame) -> np.ndarray:

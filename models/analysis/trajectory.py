@@ -26,10 +26,9 @@ import pandas as pd
 
 from models.analysis.record import next_on_record
 from models.format import expit, logit, utc
-from models.frames import Frames
+from models.frames import Frames, in_forecast_order
 
 TARGET = ["researcher", "question_id", "level"]
-ORDER = ["as_of", "recorded_at", "forecast_id"]
 #: Separator of "researcher · level" series labels.
 SERIES_SEP = " · "
 DIRECTION_TEXT = {"raised": " (raised)", "lowered": " (lowered)", "no_change": " (no change)"}
@@ -51,7 +50,7 @@ def series_label(researcher: pd.Series, level: pd.Series) -> pd.Series:
 
 def sort_forecasts(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` in forecast order ``(as_of, recorded_at, forecast_id)`` (those columns present)."""
-    return df.sort_values([c for c in ORDER if c in df.columns], kind="stable")
+    return in_forecast_order(df)
 
 
 def target_ids(df: pd.DataFrame) -> pd.Series:

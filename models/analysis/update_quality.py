@@ -24,10 +24,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from models.frames import Frames
+from models.frames import FORECAST_ORDER, Frames, in_forecast_order
 
 TARGET = ["researcher", "question_id", "level"]
-ORDER = ["as_of", "recorded_at", "forecast_id"]
 
 TARGET_COLUMNS = ["n_changes", "first_probability", "last_probability", "movement",
                   "uncertainty_reduction", "excess_movement", "sum_abs_change"]  # fmt: skip
@@ -55,8 +54,8 @@ def target_movement(forecasts: pd.DataFrame, keys: Sequence[str] = TARGET) -> pd
     if "reconstructed" in d.columns:
         d = d[~d["reconstructed"].astype(bool).to_numpy()]
     # Only the columns used, in forecast order: sorting carries every column along.
-    d = d[[*keys, "probability", *(c for c in ORDER if c in d.columns)]]
-    d = d.sort_values([c for c in ORDER if c in d.columns], kind="stable")
+    d = d[[*keys, "probability", *(c for c in FORECAST_ORDER if c in d.columns)]]
+    d = in_forecast_order(d)
     g = d.groupby(keys, dropna=False, sort=True)
     targets = g.size()  # indexed by the keys, in key order; ngroup() numbers them in that order
     codes = g.ngroup().to_numpy()

@@ -115,7 +115,7 @@ def _forecast_rows(engine: sa.Engine, sql: str) -> pd.DataFrame:
 
 
 #: The FORECASTS contract's row order (``forecast_id`` last, so the order is total).
-FORECAST_ORDER = ("as_of", "recorded_at", "forecast_id")
+FORECAST_ORDER = fr.FORECAST_ORDER
 
 
 def _of_questions(question_ids: Iterable[int]) -> str:
