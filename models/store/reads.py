@@ -382,9 +382,14 @@ def load_frames(engine: sa.Engine) -> fr.Frames:
 def _frames_of(engine: sa.Engine, every: pd.DataFrame) -> fr.Frames:
     """The frames, given every current forecast (:data:`models.frames.FORECASTS`); the rest is read now."""
     conditional = every["given_question_id"].notna().to_numpy()
+    if conditional.any():
+        forecasts = every[~conditional].reset_index(drop=True)
+        conditionals = every[conditional].reset_index(drop=True)
+    else:  # the usual case: no copy of a million rows to split off none
+        forecasts, conditionals = every.reset_index(drop=True), every.iloc[:0].reset_index(drop=True)
     return fr.Frames(
-        forecasts=every[~conditional].reset_index(drop=True),
-        conditionals=every[conditional].reset_index(drop=True),
+        forecasts=forecasts,
+        conditionals=conditionals,
         questions=questions_frame(engine),
         evidence_links=evidence_links_frame(engine),
         evidence=evidence_frame(engine),
