@@ -225,13 +225,12 @@ def current_rows(engine: sa.Engine, previous: ForecastRows | None = None) -> For
     return ForecastRows(rows, version, top)
 
 
-def _order_keys(rows: pd.DataFrame) -> np.ndarray:
-    """Each row's :data:`FORECAST_ORDER` key as one record, which numpy compares field by field."""
-    keys = np.empty(len(rows), dtype=[("as_of", "i8"), ("recorded_at", "i8"), ("forecast_id", "i8")])
-    keys["as_of"] = rows["as_of"].array.asi8
-    keys["recorded_at"] = rows["recorded_at"].array.asi8
-    keys["forecast_id"] = rows["forecast_id"].to_numpy()
-    return keys
+def _records(keys: list[np.ndarray]) -> np.ndarray:
+    """Parallel key arrays as one record per row, which numpy compares field by field."""
+    out = np.empty(len(keys[0]), dtype=[(f"k{i}", "i8") for i in range(len(keys))])
+    for i, key in enumerate(keys):
+        out[f"k{i}"] = key
+    return out
 
 
 def patched_rows(rows: pd.DataFrame, fresh: pd.DataFrame, redo: Iterable[int]) -> pd.DataFrame:
@@ -243,12 +242,12 @@ def patched_rows(rows: pd.DataFrame, fresh: pd.DataFrame, redo: Iterable[int]) -
     hundred took most of a page's first run after a write.
     """
     kept = np.flatnonzero(~rows["question_id"].isin(list(redo)).to_numpy())
-    times = ("as_of", "recorded_at")
-    if any(rows[c].dtype != fresh[c].dtype or rows[c].isna().any() or fresh[c].isna().any() for c in times):
-        # Other time units, or a missing time (sorted last): leave it to pandas.
+    ours, theirs = fr.order_keys(rows), fr.order_keys(fresh)
+    if ours is None or theirs is None or any(rows[c].dtype != fresh[c].dtype for c in FORECAST_ORDER):
+        # A missing time, or other time units: leave it to pandas.
         both = pd.concat([rows.iloc[kept], fresh], ignore_index=True)
-        return both.sort_values(list(FORECAST_ORDER), kind="stable", ignore_index=True)
-    places = np.searchsorted(_order_keys(rows)[kept], _order_keys(fresh)) + np.arange(len(fresh))
+        return fr.in_forecast_order(both, ignore_index=True)
+    places = np.searchsorted(_records(ours)[kept], _records(theirs)) + np.arange(len(fresh))
     source = np.empty(len(kept) + len(fresh), dtype=np.int64)
     is_fresh = np.zeros(len(source), dtype=bool)
     is_fresh[places] = True
