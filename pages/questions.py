@@ -353,9 +353,8 @@ def _links(frames: Frames, qid: int, titles: dict[int, str]) -> None:
     shared.undo_notice("question_link")
     versions = _link_versions(qid)
     if not versions.empty:
-        with st.expander(
-            "Earlier versions of these links"
-        ):  # removed links too, and who added or removed each
+        # Removed links too, and who added or removed each.
+        with st.expander("Earlier versions of these links"):
             tables.show(
                 versions.drop(columns=["link_id"]),
                 hide_index=True,

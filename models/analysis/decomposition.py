@@ -44,7 +44,6 @@ from models.frames import Frames, in_forecast_order
 DEFAULT_THRESHOLD_POINTS = 5.0
 #: A declared partition may sum to 1 ± this before it is an error.
 PARTITION_TOLERANCE = 0.001
-#: How forecasts are ordered; the last one standing at a time is the standing value.
 #: What makes an estimate one factor: whose, of what, at which level, given what.
 FACTOR_KEY = ["researcher", "question_id", "level", "given_question_id", "given_outcome"]
 MINUS = "\u2212"

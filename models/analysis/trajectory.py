@@ -48,11 +48,6 @@ def series_label(researcher: pd.Series, level: pd.Series) -> pd.Series:
     return researcher.where(~conditional, researcher + SERIES_SEP + level.where(conditional, ""))
 
 
-def sort_forecasts(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` in forecast order ``(as_of, recorded_at, forecast_id)`` (those columns present)."""
-    return in_forecast_order(df)
-
-
 def target_ids(df: pd.DataFrame) -> pd.Series:
     """An integer per target ``(researcher, question_id, level)`` of ``df``'s rows."""
     return df.groupby(TARGET, dropna=False, sort=False).ngroup()
@@ -76,7 +71,7 @@ def select_forecasts(
         mask &= f["researcher"].isin(list(researchers)).to_numpy()
     if levels is not None:
         mask &= f["level"].isin(list(levels)).to_numpy()
-    return sort_forecasts(f[mask])
+    return in_forecast_order(f[mask])
 
 
 def frames_for(frames: Frames, question_ids: Iterable[int]) -> Frames:
@@ -228,7 +223,7 @@ def value_at(traj_or_forecasts: pd.DataFrame, times: Times) -> pd.DataFrame:
     ``as_of``, ``forecast_id`` and ``reconstructed`` of the standing forecast.
     """
     t = _times_frame(times)
-    d = sort_forecasts(traj_or_forecasts).reset_index(drop=True)
+    d = in_forecast_order(traj_or_forecasts, ignore_index=True)
     if "series" not in d.columns:
         d["series"] = series_label(d["researcher"], d["level"])
     target = target_ids(d).to_numpy()

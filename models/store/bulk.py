@@ -380,8 +380,8 @@ def _update_described(session: Session, batch: ImportBatch, summary: ImportSumma
     """Update stored researchers, levels and evidence that the file describes differently.
 
     The earlier values are kept as a revision (``entity`` = the table name), and the row records
-    the author of its current version.  A level row
-    without a position keeps the level's place.  Returns ``"kind:name"`` of each updated thing.
+    the author of its current version.  A level row without a position keeps the level's
+    place.  Returns ``"kind:name"`` of each updated thing.
     """
     updated: set[str] = set()
     stored = _stored_rows(session, Researcher, "handle", [r.handle for r in batch.researchers])
