@@ -54,7 +54,7 @@ def test_a_person_downloads_every_target_of_a_breakdown_too_long_to_show(
     """Over a thousand resolved targets: the page shows the thousand that hurt most, and the
     download button writes all of them (deferred to the click) as CSV."""
     from models.store.db import open_engine
-    from tests.browser.conftest import _chromium, serve
+    from tests.browser.conftest import _chromium, serve, settled
     from tests.factories import resolved_targets
 
     _chromium()
@@ -68,6 +68,8 @@ def test_a_person_downloads_every_target_of_a_breakdown_too_long_to_show(
     with serve(directory, db_url) as app:
         page.goto(app.url + "/calibration")
         expect(page.get_by_text(f"The 1,000 targets that hurt most, of {n:,}.")).to_be_visible(timeout=30_000)
+        # The button of a run still going is replaced when it ends, and its file with it.
+        settled(page)
         with page.expect_download(timeout=30_000) as download:
             page.get_by_role("button", name=f"Download all {n:,} as CSV").click()
         saved = download.value
